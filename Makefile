@@ -1,0 +1,47 @@
+# The two front doors: `make demo` runs the engine, `make test` runs every check.
+# Both set up what they need on a fresh machine (a virtualenv with the Rust extension built).
+
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+RUST_SOURCES := $(wildcard pow_rs/src/*.rs) Cargo.toml pow_rs/Cargo.toml
+
+.PHONY: setup demo test lint typecheck rust-test py-test postgres bench
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml $(RUST_SOURCES)
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e '.[dev]'
+	touch $@
+
+## The main job: for now a proof-of-work and signing demonstration.
+demo: setup
+	$(VENV)/bin/mobility demo
+
+## Every check: lint, types, stubs, clippy, Rust tests, Python tests (SQLite and PostgreSQL).
+test: lint typecheck rust-test postgres py-test
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	cargo clippy --release --all-targets -- -D warnings
+
+typecheck: setup
+	$(VENV)/bin/mypy
+	$(VENV)/bin/python -m mypy.stubtest pow_rs._native --allowlist pow_rs/stubtest-allowlist.txt
+
+rust-test:
+	cargo test --release
+
+postgres:
+	bash .ci/postgres.sh
+
+py-test: setup
+	MOBILITY_TEST_POSTGRES_URL=$${MOBILITY_TEST_POSTGRES_URL:-$$(cat .ci/.postgres-url 2>/dev/null)} \
+		$(VENV)/bin/pytest
+
+bench: setup
+	$(VENV)/bin/python benches/python_crypto.py
+	cargo bench --bench curl_pow

@@ -1,0 +1,1 @@
+"""mobility: the payment engine for EV charging and mobility-as-a-service."""

@@ -1,0 +1,1 @@
+"""ocpp_server: the OCPP central system; the only package that speaks OCPP."""

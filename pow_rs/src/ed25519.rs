@@ -1,0 +1,276 @@
+//! Ed25519 signing, and verification under the ZIP-215 rules the ledger's consensus uses.
+//!
+//! ZIP-215 (TIP-14) accepts non-canonical point encodings and uses the cofactored equation, so
+//! single and batch verification agree on every input; libsodium does not, which is why
+//! verification lives here (ed25519-zebra) and PyNaCl only signs in wallets.
+
+use ed25519_zebra::{SigningKey as ZebraSigningKey, VerificationKey, VerificationKeyBytes, batch};
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+use rayon::prelude::*;
+
+use crate::error::{Error, Result};
+
+pub const PUBLIC_KEY_BYTES: usize = 32;
+pub const SIGNATURE_BYTES: usize = 64;
+pub const SEED_BYTES: usize = 32;
+/// Below this many items a batch is verified on the calling thread only.
+const PARALLEL_BATCH: usize = 64;
+
+fn array<const N: usize>(what: &'static str, bytes: &[u8]) -> Result<[u8; N]> {
+    bytes.try_into().map_err(|_| Error::length(what, N, bytes.len()))
+}
+
+/// A public key decoded to a curve point (non-canonical encodings accepted, as ZIP-215 says).
+pub fn decode_public_key(bytes: &[u8], index: usize) -> Result<VerificationKey> {
+    VerificationKey::try_from(array::<PUBLIC_KEY_BYTES>("public key", bytes)?)
+        .map_err(|_| Error::InvalidPublicKey { index })
+}
+
+fn decode_signature(bytes: &[u8]) -> Result<ed25519_zebra::Signature> {
+    Ok(ed25519_zebra::Signature::from_bytes(&array::<SIGNATURE_BYTES>(
+        "signature",
+        bytes,
+    )?))
+}
+
+/// ZIP-215 verification: `Ok(false)` for a well-formed but wrong signature, `Err` for
+/// malformed input (lengths, a public key that is not a point).
+pub fn verify(public_key: &[u8], message: &[u8], signature: &[u8]) -> Result<bool> {
+    verify_item(0, public_key, message, signature)
+}
+
+fn verify_item(index: usize, public_key: &[u8], message: &[u8], signature: &[u8]) -> Result<bool> {
+    let key = decode_public_key(public_key, index)?;
+    let signature = decode_signature(signature)?;
+    Ok(key.verify(&signature, message).is_ok())
+}
+
+/// One item of a batch: (public key, message, signature).
+pub type Item<'a> = (&'a [u8], &'a [u8], &'a [u8]);
+
+/// Verify many signatures; the verdict of each equals [`verify`] on it.
+///
+/// Well-formed items go through one randomized batch equation per chunk; only a chunk whose
+/// equation fails is re-checked item by item to say which failed.
+pub fn verify_batch(items: &[Item<'_>]) -> Result<Vec<bool>> {
+    let mut parsed = Vec::with_capacity(items.len());
+    for (index, &(public_key, message, signature)) in items.iter().enumerate() {
+        let key_bytes = array::<PUBLIC_KEY_BYTES>("public key", public_key)?;
+        decode_public_key(&key_bytes, index)?;
+        parsed.push((
+            VerificationKeyBytes::from(key_bytes),
+            decode_signature(signature)?,
+            message,
+        ));
+    }
+    let chunk = if parsed.len() >= PARALLEL_BATCH {
+        parsed.len().div_ceil(rayon::current_num_threads())
+    } else {
+        parsed.len().max(1)
+    };
+    Ok(parsed
+        .par_chunks(chunk)
+        .flat_map_iter(|chunk| {
+            let mut verifier = batch::Verifier::new();
+            for &(key, signature, message) in chunk {
+                verifier.queue((key, signature, message));
+            }
+            let rng = rand_core::UnwrapErr(getrandom::SysRng);
+            if verifier.verify(rng).is_ok() {
+                vec![true; chunk.len()]
+            } else {
+                chunk
+                    .iter()
+                    .map(|&(key, signature, message)| {
+                        VerificationKey::try_from(key)
+                            .is_ok_and(|key| key.verify(&signature, message).is_ok())
+                    })
+                    .collect()
+            }
+        })
+        .collect())
+}
+
+/// An Ed25519 signing key made from a 32-byte seed (RFC 8032 deterministic signatures).
+#[pyclass(frozen, module = "pow_rs")]
+pub struct SigningKey {
+    key: ZebraSigningKey,
+}
+
+impl SigningKey {
+    pub fn from_seed(seed: &[u8]) -> Result<Self> {
+        Ok(SigningKey {
+            key: ZebraSigningKey::from(array::<SEED_BYTES>("seed", seed)?),
+        })
+    }
+
+    pub fn public_key_bytes(&self) -> [u8; PUBLIC_KEY_BYTES] {
+        VerificationKeyBytes::from(&self.key).into()
+    }
+
+    pub fn sign_bytes(&self, message: &[u8]) -> [u8; SIGNATURE_BYTES] {
+        self.key.sign(message).to_bytes()
+    }
+}
+
+#[pymethods]
+impl SigningKey {
+    #[new]
+    fn py_new(seed: &[u8]) -> PyResult<Self> {
+        Ok(Self::from_seed(seed)?)
+    }
+
+    /// The 32-byte public key.
+    #[getter]
+    fn public_key<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        PyBytes::new(py, &self.public_key_bytes())
+    }
+
+    /// The 64-byte signature of `message`.
+    fn sign<'py>(&self, py: Python<'py>, message: &[u8]) -> Bound<'py, PyBytes> {
+        PyBytes::new(py, &self.sign_bytes(message))
+    }
+
+    fn __repr__(&self) -> String {
+        format!("SigningKey(public_key={})", hex_string(&self.public_key_bytes()))
+    }
+}
+
+fn hex_string(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// ZIP-215 verification of one signature. False for a wrong signature; raises for malformed
+/// input (`InvalidLengthError`, `InvalidPublicKeyError`).
+#[pyfunction]
+pub fn ed25519_verify(public_key: &[u8], message: &[u8], signature: &[u8]) -> PyResult<bool> {
+    Ok(verify(public_key, message, signature)?)
+}
+
+/// Verify `(public_key, message, signature)` items without the GIL; one bool per item.
+#[pyfunction]
+pub fn ed25519_verify_batch(py: Python<'_>, items: Vec<(Vec<u8>, Vec<u8>, Vec<u8>)>) -> PyResult<Vec<bool>> {
+    let result = py.detach(|| {
+        let borrowed: Vec<Item<'_>> = items.iter().map(|(k, m, s)| (&k[..], &m[..], &s[..])).collect();
+        verify_batch(&borrowed)
+    });
+    Ok(result?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unhex(v: &serde_json::Value) -> Vec<u8> {
+        hex::decode(v.as_str().unwrap()).unwrap()
+    }
+
+    /// Case 10 of the shared TIP-14 file says `false`, but ZIP-215's cofactored equation
+    /// accepts it: its A is the order-2 point (0, -1), so `[8][k]A` vanishes and cases 10 and
+    /// 11 (same key and signature, other message) must agree. ed25519-zebra, speccheck's own
+    /// published results for Zebra, and the independent pure-Python check in
+    /// `tests/zip215_reference.py` all say valid. See docs/ed25519.md.
+    const TIP14_FILE_DISAGREES_WITH_ZIP215: usize = 10;
+
+    fn zip215_verdict(i: usize, case: &serde_json::Value) -> bool {
+        let valid = case["valid"].as_bool().unwrap();
+        if i == TIP14_FILE_DISAGREES_WITH_ZIP215 {
+            !valid
+        } else {
+            valid
+        }
+    }
+
+    #[test]
+    fn tip14_zip215_cases() {
+        let cases: Vec<serde_json::Value> =
+            serde_json::from_str(&crate::testing::vector("ed25519_zip215_tip14.json")).unwrap();
+        assert_eq!(cases.len(), 12);
+        let keys: Vec<_> = cases.iter().map(|c| unhex(&c["pub_key"])).collect();
+        let messages: Vec<_> = cases.iter().map(|c| unhex(&c["message"])).collect();
+        let signatures: Vec<_> = cases.iter().map(|c| unhex(&c["signature"])).collect();
+        let mut items = Vec::new();
+        for (i, case) in cases.iter().enumerate() {
+            let valid = zip215_verdict(i, case);
+            assert_eq!(
+                verify(&keys[i], &messages[i], &signatures[i]).unwrap(),
+                valid,
+                "case {i}"
+            );
+            items.push((&keys[i][..], &messages[i][..], &signatures[i][..]));
+        }
+        let expected: Vec<bool> = cases
+            .iter()
+            .enumerate()
+            .map(|(i, c)| zip215_verdict(i, c))
+            .collect();
+        assert_eq!(verify_batch(&items).unwrap(), expected);
+    }
+
+    #[test]
+    fn rfc8032_signing_vectors() {
+        let doc: serde_json::Value =
+            serde_json::from_str(&crate::testing::vector("ed25519_sign.json")).unwrap();
+        for case in doc["vectors"].as_array().unwrap() {
+            let key = SigningKey::from_seed(&unhex(&case["secret_key"])).unwrap();
+            let message = unhex(&case["message"]);
+            assert_eq!(key.public_key_bytes().to_vec(), unhex(&case["public_key"]));
+            let signature = key.sign_bytes(&message);
+            assert_eq!(signature.to_vec(), unhex(&case["signature"]));
+            assert!(verify(&key.public_key_bytes(), &message, &signature).unwrap());
+        }
+    }
+
+    #[test]
+    fn malformed_input_is_an_error_not_false() {
+        let key = SigningKey::from_seed(&[1; 32]).unwrap();
+        let public = key.public_key_bytes();
+        let signature = key.sign_bytes(b"m");
+        assert!(matches!(
+            verify(&public[..31], b"m", &signature),
+            Err(Error::InvalidLength { .. })
+        ));
+        assert!(matches!(
+            verify(&public, b"m", &signature[..63]),
+            Err(Error::InvalidLength { .. })
+        ));
+        // y = 2 is not the y-coordinate of any curve point.
+        let mut not_a_point = [0u8; 32];
+        not_a_point[0] = 2;
+        assert_eq!(
+            verify(&not_a_point, b"m", &signature),
+            Err(Error::InvalidPublicKey { index: 0 })
+        );
+        assert!(matches!(
+            SigningKey::from_seed(&[0; 31]),
+            Err(Error::InvalidLength { .. })
+        ));
+        let items = [
+            (&public[..], &b"m"[..], &signature[..]),
+            (&not_a_point[..], &b"m"[..], &signature[..]),
+        ];
+        assert_eq!(verify_batch(&items), Err(Error::InvalidPublicKey { index: 1 }));
+    }
+
+    #[test]
+    fn batch_reports_which_items_failed() {
+        let keys: Vec<_> = (0..200u8)
+            .map(|i| SigningKey::from_seed(&[i; 32]).unwrap())
+            .collect();
+        let messages: Vec<Vec<u8>> = (0..200u8).map(|i| vec![i; i as usize]).collect();
+        let mut signatures: Vec<_> = keys.iter().zip(&messages).map(|(k, m)| k.sign_bytes(m)).collect();
+        for i in [3, 77, 150] {
+            signatures[i][5] ^= 1;
+        }
+        let publics: Vec<_> = keys.iter().map(|k| k.public_key_bytes()).collect();
+        let items: Vec<Item<'_>> = (0..200)
+            .map(|i| (&publics[i][..], &messages[i][..], &signatures[i][..]))
+            .collect();
+        let verdicts = verify_batch(&items).unwrap();
+        for (i, v) in verdicts.iter().enumerate() {
+            assert_eq!(*v, ![3, 77, 150].contains(&i), "item {i}");
+        }
+        assert_eq!(verify_batch(&[]).unwrap(), Vec::<bool>::new());
+    }
+}
