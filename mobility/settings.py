@@ -1,0 +1,28 @@
+"""Engine settings, read from the environment with the prefix `MOBILITY_`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob of the engine; defaults run it on one machine with nothing installed."""
+
+    model_config = SettingsConfigDict(env_prefix="MOBILITY_", extra="ignore")
+
+    data_dir: Path = Path("data")
+    database_url: str | None = None
+    ocpp_host: str = "127.0.0.1"
+    ocpp_port: int = 9000
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    accept_unknown_chargers: bool = False
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The configured URL, or an SQLite file in the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'mobility.db'}"
