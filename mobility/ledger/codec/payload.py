@@ -1,0 +1,28 @@
+"""The payload union and its dispatch on the u32 payload type."""
+
+from __future__ import annotations
+
+from mobility.ledger.codec.errors import CodecError
+from mobility.ledger.codec.milestone import MILESTONE_PAYLOAD_TYPE, MilestonePayload
+from mobility.ledger.codec.tagged_data import TAGGED_DATA_PAYLOAD_TYPE, TaggedDataPayload
+from mobility.ledger.codec.transaction import TRANSACTION_PAYLOAD_TYPE, TransactionPayload
+from mobility.ledger.codec.wire import Reader
+
+Payload = TaggedDataPayload | TransactionPayload | MilestonePayload
+
+
+def payload_from_bytes(data: bytes) -> Payload:
+    """Parse exactly one payload of any known type."""
+    reader = Reader(data)
+    kind = reader.u32("payload.payload_type")
+    payload: Payload
+    if kind == TAGGED_DATA_PAYLOAD_TYPE:
+        payload = TaggedDataPayload.read_body(reader)
+    elif kind == TRANSACTION_PAYLOAD_TYPE:
+        payload = TransactionPayload.read_body(reader)
+    elif kind == MILESTONE_PAYLOAD_TYPE:
+        payload = MilestonePayload.read_body(reader)
+    else:
+        raise CodecError("payload.payload_type", f"unknown payload type {kind}")
+    reader.expect_end("payload")
+    return payload
