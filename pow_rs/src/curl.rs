@@ -197,23 +197,17 @@ pub fn hash(trits: &[Trit], out_trits: usize) -> Vec<Trit> {
 #[pyo3(signature = (trytes, hash_trytes = 81))]
 pub fn curl_p81(trytes: &str, hash_trytes: usize) -> PyResult<String> {
     let chunk = HASH_TRITS / 3;
-    if trytes.is_empty() || trytes.len() % chunk != 0 {
-        return Err(Error::InvalidLength {
-            what: "trytes",
-            expected: format!("a positive multiple of {chunk}"),
-            actual: trytes.len(),
-        }
-        .into());
-    }
-    if hash_trytes == 0 || hash_trytes % chunk != 0 {
-        return Err(Error::InvalidLength {
-            what: "hash_trytes",
-            expected: format!("a positive multiple of {chunk}"),
-            actual: hash_trytes,
-        }
-        .into());
-    }
     let trits = trytes_to_trits(trytes)?;
+    for (what, count) in [("trytes", trits.len() / 3), ("hash_trytes", hash_trytes)] {
+        if count == 0 || count % chunk != 0 {
+            return Err(Error::InvalidLength {
+                what,
+                expected: format!("a positive multiple of {chunk}"),
+                actual: count,
+            }
+            .into());
+        }
+    }
     Ok(trits_to_trytes(&hash(&trits, hash_trytes * 3)))
 }
 

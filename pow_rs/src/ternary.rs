@@ -64,13 +64,13 @@ pub fn encode_b1t6(bytes: &[u8]) -> String {
 
 /// Decode a b1t6 tryte string back to bytes; every tryte pair must encode a value in -128..=127.
 pub fn decode_b1t6(trytes: &str) -> Result<Vec<u8>> {
-    if trytes.len() % 2 != 0 {
+    let values = tryte_values(trytes)?;
+    if values.len() % 2 != 0 {
         return Err(Error::InvalidTrytes(format!(
             "b1t6 needs an even number of trytes, got {}",
-            trytes.len()
+            values.len()
         )));
     }
-    let values = tryte_values(trytes)?;
     values
         .chunks_exact(2)
         .enumerate()
@@ -85,12 +85,13 @@ pub fn decode_b1t6(trytes: &str) -> Result<Vec<u8>> {
 
 fn tryte_values(trytes: &str) -> Result<Vec<i8>> {
     trytes
-        .bytes()
+        .chars()
         .enumerate()
         .map(|(i, c)| {
-            tryte_value(c).ok_or_else(|| {
-                Error::InvalidTrytes(format!("character {:?} at {i} is not a tryte", c as char))
-            })
+            u8::try_from(c)
+                .ok()
+                .and_then(tryte_value)
+                .ok_or_else(|| Error::InvalidTrytes(format!("character {c:?} at {i} is not a tryte")))
         })
         .collect()
 }
