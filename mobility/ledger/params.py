@@ -25,6 +25,12 @@ class NetworkParams:
     coordinator_public_keys: frozenset[bytes] = frozenset()
     coordinator_threshold: int = 1
     bech32_hrp: str = "rms"
+    token_supply: int = 2**63 - 1
+    """Upper bound of all micro-units in existence; no transaction may output more.
+
+    Stardust has the same parameter; here it also keeps every amount inside a signed 64-bit
+    database integer.
+    """
 
     @property
     def network_id(self) -> int:

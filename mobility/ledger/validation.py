@@ -52,6 +52,7 @@ class RejectReason(StrEnum):
     INPUT_NOT_FOUND = "input_not_found"
     ADDRESS_MISMATCH = "address_mismatch"
     AMOUNT_MISMATCH = "amount_mismatch"
+    SUPPLY_EXCEEDED = "supply_exceeded"
     MILESTONE_PARENTS_MISMATCH = "milestone_parents_mismatch"
     UNKNOWN_COORDINATOR_KEY = "unknown_coordinator_key"
     BELOW_SIGNATURE_THRESHOLD = "below_signature_threshold"
@@ -109,6 +110,9 @@ def check_transaction_syntax(transaction: TransactionPayload, params: NetworkPar
         seen_inputs.add(utxo.output_id)
     for index, output in enumerate(essence.outputs):
         _check_output_amount(output, index)
+    total = sum(output.value for output in essence.outputs)
+    if total > params.token_supply:
+        raise BlockRejectedError(RejectReason.SUPPLY_EXCEEDED, f"outputs {total} > {params.token_supply}")
     signature_unlocks_by_input(transaction.unlocks)  # structure first: references, repeated keys
     direct = [
         (i, unlock) for i, unlock in enumerate(transaction.unlocks) if isinstance(unlock, SignatureUnlock)

@@ -249,3 +249,8 @@ def test_every_reason_has_a_test() -> None:
     source = Path(__file__).read_text()
     missing = [reason.name for reason in RejectReason if f"RejectReason.{reason.name}" not in source]
     assert missing == []
+
+
+def test_outputs_above_token_supply() -> None:
+    outputs = [BasicOutput(2**63, address(BOB)), BasicOutput(2**63, address(CAROL))]
+    rejects(mined(transfer([spend(0)], outputs, [ALICE])), RejectReason.SUPPLY_EXCEEDED)

@@ -149,6 +149,12 @@ class ChannelOutput:
         """Payer and payee: either may sign a transition (which ones are allowed is a channel rule)."""
         return (self.payer, self.payee)
 
+    def resolved_channel_id(self, own_output_id: bytes) -> bytes:
+        """The channel's lasting ID: BLAKE2b-256 of the opening output's ID while still zero."""
+        if self.channel_id == ZERO_CHANNEL_ID:
+            return pow_rs.blake2b_256(own_output_id)
+        return self.channel_id
+
     @property
     def expires_at(self) -> datetime:
         """`expiry` as an aware UTC datetime."""

@@ -1,0 +1,78 @@
+"""Ledger tables: blocks with their metadata, approvals (parent to child), outputs and spends.
+
+Tables are created from this metadata by `create_ledger_tables` until Alembic migrations
+arrive. IDs are raw bytes (BLOB / bytea), amounts are integer micro-units in BIGINT (the
+token supply parameter keeps them below 2**63), times are UTC-aware.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Engine, LargeBinary
+from sqlmodel import Field, SQLModel
+
+from mobility.ledger.timeutil import UTCDateTime
+
+
+class BlockRecord(SQLModel, table=True):
+    """A stored block: its bytes exactly as received, and what the node knows about it."""
+
+    __tablename__ = "ledger_block"
+
+    block_id: bytes = Field(sa_type=LargeBinary, primary_key=True)
+    data: bytes = Field(sa_type=LargeBinary)
+    payload_type: int | None = None
+    received_at: datetime = Field(sa_type=UTCDateTime)
+    solid: bool = Field(default=False, index=True)
+    solid_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    milestone_index: int | None = Field(default=None, index=True, sa_type=BigInteger)
+    conflict_reason: str | None = Field(default=None, max_length=64)
+
+
+class ApprovalRecord(SQLModel, table=True):
+    """`child_id` approves `parent_id`; the parent may not be stored yet (that is the point)."""
+
+    __tablename__ = "ledger_approval"
+
+    parent_id: bytes = Field(sa_type=LargeBinary, primary_key=True)
+    child_id: bytes = Field(sa_type=LargeBinary, primary_key=True, foreign_key="ledger_block.block_id")
+
+
+class OutputRecord(SQLModel, table=True):
+    """An output some stored transaction (or the genesis) created, confirmed or not yet.
+
+    `created_milestone` is None until a milestone confirms the creating transaction (0 for the
+    genesis). `address` is the owner of a basic output and the payer of a channel.
+    """
+
+    __tablename__ = "ledger_output"
+
+    output_id: bytes = Field(sa_type=LargeBinary, primary_key=True)
+    transaction_id: bytes = Field(sa_type=LargeBinary, index=True)
+    block_id: bytes | None = Field(default=None, sa_type=LargeBinary)
+    output_type: int
+    address: bytes = Field(sa_type=LargeBinary, index=True)
+    amount: int = Field(sa_type=BigInteger)
+    channel_id: bytes | None = Field(default=None, sa_type=LargeBinary, index=True)
+    data: bytes = Field(sa_type=LargeBinary)
+    created_milestone: int | None = Field(default=None, sa_type=BigInteger)
+
+
+class SpendRecord(SQLModel, table=True):
+    """The confirmed spend of an output: the primary key makes the first spend the only one."""
+
+    __tablename__ = "ledger_spend"
+
+    output_id: bytes = Field(sa_type=LargeBinary, primary_key=True, foreign_key="ledger_output.output_id")
+    transaction_id: bytes = Field(sa_type=LargeBinary, index=True)
+    milestone_index: int = Field(sa_type=BigInteger)
+
+
+LEDGER_TABLE_NAMES = ("ledger_block", "ledger_approval", "ledger_output", "ledger_spend")
+
+
+def create_ledger_tables(engine: Engine) -> None:
+    """Create the ledger's tables (only those) if they do not exist."""
+    tables = [SQLModel.metadata.tables[name] for name in LEDGER_TABLE_NAMES]
+    SQLModel.metadata.create_all(engine, tables=tables)

@@ -1,0 +1,238 @@
+"""The ledger's storage: blocks and their metadata, approvals, outputs and spends.
+
+One `LedgerStore` per database, used by one node process: ingest is serialized by a lock,
+so solidification never races with itself (two parents arriving at once would otherwise
+each miss the other). Every method commits before it returns; on SQLite the engine runs
+WAL with `synchronous=FULL`, so a block `put_block` has acknowledged survives a SIGKILL.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Collection, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine, func
+from sqlmodel import Session, col, select
+
+from mobility.ledger.codec import Block, ChannelOutput, Output, TransactionPayload, output_from_bytes
+from mobility.ledger.models import (
+    ApprovalRecord,
+    BlockRecord,
+    OutputRecord,
+    SpendRecord,
+    create_ledger_tables,
+)
+from mobility.ledger.solidifier import parents_of, parents_solid, propagate
+from mobility.ledger.timeutil import Clock, utc_now
+
+GENESIS_ENTRY_POINT = bytes(32)
+
+
+@dataclass(frozen=True, slots=True)
+class BlockMetadata:
+    """What the node knows about a block beyond its bytes."""
+
+    block_id: bytes
+    parents: tuple[bytes, ...]
+    received_at: datetime
+    solid: bool
+    solid_at: datetime | None
+    milestone_index: int | None
+    conflict_reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PutResult:
+    """Outcome of storing a block: whether it was new, and every block it made solid."""
+
+    block_id: bytes
+    created: bool
+    solid: bool
+    made_solid: tuple[bytes, ...]
+
+
+class LedgerStore:
+    """SQLModel storage of one node's tangle and UTXO set."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        clock: Clock = utc_now,
+        solid_entry_points: Collection[bytes] = (GENESIS_ENTRY_POINT,),
+    ) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.solid_entry_points = frozenset(solid_entry_points)
+        self._lock = threading.Lock()
+
+    def create_tables(self) -> None:
+        """Create the ledger tables if missing."""
+        create_ledger_tables(self.engine)
+
+    @contextmanager
+    def _session(self) -> Iterator[Session]:
+        with Session(self.engine, expire_on_commit=False) as session:
+            yield session
+
+    def put_block(self, block: Block, data: bytes | None = None) -> PutResult:
+        """Store a validated block (idempotently), solidify what it can, record its outputs.
+
+        `data` is the block as received; it must be `block.to_bytes()` (the codec is canonical).
+        """
+        raw = block.to_bytes() if data is None else data
+        block_id = block.block_id
+        with self._lock, self._session() as session:
+            existing = session.get(BlockRecord, block_id)
+            if existing is not None:
+                return PutResult(block_id, False, existing.solid, ())
+            now = self.clock()
+            record = BlockRecord(
+                block_id=block_id,
+                data=raw,
+                payload_type=block.payload.TYPE if block.payload is not None else None,
+                received_at=now,
+            )
+            session.add(record)
+            session.flush()
+            session.add_all(ApprovalRecord(parent_id=parent, child_id=block_id) for parent in block.parents)
+            if isinstance(block.payload, TransactionPayload):
+                self._add_transaction_outputs(session, block.payload, block_id)
+            made_solid: list[bytes] = []
+            session.flush()
+            if parents_solid(session, block.parents, self.solid_entry_points):
+                record.solid = True
+                record.solid_at = now
+                session.add(record)
+                session.flush()
+                made_solid = propagate(session, block_id, self.solid_entry_points, now)
+            session.commit()
+            return PutResult(block_id, True, record.solid, tuple(made_solid))
+
+    @staticmethod
+    def _add_transaction_outputs(session: Session, transaction: TransactionPayload, block_id: bytes) -> None:
+        transaction_id = transaction.transaction_id
+        # A transaction may be carried by more than one block; its outputs are recorded once.
+        if session.exec(select(OutputRecord).where(OutputRecord.transaction_id == transaction_id)).first():
+            return
+        for output_id, output in zip(transaction.output_ids(), transaction.essence.outputs, strict=True):
+            session.add(_output_record(output_id, transaction_id, output, block_id, None))
+
+    def add_genesis(self, outputs: Mapping[bytes, Output], transaction_id: bytes = bytes(32)) -> None:
+        """Record the configured genesis allocation as confirmed at milestone 0."""
+        with self._lock, self._session() as session:
+            for output_id, output in outputs.items():
+                session.add(_output_record(output_id, transaction_id, output, None, 0))
+            session.commit()
+
+    def has_block(self, block_id: bytes) -> bool:
+        """Whether the block is stored (solid or not)."""
+        with self._session() as session:
+            return session.get(BlockRecord, block_id) is not None
+
+    def block_bytes(self, block_id: bytes) -> bytes | None:
+        """The block exactly as received."""
+        with self._session() as session:
+            record = session.get(BlockRecord, block_id)
+            return record.data if record is not None else None
+
+    def metadata(self, block_id: bytes) -> BlockMetadata | None:
+        """Solid state, milestone and conflict of a stored block."""
+        with self._session() as session:
+            record = session.get(BlockRecord, block_id)
+            if record is None:
+                return None
+            return BlockMetadata(
+                block_id=record.block_id,
+                parents=tuple(sorted(parents_of(session, block_id))),
+                received_at=record.received_at,
+                solid=record.solid,
+                solid_at=record.solid_at,
+                milestone_index=record.milestone_index,
+                conflict_reason=record.conflict_reason,
+            )
+
+    def children(self, block_id: bytes) -> list[bytes]:
+        """Stored blocks that approve `block_id`, in ID order."""
+        with self._session() as session:
+            rows = session.exec(
+                select(ApprovalRecord.child_id).where(ApprovalRecord.parent_id == block_id)
+            ).all()
+            return sorted(rows)
+
+    def missing_parents(self) -> list[bytes]:
+        """Parents some stored block approves but the node has not got: what to request."""
+        with self._session() as session:
+            rows = session.exec(
+                select(ApprovalRecord.parent_id)
+                .outerjoin(BlockRecord, col(BlockRecord.block_id) == col(ApprovalRecord.parent_id))
+                .where(col(BlockRecord.block_id).is_(None))
+                .distinct()
+            ).all()
+            return sorted(set(rows) - self.solid_entry_points)
+
+    def unsolid_count(self) -> int:
+        """Blocks held until their past cone arrives."""
+        with self._session() as session:
+            count = session.exec(
+                select(func.count()).select_from(BlockRecord).where(col(BlockRecord.solid).is_(False))
+            ).one()
+            return int(count)
+
+    def unspent_output(self, output_id: bytes) -> Output | None:
+        """An output known to the node and not spent in the confirmed ledger; an `OutputLookup`.
+
+        Outputs of stored but unconfirmed transactions count: a transaction may spend one on
+        arrival, and white-flag confirmation later decides which spend wins.
+        """
+        with self._session() as session:
+            record = session.get(OutputRecord, output_id)
+            if record is None or session.get(SpendRecord, output_id) is not None:
+                return None
+            return output_from_bytes(record.data)
+
+    def record_spend(self, output_id: bytes, transaction_id: bytes, milestone_index: int) -> None:
+        """Mark an output spent in the confirmed ledger (used by milestone application)."""
+        with self._lock, self._session() as session:
+            session.add(
+                SpendRecord(
+                    output_id=output_id, transaction_id=transaction_id, milestone_index=milestone_index
+                )
+            )
+            session.commit()
+
+    def balance(self, address: bytes) -> int:
+        """Confirmed, unspent micro-units in basic outputs of `address` (33-byte form).
+
+        Deposits locked in channels are not part of the balance: they are not freely spendable.
+        """
+        with self._session() as session:
+            total = session.exec(
+                select(func.coalesce(func.sum(OutputRecord.amount), 0))
+                .outerjoin(SpendRecord, col(SpendRecord.output_id) == col(OutputRecord.output_id))
+                .where(
+                    OutputRecord.address == address,
+                    col(OutputRecord.created_milestone).is_not(None),
+                    col(SpendRecord.output_id).is_(None),
+                    OutputRecord.channel_id == None,  # noqa: E711 (SQL IS NULL)
+                )
+            ).one()
+            return int(total)
+
+
+def _output_record(
+    output_id: bytes, transaction_id: bytes, output: Output, block_id: bytes | None, milestone: int | None
+) -> OutputRecord:
+    return OutputRecord(
+        output_id=output_id,
+        transaction_id=transaction_id,
+        block_id=block_id,
+        output_type=output.TYPE,
+        address=output.owners[0].to_bytes(),
+        amount=output.value,
+        channel_id=output.resolved_channel_id(output_id) if isinstance(output, ChannelOutput) else None,
+        data=output.to_bytes(),
+        created_milestone=milestone,
+    )
