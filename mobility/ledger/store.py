@@ -181,6 +181,12 @@ class LedgerStore:
             ).one()
             return int(count)
 
+    def output(self, output_id: bytes) -> Output | None:
+        """Any output the node knows, spent or not: enough to check who may sign for it."""
+        with self._session() as session:
+            record = session.get(OutputRecord, output_id)
+            return output_from_bytes(record.data) if record is not None else None
+
     def unspent_output(self, output_id: bytes) -> Output | None:
         """An output known to the node and not spent in the confirmed ledger; an `OutputLookup`.
 
