@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from mobility.demo_pow import run_pow_demo
@@ -21,6 +23,66 @@ def demo(
 ) -> None:
     """Show the engine's core at work: mine, sign and verify a few blocks."""
     run_pow_demo(seed=seed, target_score=target_score)
+
+
+@app.command()
+def serve(
+    allow_token: Annotated[
+        list[str] | None, typer.Option(help="An ID token allowed to charge (repeatable).")
+    ] = None,
+    accept_all_tokens: bool = typer.Option(False, help="Accept every ID token (development)."),
+    response_timeout: float = typer.Option(30.0, help="Seconds to wait for a charge point's answer."),
+    heartbeat_interval: int = typer.Option(300, help="Heartbeat interval given to charge points (s)."),
+    tls_cert: str | None = typer.Option(None, help="PEM certificate: serve wss:// (security profile 2)."),
+    tls_key: str | None = typer.Option(None, help="PEM private key for --tls-cert."),
+) -> None:
+    """Start the engine: the OCPP central system (the HTTP API comes with a later issue)."""
+    import asyncio
+    import contextlib
+    import logging
+
+    from mobility.settings import Settings
+    from ocpp_server.app import run_server
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(
+            run_server(
+                Settings(),
+                allowed_tokens=allow_token or [],
+                accept_all_tokens=accept_all_tokens,
+                response_timeout=response_timeout,
+                heartbeat_interval=heartbeat_interval,
+                tls_cert=tls_cert,
+                tls_key=tls_key,
+            )
+        )
+
+
+chargers = typer.Typer(help="Charge point registry.", no_args_is_help=True)
+app.add_typer(chargers, name="chargers")
+
+
+@chargers.command("add")
+def chargers_add(
+    charge_point_id: str = typer.Argument(..., help="The ID the charge point uses in its URL (max 48)."),
+    password: str | None = typer.Option(
+        None, help="Basic-auth password (security profile 1/2); none means no auth."
+    ),
+    disabled: bool = typer.Option(False, help="Register it disabled (BootNotification Rejected)."),
+) -> None:
+    """Register (or update) a charge point; its password is stored as a salted scrypt hash."""
+    from mobility.charging.models import create_charging_tables
+    from mobility.charging.store import ChargingStore
+    from mobility.db import create_db_engine
+    from mobility.settings import Settings
+
+    if not 0 < len(charge_point_id) <= 48:
+        raise typer.BadParameter("a charge point ID has 1 to 48 characters")
+    engine = create_db_engine(Settings().resolved_database_url)
+    create_charging_tables(engine)
+    ChargingStore(engine).register_charge_point(charge_point_id, password, enabled=not disabled)
+    typer.echo(f"registered {charge_point_id}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,107 @@
+"""Persistent state of the charging side: charge points, connectors, sessions, readings, raw log.
+
+Tables are created from this metadata by `create_charging_tables` until Alembic migrations
+arrive (a later issue). Energy is integer Wh; times are UTC-aware (`UTCDateTime`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Column, Engine, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from mobility.charging.timeutil import UTCDateTime
+
+
+class ChargePointRecord(SQLModel, table=True):
+    """A registered charge point. `password_hash` None means no Basic auth is required."""
+
+    __tablename__ = "charging_charge_point"
+
+    id: str = Field(primary_key=True, max_length=48)
+    password_hash: str | None = Field(default=None, max_length=256)
+    enabled: bool = True
+    vendor: str | None = Field(default=None, max_length=50)
+    model: str | None = Field(default=None, max_length=50)
+    firmware_version: str | None = Field(default=None, max_length=50)
+    protocol: str | None = Field(default=None, max_length=16)
+    online: bool = False
+    last_seen: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ConnectorRecord(SQLModel, table=True):
+    """Last known status of one connector (1.6) or EVSE/connector pair flattened to an EVSE (2.x)."""
+
+    __tablename__ = "charging_connector"
+
+    charge_point_id: str = Field(foreign_key="charging_charge_point.id", primary_key=True, max_length=48)
+    connector_id: int = Field(primary_key=True)
+    status: str = Field(max_length=32)
+    error_code: str | None = Field(default=None, max_length=50)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class SessionRecord(SQLModel, table=True):
+    """A charging session. `energy_wh` only ever grows; anomalies set `flagged`, never bill."""
+
+    __tablename__ = "charging_session"
+    __table_args__ = (UniqueConstraint("charge_point_id", "transaction_ref"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    charge_point_id: str = Field(foreign_key="charging_charge_point.id", index=True, max_length=48)
+    connector_id: int
+    transaction_ref: str = Field(max_length=64)
+    id_token: str | None = Field(default=None, max_length=64)
+    meter_start_wh: int = Field(sa_type=BigInteger)
+    meter_start_known: bool = True
+    last_register_wh: int = Field(sa_type=BigInteger)
+    energy_wh: int = Field(default=0, sa_type=BigInteger)
+    started_at: datetime = Field(sa_type=UTCDateTime)
+    last_reading_at: datetime = Field(sa_type=UTCDateTime)
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    end_reason: str | None = Field(default=None, max_length=32)
+    flagged: bool = False
+    flag_reason: str | None = Field(default=None, max_length=200)
+
+
+class MeterReadingRecord(SQLModel, table=True):
+    """One register sample; `session_id` None for connector readings outside a session."""
+
+    __tablename__ = "charging_meter_reading"
+
+    id: int | None = Field(default=None, primary_key=True)
+    charge_point_id: str = Field(foreign_key="charging_charge_point.id", max_length=48)
+    connector_id: int
+    session_id: int | None = Field(default=None, foreign_key="charging_session.id", index=True)
+    register_wh: int = Field(sa_type=BigInteger)
+    context: str | None = Field(default=None, max_length=32)
+    taken_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class MessageLogRecord(SQLModel, table=True):
+    """A raw OCPP-J frame in or out, kept per charge point up to a bounded count."""
+
+    __tablename__ = "charging_message_log"
+    __table_args__ = (Index("ix_charging_message_log_cp_id", "charge_point_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    charge_point_id: str = Field(max_length=48)
+    direction: str = Field(max_length=3)
+    frame: str = Field(sa_column=Column(Text, nullable=False))
+    at: datetime = Field(sa_type=UTCDateTime)
+
+
+CHARGING_TABLE_NAMES = (
+    "charging_charge_point",
+    "charging_connector",
+    "charging_session",
+    "charging_meter_reading",
+    "charging_message_log",
+)
+
+
+def create_charging_tables(engine: Engine) -> None:
+    """Create this package's tables if missing (stand-in for Alembic, which comes later)."""
+    tables = [SQLModel.metadata.tables[name] for name in CHARGING_TABLE_NAMES]
+    SQLModel.metadata.create_all(engine, tables=tables)

@@ -1,0 +1,212 @@
+"""The async face of `mobility.charging`: what `ocpp_server` adapters call, version-neutrally.
+
+Database work runs in a worker thread so the event loop never blocks on disk. Each state
+change is published once, as an event, to every subscriber (later: the payment layer).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from mobility.charging.authorization import AllowListAuthorizer, AuthorizationResult, Authorizer
+from mobility.charging.events import (
+    ChargePointOffline,
+    ChargePointOnline,
+    ChargingEvent,
+    ConnectorStatusChanged,
+    EndReason,
+    MeterReading,
+    SessionEnded,
+    SessionStarted,
+)
+from mobility.charging.models import ChargePointRecord, SessionRecord
+from mobility.charging.passwords import verify_password
+from mobility.charging.store import ChargingStore
+from mobility.charging.timeutil import Clock, utc_now
+
+LOGGER = logging.getLogger(__name__)
+Subscriber = Callable[[ChargingEvent], Awaitable[None]]
+
+
+class ChargingService:
+    """Charge points, sessions and energy, behind an async API with event fan-out."""
+
+    def __init__(
+        self,
+        store: ChargingStore,
+        authorizer: Authorizer | None = None,
+        clock: Clock = utc_now,
+    ) -> None:
+        self.store = store
+        self.authorizer: Authorizer = authorizer or AllowListAuthorizer()
+        self.clock = clock
+        self._subscribers: list[Subscriber] = []
+
+    def subscribe(self, subscriber: Subscriber) -> None:
+        """Receive every event from now on, in order."""
+        self._subscribers.append(subscriber)
+
+    async def _publish(self, event: ChargingEvent) -> None:
+        for subscriber in self._subscribers:
+            try:
+                await subscriber(event)
+            except Exception:
+                LOGGER.exception("subscriber failed on %r", event)
+
+    # Charge points -----------------------------------------------------------------------
+
+    async def charge_point(self, charge_point_id: str) -> ChargePointRecord | None:
+        """The registered charge point, or None."""
+        return await asyncio.to_thread(self.store.charge_point, charge_point_id)
+
+    async def admit_unknown(self, charge_point_id: str) -> ChargePointRecord:
+        """Register an unknown charge point on first connection (development, simulator)."""
+        return await asyncio.to_thread(self.store.ensure_charge_point, charge_point_id)
+
+    async def check_password(self, record: ChargePointRecord, password: str) -> bool:
+        """Basic-auth check; scrypt is slow on purpose, so it runs off the loop."""
+        if record.password_hash is None:
+            return True
+        return await asyncio.to_thread(verify_password, password, record.password_hash)
+
+    async def connected(self, charge_point_id: str, protocol: str) -> None:
+        """A charge point is online with `protocol`."""
+        at = self.clock()
+        await asyncio.to_thread(self.store.set_online, charge_point_id, True, protocol, at)
+        await self._publish(ChargePointOnline(charge_point_id, protocol, at))
+
+    async def disconnected(self, charge_point_id: str) -> None:
+        """A charge point went offline."""
+        at = self.clock()
+        await asyncio.to_thread(self.store.set_online, charge_point_id, False, None, at)
+        await self._publish(ChargePointOffline(charge_point_id, at))
+
+    async def booted(self, charge_point_id: str, vendor: str, model: str, firmware: str | None) -> bool:
+        """Record a boot; True if the charge point is enabled (Accepted), False (Rejected)."""
+        return await asyncio.to_thread(
+            self.store.record_boot, charge_point_id, vendor, model, firmware, self.clock()
+        )
+
+    async def authorize(self, charge_point_id: str, id_token: str) -> AuthorizationResult:
+        """Ask the authorizer whether `id_token` may charge here."""
+        return await self.authorizer.authorize(charge_point_id, id_token)
+
+    async def connector_status(
+        self, charge_point_id: str, connector_id: int, status: str, error_code: str | None, at: datetime
+    ) -> None:
+        """Store a connector status; publish only when it changed."""
+        changed = await asyncio.to_thread(
+            self.store.set_connector_status, charge_point_id, connector_id, status, error_code, at
+        )
+        if changed:
+            await self._publish(ConnectorStatusChanged(charge_point_id, connector_id, status, error_code, at))
+
+    # Sessions ----------------------------------------------------------------------------
+
+    async def start_session(
+        self,
+        charge_point_id: str,
+        connector_id: int,
+        id_token: str | None,
+        meter_start_wh: int | None,
+        at: datetime,
+        transaction_ref: str | None = None,
+    ) -> SessionRecord:
+        """Open (or, for a replayed start, find) a session; publish SessionStarted once."""
+        session, created = await asyncio.to_thread(
+            self.store.start_session,
+            charge_point_id,
+            connector_id,
+            id_token,
+            meter_start_wh,
+            at,
+            transaction_ref,
+        )
+        if created:
+            assert session.id is not None
+            await self._publish(
+                SessionStarted(
+                    session.id,
+                    charge_point_id,
+                    connector_id,
+                    session.transaction_ref,
+                    id_token,
+                    session.meter_start_wh,
+                    at,
+                )
+            )
+        return session
+
+    async def meter_reading(
+        self,
+        charge_point_id: str,
+        connector_id: int,
+        register_wh: int,
+        at: datetime,
+        transaction_ref: str | None = None,
+        context: str | None = None,
+    ) -> SessionRecord | None:
+        """Store a register reading, attach it to its session, publish MeterReading."""
+        outcome = await asyncio.to_thread(
+            self.store.add_reading, charge_point_id, connector_id, register_wh, at, transaction_ref, context
+        )
+        session = outcome.session
+        await self._publish(
+            MeterReading(
+                charge_point_id,
+                connector_id,
+                session.id if session else None,
+                register_wh,
+                session.energy_wh if session else None,
+                at,
+            )
+        )
+        if outcome.newly_flagged and session is not None:
+            LOGGER.warning("session %s flagged: %s", session.id, session.flag_reason)
+        return session
+
+    async def end_session(
+        self,
+        charge_point_id: str,
+        transaction_ref: str,
+        meter_stop_wh: int | None,
+        at: datetime,
+        reason: EndReason,
+        connector_id: int = 0,
+    ) -> SessionRecord:
+        """Close a session exactly once (replays are no-ops); publish SessionEnded once."""
+        session, closed = await asyncio.to_thread(
+            self.store.end_session,
+            charge_point_id,
+            transaction_ref,
+            meter_stop_wh,
+            at,
+            reason.value,
+            connector_id,
+        )
+        if closed:
+            assert session.id is not None
+            await self._publish(
+                SessionEnded(
+                    session.id,
+                    charge_point_id,
+                    session.connector_id,
+                    transaction_ref,
+                    session.energy_wh,
+                    reason,
+                    session.flagged,
+                    at,
+                )
+            )
+        return session
+
+    async def session_by_ref(self, charge_point_id: str, transaction_ref: str) -> SessionRecord | None:
+        """The session a charge point knows by `transaction_ref`."""
+        return await asyncio.to_thread(self.store.session_by_ref, charge_point_id, transaction_ref)
+
+    async def log_frames(self, frames: list[tuple[str, str, str, datetime]]) -> None:
+        """Append raw frames to the bounded per-charge-point log."""
+        await asyncio.to_thread(self.store.log_frames, frames)

@@ -1,0 +1,374 @@
+"""Blocking database operations of `mobility.charging`; the service runs them in a thread.
+
+Each method is one short transaction, and each state change is idempotent on its natural
+key (transaction reference, connector), which is what makes offline replays apply once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine, delete
+from sqlmodel import Session, col, select
+
+from mobility.charging.energy import apply_register
+from mobility.charging.models import (
+    ChargePointRecord,
+    ConnectorRecord,
+    MessageLogRecord,
+    MeterReadingRecord,
+    SessionRecord,
+)
+from mobility.charging.passwords import hash_password
+
+
+@dataclass(frozen=True, slots=True)
+class EnergyLimits:
+    """Plausibility bounds for register jumps (see `energy.apply_register`)."""
+
+    max_power_w: int = 1_000_000
+    slack_wh: int = 1_000
+
+
+@dataclass(frozen=True, slots=True)
+class ReadingOutcome:
+    """Where a reading went: the session (if any) and its energy afterwards."""
+
+    session: SessionRecord | None
+    newly_flagged: bool
+
+
+class ChargingStore:
+    """Charge points, connectors, sessions, readings and the raw log, over one engine."""
+
+    def __init__(self, engine: Engine, limits: EnergyLimits | None = None, log_keep: int = 1000) -> None:
+        self._engine = engine
+        self._limits = limits or EnergyLimits()
+        self._log_keep = log_keep
+        self._log_writes = 0
+
+    def _session(self) -> Session:
+        return Session(self._engine, expire_on_commit=False)
+
+    # Charge points -----------------------------------------------------------------------
+
+    def register_charge_point(self, charge_point_id: str, password: str | None, enabled: bool = True) -> None:
+        """Create or update a charge point; a None password means no Basic auth."""
+        with self._session() as db:
+            record = db.get(ChargePointRecord, charge_point_id) or ChargePointRecord(id=charge_point_id)
+            record.password_hash = hash_password(password) if password is not None else None
+            record.enabled = enabled
+            db.add(record)
+            db.commit()
+
+    def ensure_charge_point(self, charge_point_id: str) -> ChargePointRecord:
+        """The charge point, registered without a password if it was unknown."""
+        with self._session() as db:
+            record = db.get(ChargePointRecord, charge_point_id)
+            if record is None:
+                record = ChargePointRecord(id=charge_point_id)
+                db.add(record)
+                db.commit()
+            return record
+
+    def charge_point(self, charge_point_id: str) -> ChargePointRecord | None:
+        """The charge point, or None if unknown."""
+        with self._session() as db:
+            return db.get(ChargePointRecord, charge_point_id)
+
+    def set_online(self, charge_point_id: str, online: bool, protocol: str | None, at: datetime) -> None:
+        """Record connection state and the negotiated protocol."""
+        with self._session() as db:
+            record = db.get(ChargePointRecord, charge_point_id)
+            if record is None:
+                return
+            record.online = online
+            if protocol is not None:
+                record.protocol = protocol
+            record.last_seen = at
+            db.add(record)
+            db.commit()
+
+    def record_boot(
+        self, charge_point_id: str, vendor: str, model: str, firmware: str | None, at: datetime
+    ) -> bool:
+        """Store what the charge point says it is; True if it is enabled."""
+        with self._session() as db:
+            record = db.get(ChargePointRecord, charge_point_id)
+            if record is None:
+                return False
+            record.vendor, record.model, record.firmware_version = vendor[:50], model[:50], firmware
+            record.last_seen = at
+            db.add(record)
+            db.commit()
+            return record.enabled
+
+    def set_connector_status(
+        self, charge_point_id: str, connector_id: int, status: str, error_code: str | None, at: datetime
+    ) -> bool:
+        """Upsert a connector's status; True if it changed."""
+        with self._session() as db:
+            record = db.get(ConnectorRecord, (charge_point_id, connector_id))
+            if record is not None and (record.status, record.error_code) == (status, error_code):
+                return False
+            record = record or ConnectorRecord(
+                charge_point_id=charge_point_id, connector_id=connector_id, status=status, updated_at=at
+            )
+            record.status, record.error_code, record.updated_at = status, error_code, at
+            db.add(record)
+            db.commit()
+            return True
+
+    def connector(self, charge_point_id: str, connector_id: int) -> ConnectorRecord | None:
+        """A connector's last known status."""
+        with self._session() as db:
+            return db.get(ConnectorRecord, (charge_point_id, connector_id))
+
+    # Sessions ----------------------------------------------------------------------------
+
+    def start_session(
+        self,
+        charge_point_id: str,
+        connector_id: int,
+        id_token: str | None,
+        meter_start_wh: int | None,
+        at: datetime,
+        transaction_ref: str | None = None,
+    ) -> tuple[SessionRecord, bool]:
+        """Open a session; returns it and whether it is new.
+
+        With a `transaction_ref` (2.x) an existing session with that ref is returned as is.
+        Without one (1.6), the session's own ID becomes its ref, as 1.6 wants an integer, and a
+        retransmitted start (same connector, meter start and time) finds the first one.
+        A None `meter_start_wh` (2.x start without a reading) takes the first register seen.
+        """
+        with self._session() as db:
+            existing = (
+                self._by_ref(db, charge_point_id, transaction_ref)
+                if transaction_ref is not None
+                else self._same_start(db, charge_point_id, connector_id, meter_start_wh, at)
+            )
+            if existing is not None:
+                return existing, False
+            record = SessionRecord(
+                charge_point_id=charge_point_id,
+                connector_id=connector_id,
+                transaction_ref=transaction_ref or f"pending-{uuid.uuid4().hex}",
+                id_token=id_token,
+                meter_start_wh=meter_start_wh or 0,
+                meter_start_known=meter_start_wh is not None,
+                last_register_wh=meter_start_wh or 0,
+                started_at=at,
+                last_reading_at=at,
+            )
+            db.add(record)
+            db.flush()
+            if transaction_ref is None:
+                record.transaction_ref = str(record.id)
+                db.add(record)
+            db.commit()
+            return record, True
+
+    def session_by_ref(self, charge_point_id: str, transaction_ref: str) -> SessionRecord | None:
+        """The session a charge point knows by `transaction_ref`."""
+        with self._session() as db:
+            return self._by_ref(db, charge_point_id, transaction_ref)
+
+    def session(self, session_id: int) -> SessionRecord | None:
+        """A session by our ID."""
+        with self._session() as db:
+            return db.get(SessionRecord, session_id)
+
+    def sessions(self, charge_point_id: str) -> list[SessionRecord]:
+        """All sessions of a charge point, oldest first."""
+        with self._session() as db:
+            query = select(SessionRecord).where(SessionRecord.charge_point_id == charge_point_id)
+            return list(db.exec(query.order_by(col(SessionRecord.id))).all())
+
+    def readings(self, session_id: int) -> list[MeterReadingRecord]:
+        """A session's stored readings, in arrival order."""
+        with self._session() as db:
+            query = select(MeterReadingRecord).where(MeterReadingRecord.session_id == session_id)
+            return list(db.exec(query.order_by(col(MeterReadingRecord.id))).all())
+
+    def add_reading(
+        self,
+        charge_point_id: str,
+        connector_id: int,
+        register_wh: int,
+        at: datetime,
+        transaction_ref: str | None = None,
+        context: str | None = None,
+    ) -> ReadingOutcome:
+        """Store a register reading and advance its session, if one can be found.
+
+        Without a ref, the reading goes to the connector's open session, else it is kept as
+        a connector reading. Readings for an ended session are stored but move nothing.
+        """
+        with self._session() as db:
+            if transaction_ref is not None:
+                session = self._by_ref(db, charge_point_id, transaction_ref)
+            else:
+                session = self._open_on_connector(db, charge_point_id, connector_id)
+            db.add(
+                MeterReadingRecord(
+                    charge_point_id=charge_point_id,
+                    connector_id=connector_id,
+                    session_id=session.id if session else None,
+                    register_wh=register_wh,
+                    context=context,
+                    taken_at=at,
+                )
+            )
+            newly_flagged = False
+            if session is not None and session.ended_at is None:
+                newly_flagged = self._advance(session, register_wh, at)
+                db.add(session)
+            db.commit()
+            return ReadingOutcome(session, newly_flagged)
+
+    def end_session(
+        self,
+        charge_point_id: str,
+        transaction_ref: str,
+        meter_stop_wh: int | None,
+        at: datetime,
+        reason: str,
+        connector_id: int = 0,
+    ) -> tuple[SessionRecord, bool]:
+        """Close a session exactly once; returns it and whether this call closed it.
+
+        A stop for an unknown transaction (replayed after we lost it, or never started here)
+        is recorded as a closed, flagged, zero-energy session, so a second replay is a no-op.
+        """
+        with self._session() as db:
+            session = self._by_ref(db, charge_point_id, transaction_ref)
+            if session is not None and session.ended_at is not None:
+                return session, False
+            if session is None:
+                start = meter_stop_wh or 0
+                session = SessionRecord(
+                    charge_point_id=charge_point_id,
+                    connector_id=connector_id,
+                    transaction_ref=transaction_ref,
+                    meter_start_wh=start,
+                    last_register_wh=start,
+                    started_at=at,
+                    last_reading_at=at,
+                    flagged=True,
+                    flag_reason="stop for a transaction this system never saw start",
+                )
+            elif meter_stop_wh is not None:
+                self._advance(session, meter_stop_wh, at)
+            session.ended_at = at
+            session.end_reason = reason
+            db.add(session)
+            db.commit()
+            return session, True
+
+    # Raw message log ---------------------------------------------------------------------
+
+    def log_frames(self, frames: list[tuple[str, str, str, datetime]]) -> None:
+        """Append raw frames (charge point, direction, text, time); prune each cp to `log_keep`."""
+        if not frames:
+            return
+        with self._session() as db:
+            for charge_point_id, direction, frame, at in frames:
+                db.add(
+                    MessageLogRecord(charge_point_id=charge_point_id, direction=direction, frame=frame, at=at)
+                )
+            db.commit()
+            self._log_writes += len(frames)
+            if self._log_writes >= max(self._log_keep // 10, 1):
+                self._log_writes = 0
+                for charge_point_id in {frame[0] for frame in frames}:
+                    self._prune(db, charge_point_id)
+                db.commit()
+
+    def message_log(self, charge_point_id: str) -> list[MessageLogRecord]:
+        """A charge point's kept frames, oldest first."""
+        with self._session() as db:
+            query = select(MessageLogRecord).where(MessageLogRecord.charge_point_id == charge_point_id)
+            return list(db.exec(query.order_by(col(MessageLogRecord.id))).all())
+
+    def _prune(self, db: Session, charge_point_id: str) -> None:
+        newest = (
+            select(MessageLogRecord.id)
+            .where(MessageLogRecord.charge_point_id == charge_point_id)
+            .order_by(col(MessageLogRecord.id).desc())
+            .offset(self._log_keep)
+            .limit(1)
+        )
+        cutoff = db.exec(newest).first()
+        if cutoff is not None:
+            db.execute(
+                delete(MessageLogRecord).where(
+                    col(MessageLogRecord.charge_point_id) == charge_point_id,
+                    col(MessageLogRecord.id) <= cutoff,
+                )
+            )
+
+    # Helpers -----------------------------------------------------------------------------
+
+    @staticmethod
+    def _by_ref(db: Session, charge_point_id: str, transaction_ref: str) -> SessionRecord | None:
+        query = select(SessionRecord).where(
+            SessionRecord.charge_point_id == charge_point_id, SessionRecord.transaction_ref == transaction_ref
+        )
+        return db.exec(query).first()
+
+    @staticmethod
+    def _open_on_connector(db: Session, charge_point_id: str, connector_id: int) -> SessionRecord | None:
+        query = (
+            select(SessionRecord)
+            .where(
+                SessionRecord.charge_point_id == charge_point_id,
+                SessionRecord.connector_id == connector_id,
+                col(SessionRecord.ended_at).is_(None),
+            )
+            .order_by(col(SessionRecord.id).desc())
+        )
+        return db.exec(query).first()
+
+    @staticmethod
+    def _same_start(
+        db: Session, charge_point_id: str, connector_id: int, meter_start_wh: int | None, at: datetime
+    ) -> SessionRecord | None:
+        query = select(SessionRecord).where(
+            SessionRecord.charge_point_id == charge_point_id,
+            SessionRecord.connector_id == connector_id,
+            SessionRecord.meter_start_wh == (meter_start_wh or 0),
+            SessionRecord.started_at == at,
+        )
+        return db.exec(query).first()
+
+    def _advance(self, session: SessionRecord, register_wh: int, at: datetime) -> bool:
+        """Apply a register value to the session; True if it newly flagged the session."""
+        if not session.meter_start_known:
+            session.meter_start_wh = session.last_register_wh = register_wh
+            session.meter_start_known = True
+            session.last_reading_at = max(at, session.last_reading_at)
+            return False
+        update = apply_register(
+            meter_start_wh=session.meter_start_wh,
+            last_register_wh=session.last_register_wh,
+            last_reading_at=session.last_reading_at,
+            register_wh=register_wh,
+            at=at,
+            max_power_w=self._limits.max_power_w,
+            slack_wh=self._limits.slack_wh,
+        )
+        session.energy_wh = update.energy_wh
+        session.last_register_wh = update.last_register_wh
+        session.last_reading_at = update.last_reading_at
+        if update.flag is None:
+            return False
+        newly = not session.flagged
+        session.flagged = True
+        session.flag_reason = (session.flag_reason or update.flag)[:200]
+        return newly
+
+
+__all__ = ["ChargingStore", "EnergyLimits", "ReadingOutcome"]

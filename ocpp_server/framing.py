@@ -1,0 +1,191 @@
+"""OCPP-J framing on top of the `ocpp` library: parsing, validation, errors, retransmissions.
+
+The library's `route_message` drops unparseable frames silently, answers 1.6 with 2.x error
+spellings, reports missing fields as ProtocolError, and sends nothing at all for an unknown
+action on 2.1. `FramedConnection.route_message` replaces it: every CALL gets exactly one
+answer with the code its version specifies, and the connection stays up.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from mobility.charging.service import ChargingService
+from ocpp_server._ocpp import Call, CallError, CallResult, OCPPError, request_validator
+from ocpp_server.commands import CommandRejectedError, CommandResult, CommandTimeoutError
+from ocpp_server.errors import CallErrorFrame, Problem, error_code, problem_for_schema_keyword
+
+LOGGER = logging.getLogger(__name__)
+ANSWER_CACHE_SIZE = 64
+
+Answers = OrderedDict[str, tuple[str, str]]
+
+
+@dataclass
+class ConnectionContext:
+    """What every connection of one server shares."""
+
+    service: ChargingService
+    heartbeat_interval: int = 300
+    response_timeout: float = 30.0
+    log_frame: Callable[[str, str, str], None] = lambda _cp, _direction, _frame: None
+    answers: dict[str, Answers] = field(default_factory=dict)
+
+    def answers_for(self, charge_point_id: str) -> Answers:
+        """Answers already sent to a charge point, kept across its reconnections."""
+        return self.answers.setdefault(charge_point_id, OrderedDict())
+
+
+class FramedConnection:
+    """Mixin placed before a library `ChargePoint` class; see the module docstring."""
+
+    ocpp_version: ClassVar[str]
+
+    if TYPE_CHECKING:
+        id: str
+        route_map: dict[str, dict[str, Any]]
+        _connection: Any
+        _response_queue: Any
+
+        async def _handle_call(self, msg: Any) -> Any: ...
+
+    def __init__(self, charge_point_id: str, connection: Any, context: ConnectionContext) -> None:
+        super().__init__(  # type: ignore[call-arg]
+            charge_point_id, connection, response_timeout=context.response_timeout
+        )
+        self.context = context
+        self.service = context.service
+        self._answers = context.answers_for(charge_point_id)
+        self._answering: tuple[str, str] | None = None
+
+    async def route_message(self, raw_msg: str | bytes) -> None:
+        """Parse one frame and answer, route or drop it as OCPP-J says."""
+        if isinstance(raw_msg, bytes):
+            try:
+                raw_msg = raw_msg.decode()
+            except UnicodeDecodeError:
+                await self._send_error("-1", Problem.UNPARSEABLE, "frame is not UTF-8")
+                return
+        self.context.log_frame(self.id, "in", raw_msg)
+        try:
+            frame = json.loads(raw_msg)
+        except ValueError:
+            await self._send_error("-1", Problem.UNPARSEABLE, "frame is not valid JSON")
+            return
+        if not isinstance(frame, list) or not frame or type(frame[0]) is not int:
+            await self._send_error(_message_id(frame), Problem.BAD_FRAME, "not an OCPP-J message array")
+            return
+        if frame[0] == 2:
+            await self._route_call(frame)
+        elif frame[0] in (3, 4):
+            self._route_response(frame)
+        else:
+            await self._send_error(
+                _message_id(frame), Problem.UNKNOWN_MESSAGE_TYPE, f"message type {frame[0]} not supported"
+            )
+
+    async def _route_call(self, frame: list[Any]) -> None:
+        message_id = _message_id(frame)
+        if len(frame) != 4 or not isinstance(frame[1], str) or not isinstance(frame[2], str):
+            await self._send_error(message_id, Problem.BAD_FRAME, "a CALL is [2, id, action, payload]")
+            return
+        _, message_id, action, payload = frame
+        if not isinstance(payload, dict):
+            await self._send_error(message_id, Problem.FORMAT, "payload must be a JSON object")
+            return
+        answered = self._answers.get(message_id)
+        if answered is not None and answered[0] == action:
+            # A retransmission of a CALL we answered: same answer, applied once.
+            await self._send_raw(answered[1])
+            return
+        if "_on_action" not in self.route_map.get(action, {}):
+            await self._send_error(message_id, Problem.NOT_IMPLEMENTED, f"{action} is not implemented")
+            return
+        violation = _first_violation(action, self.ocpp_version, payload)
+        if violation is not None:
+            problem, cause = violation
+            await self._send_error(message_id, problem, cause)
+            return
+        self._answering = (message_id, action)
+        try:
+            await self._handle_call(Call(message_id, action, payload))
+        except OCPPError as error:
+            LOGGER.warning("%s: %s failed: %s", self.id, action, error)
+            await self._send_error(message_id, Problem.INTERNAL, str(error)[:200])
+        finally:
+            self._answering = None
+
+    def _route_response(self, frame: list[Any]) -> None:
+        """Hand a CALLRESULT/CALLERROR to the waiting `call()`; malformed ones are dropped.
+
+        OCPP-J forbids answering a response, so a broken one can only be logged.
+        """
+        if frame[0] == 3 and len(frame) == 3 and isinstance(frame[1], str) and isinstance(frame[2], dict):
+            self._response_queue.put_nowait(CallResult(frame[1], frame[2]))
+        elif frame[0] == 4 and len(frame) in (4, 5) and all(isinstance(item, str) for item in frame[1:4]):
+            details = frame[4] if len(frame) == 5 and isinstance(frame[4], dict) else {}
+            self._response_queue.put_nowait(CallError(frame[1], frame[2], frame[3], details))
+        else:
+            LOGGER.warning("%s: dropping malformed response %r", self.id, frame)
+
+    async def _send_error(self, message_id: str, problem: Problem, description: str) -> None:
+        code = error_code(problem, self.ocpp_version)
+        if not code:
+            LOGGER.warning("%s: ignoring message (%s)", self.id, description)
+            return
+        await self._send(CallErrorFrame(message_id, code, description, {}).to_json())
+
+    async def _send(self, message: str) -> None:
+        """Send a frame; remember the answer to the CALL being handled, for retransmissions."""
+        if self._answering is not None and message.startswith(("[3", "[4")):
+            message_id, action = self._answering
+            self._answers[message_id] = (action, message)
+            while len(self._answers) > ANSWER_CACHE_SIZE:
+                self._answers.popitem(last=False)
+        await self._send_raw(message)
+
+    async def _send_raw(self, message: str) -> None:
+        self.context.log_frame(self.id, "out", message)
+        await self._connection.send(message)
+
+
+def _message_id(frame: Any) -> str:
+    """The frame's message ID if it can be read, else "-1" as OCPP-J prescribes."""
+    if isinstance(frame, list) and len(frame) > 1 and isinstance(frame[1], str):
+        return frame[1]
+    return "-1"
+
+
+def _first_violation(action: str, ocpp_version: str, payload: dict[str, Any]) -> tuple[Problem, str] | None:
+    """The most telling schema violation of a request payload, if any."""
+    validator = request_validator(action, ocpp_version)
+    if validator is None:
+        return None
+    errors = list(validator.iter_errors(payload))
+    if not errors:
+        return None
+    # Report the shallowest error: it names the field the charge point got wrong.
+    error = min(errors, key=lambda item: len(item.path))
+    return problem_for_schema_keyword(str(error.validator)), str(error.message)[:200]
+
+
+async def send_command(connection: Any, payload: Any) -> CommandResult:
+    """Send one CALL through the library (which serialises CALLs) and wrap its answer."""
+    try:
+        result = await connection.call(payload, suppress=False)
+    except TimeoutError as error:
+        raise CommandTimeoutError(str(error)) from error
+    except OCPPError as error:
+        raise CommandRejectedError(str(getattr(error, "code", "GenericError")), str(error)) from error
+    except Exception as error:
+        if type(error).__name__ == "UnknownCallErrorCodeError":
+            raise CommandRejectedError("Unknown", str(error)) from error
+        raise
+    fields = dataclasses.asdict(result)
+    return CommandResult(str(fields.get("status", "")), fields)

@@ -1,0 +1,150 @@
+"""OCPP 1.6J adapter: Core profile messages in, version-neutral charging calls out.
+
+1.6 transaction IDs are integers we hand out (the session's own ID); StopTransaction replays
+for stopped or unknown transactions are acknowledged and change nothing the second time.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mobility.charging.events import EndReason
+from mobility.charging.timeutil import format_timestamp, parse_timestamp
+from ocpp_server._ocpp import ChargePoint16, call16, on, result16
+from ocpp_server.commands import CommandResult
+from ocpp_server.framing import FramedConnection, send_command
+from ocpp_server.readings import register_samples
+
+
+class V16Connection(FramedConnection, ChargePoint16):  # type: ignore[misc]
+    """A charge point speaking OCPP 1.6J."""
+
+    ocpp_version = "1.6"
+
+    def _now(self) -> str:
+        return format_timestamp(self.service.clock())
+
+    @on("BootNotification")
+    async def on_boot_notification(
+        self, charge_point_vendor: str, charge_point_model: str, firmware_version: str | None = None, **_: Any
+    ) -> Any:
+        enabled = await self.service.booted(
+            self.id, charge_point_vendor, charge_point_model, firmware_version
+        )
+        return result16.BootNotification(
+            current_time=self._now(),
+            interval=self.context.heartbeat_interval,
+            status="Accepted" if enabled else "Rejected",
+        )
+
+    @on("Heartbeat")
+    async def on_heartbeat(self, **_: Any) -> Any:
+        return result16.Heartbeat(current_time=self._now())
+
+    @on("StatusNotification")
+    async def on_status_notification(
+        self, connector_id: int, error_code: str, status: str, timestamp: str | None = None, **_: Any
+    ) -> Any:
+        at = parse_timestamp(timestamp) if timestamp else self.service.clock()
+        code = None if error_code == "NoError" else error_code
+        await self.service.connector_status(self.id, connector_id, status, code, at)
+        return result16.StatusNotification()
+
+    @on("Authorize")
+    async def on_authorize(self, id_tag: str, **_: Any) -> Any:
+        result = await self.service.authorize(self.id, id_tag)
+        return result16.Authorize(id_tag_info={"status": result.status.value})
+
+    @on("StartTransaction")
+    async def on_start_transaction(
+        self, connector_id: int, id_tag: str, meter_start: int, timestamp: str, **_: Any
+    ) -> Any:
+        result = await self.service.authorize(self.id, id_tag)
+        session = await self.service.start_session(
+            self.id, connector_id, id_tag, meter_start, parse_timestamp(timestamp)
+        )
+        return result16.StartTransaction(
+            transaction_id=int(session.transaction_ref), id_tag_info={"status": result.status.value}
+        )
+
+    @on("StopTransaction")
+    async def on_stop_transaction(
+        self,
+        meter_stop: int,
+        timestamp: str,
+        transaction_id: int,
+        reason: str | None = None,
+        id_tag: str | None = None,
+        transaction_data: list[dict[str, Any]] | None = None,
+        **_: Any,
+    ) -> Any:
+        ref = str(transaction_id)
+        existing = await self.service.session_by_ref(self.id, ref)
+        if existing is not None and existing.ended_at is None:
+            for sample in register_samples(transaction_data):
+                await self.service.meter_reading(
+                    self.id, existing.connector_id, sample.register_wh, sample.at, ref, sample.context
+                )
+        await self.service.end_session(
+            self.id, ref, meter_stop, parse_timestamp(timestamp), EndReason.parse(reason)
+        )
+        if id_tag is None:
+            return result16.StopTransaction()
+        result = await self.service.authorize(self.id, id_tag)
+        return result16.StopTransaction(id_tag_info={"status": result.status.value})
+
+    @on("MeterValues")
+    async def on_meter_values(
+        self,
+        connector_id: int,
+        meter_value: list[dict[str, Any]],
+        transaction_id: int | None = None,
+        **_: Any,
+    ) -> Any:
+        ref = str(transaction_id) if transaction_id is not None else None
+        for sample in register_samples(meter_value):
+            await self.service.meter_reading(
+                self.id, connector_id, sample.register_wh, sample.at, ref, sample.context
+            )
+        return result16.MeterValues()
+
+    @on("DataTransfer")
+    async def on_data_transfer(self, vendor_id: str, **_: Any) -> Any:
+        # No vendor extensions yet; the frame itself is kept in the message log.
+        return result16.DataTransfer(status="UnknownVendorId")
+
+    # Commands (ChargePointCommands) ------------------------------------------------------
+
+    async def remote_start(self, connector_id: int, id_token: str) -> CommandResult:
+        """RemoteStartTransaction."""
+        return await send_command(
+            self, call16.RemoteStartTransaction(id_tag=id_token, connector_id=connector_id)
+        )
+
+    async def remote_stop(self, transaction_ref: str) -> CommandResult:
+        """RemoteStopTransaction."""
+        return await send_command(self, call16.RemoteStopTransaction(transaction_id=int(transaction_ref)))
+
+    async def reset(self, hard: bool = False) -> CommandResult:
+        """Reset Hard or Soft."""
+        return await send_command(self, call16.Reset(type="Hard" if hard else "Soft"))
+
+    async def set_power_limit(self, connector_id: int, limit_w: int, profile_id: int) -> CommandResult:
+        """SetChargingProfile with a relative TxDefaultProfile capped at `limit_w` W."""
+        profile = {
+            "charging_profile_id": profile_id,
+            "stack_level": 1,
+            "charging_profile_purpose": "TxDefaultProfile",
+            "charging_profile_kind": "Relative",
+            "charging_schedule": {
+                "charging_rate_unit": "W",
+                "charging_schedule_period": [{"start_period": 0, "limit": limit_w}],
+            },
+        }
+        return await send_command(
+            self, call16.SetChargingProfile(connector_id=connector_id, cs_charging_profiles=profile)
+        )
+
+    async def clear_power_limit(self, profile_id: int) -> CommandResult:
+        """ClearChargingProfile by ID."""
+        return await send_command(self, call16.ClearChargingProfile(id=profile_id))

@@ -1,0 +1,156 @@
+"""OCPP 2.0.1 and 2.1 adapter (their CSMS-side messages used here are the same shape).
+
+TransactionEvent carries the charge point's own transaction ID; Started, Updated and Ended
+are each idempotent on it, so offline replays (offline=true, or a resend after reconnect)
+are acknowledged and applied once. An Updated or Ended for a transaction never seen Started
+opens it on the spot so its energy is not lost.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from mobility.charging.events import EndReason
+from mobility.charging.timeutil import format_timestamp, parse_timestamp
+from ocpp_server._ocpp import on
+from ocpp_server.commands import CommandResult
+from ocpp_server.framing import FramedConnection, send_command
+from ocpp_server.readings import register_samples
+
+
+class V2Connection(FramedConnection):
+    """Handlers and commands shared by 2.0.1 and 2.1; mixed before the library class."""
+
+    if TYPE_CHECKING:
+        _call: Any
+        _call_result: Any
+
+    def _now(self) -> str:
+        return format_timestamp(self.service.clock())
+
+    async def _id_token_info(self, id_token: dict[str, Any] | None) -> dict[str, Any] | None:
+        if id_token is None:
+            return None
+        result = await self.service.authorize(self.id, str(id_token.get("id_token", "")))
+        return {"status": result.status.value}
+
+    @on("BootNotification")
+    async def on_boot_notification(self, charging_station: dict[str, Any], **_: Any) -> Any:
+        enabled = await self.service.booted(
+            self.id,
+            str(charging_station.get("vendor_name", "")),
+            str(charging_station.get("model", "")),
+            charging_station.get("firmware_version"),
+        )
+        return self._call_result.BootNotification(
+            current_time=self._now(),
+            interval=self.context.heartbeat_interval,
+            status="Accepted" if enabled else "Rejected",
+        )
+
+    @on("Heartbeat")
+    async def on_heartbeat(self, **_: Any) -> Any:
+        return self._call_result.Heartbeat(current_time=self._now())
+
+    @on("StatusNotification")
+    async def on_status_notification(
+        self, timestamp: str, connector_status: str, evse_id: int, connector_id: int, **_: Any
+    ) -> Any:
+        # Connectors are keyed by EVSE: the engine bills per EVSE, one cable at a time.
+        await self.service.connector_status(
+            self.id, evse_id, connector_status, None, parse_timestamp(timestamp)
+        )
+        return self._call_result.StatusNotification()
+
+    @on("Authorize")
+    async def on_authorize(self, id_token: dict[str, Any], **_: Any) -> Any:
+        return self._call_result.Authorize(id_token_info=await self._id_token_info(id_token))
+
+    @on("TransactionEvent")
+    async def on_transaction_event(
+        self,
+        event_type: str,
+        timestamp: str,
+        transaction_info: dict[str, Any],
+        evse: dict[str, Any] | None = None,
+        id_token: dict[str, Any] | None = None,
+        meter_value: list[dict[str, Any]] | None = None,
+        **_: Any,
+    ) -> Any:
+        at = parse_timestamp(timestamp)
+        ref = str(transaction_info["transaction_id"])
+        samples = list(register_samples(meter_value))
+        session = await self.service.session_by_ref(self.id, ref)
+        if session is None:
+            connector_id = int(evse["id"]) if evse else 0
+            token = str(id_token["id_token"]) if id_token else None
+            first = samples[0].register_wh if samples and event_type == "Started" else None
+            session = await self.service.start_session(self.id, connector_id, token, first, at, ref)
+        if session.ended_at is None:
+            for sample in samples:
+                await self.service.meter_reading(
+                    self.id, session.connector_id, sample.register_wh, sample.at, ref, sample.context
+                )
+            if event_type == "Ended":
+                reason = EndReason.parse(transaction_info.get("stopped_reason"))
+                await self.service.end_session(self.id, ref, None, at, reason, session.connector_id)
+        info = await self._id_token_info(id_token)
+        if info is None:
+            return self._call_result.TransactionEvent()
+        return self._call_result.TransactionEvent(id_token_info=info)
+
+    @on("MeterValues")
+    async def on_meter_values(self, evse_id: int, meter_value: list[dict[str, Any]], **_: Any) -> Any:
+        for sample in register_samples(meter_value):
+            await self.service.meter_reading(
+                self.id, evse_id, sample.register_wh, sample.at, None, sample.context
+            )
+        return self._call_result.MeterValues()
+
+    @on("NotifyEvent")
+    async def on_notify_event(self, **_: Any) -> Any:
+        # Stored as the raw frame in the message log; nothing acts on device events yet.
+        return self._call_result.NotifyEvent()
+
+    # Commands (ChargePointCommands) ------------------------------------------------------
+
+    async def remote_start(self, connector_id: int, id_token: str) -> CommandResult:
+        """RequestStartTransaction on EVSE `connector_id`."""
+        self._remote_start_id = getattr(self, "_remote_start_id", 0) + 1
+        payload = self._call.RequestStartTransaction(
+            id_token={"id_token": id_token, "type": "Central"},
+            remote_start_id=self._remote_start_id,
+            evse_id=connector_id,
+        )
+        return await send_command(self, payload)
+
+    async def remote_stop(self, transaction_ref: str) -> CommandResult:
+        """RequestStopTransaction."""
+        return await send_command(self, self._call.RequestStopTransaction(transaction_id=transaction_ref))
+
+    async def reset(self, hard: bool = False) -> CommandResult:
+        """Reset Immediate (hard) or OnIdle (soft)."""
+        return await send_command(self, self._call.Reset(type="Immediate" if hard else "OnIdle"))
+
+    async def set_power_limit(self, connector_id: int, limit_w: int, profile_id: int) -> CommandResult:
+        """SetChargingProfile with a relative TxDefaultProfile capped at `limit_w` W."""
+        profile = {
+            "id": profile_id,
+            "stack_level": 1,
+            "charging_profile_purpose": "TxDefaultProfile",
+            "charging_profile_kind": "Relative",
+            "charging_schedule": [
+                {
+                    "id": profile_id,
+                    "charging_rate_unit": "W",
+                    "charging_schedule_period": [{"start_period": 0, "limit": limit_w}],
+                }
+            ],
+        }
+        return await send_command(
+            self, self._call.SetChargingProfile(evse_id=connector_id, charging_profile=profile)
+        )
+
+    async def clear_power_limit(self, profile_id: int) -> CommandResult:
+        """ClearChargingProfile by ID."""
+        return await send_command(self, self._call.ClearChargingProfile(charging_profile_id=profile_id))

@@ -1,0 +1,177 @@
+"""OCPP-J errors with raw frames: every bad CALL gets the answer its version specifies,
+and the connection stays up (a heartbeat afterwards is still answered)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.ocpp.conftest import Harness, raw_client
+from tests.ocpp.frames import NOW, boot, exchange, heartbeat
+
+VERSIONS = ["1.6", "2.0.1", "2.1"]
+
+
+async def _assert_still_up(websocket: Any) -> None:
+    answer = await exchange(websocket, heartbeat("still-up"))
+    assert answer[:2] == [3, "still-up"]
+    assert "currentTime" in answer[2]
+
+
+@pytest.mark.parametrize(
+    ("version", "code"),
+    [("1.6", "FormationViolation"), ("2.0.1", "RpcFrameworkError"), ("2.1", "RpcFrameworkError")],
+)
+async def test_unparseable_frame_gets_callerror_with_id_minus_one(
+    quick: Harness, version: str, code: str
+) -> None:
+    # The ocpp library logs such a frame and answers nothing at all.
+    async with raw_client(quick.url(), version) as websocket:
+        answer = await exchange(websocket, '[2, "abc", "Heartbeat", {')
+        assert answer[:3] == [4, "-1", code]
+        await _assert_still_up(websocket)
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+async def test_not_an_array_gets_callerror(quick: Harness, version: str) -> None:
+    async with raw_client(quick.url(), version) as websocket:
+        answer = await exchange(websocket, {"hello": 1})
+        assert answer[0] == 4
+        assert answer[1] == "-1"
+        answer = await exchange(websocket, [2, "short", "Heartbeat"])
+        assert answer[0] == 4
+        assert answer[1] == "short"
+        await _assert_still_up(websocket)
+
+
+@pytest.mark.parametrize("version", ["2.0.1", "2.1"])
+async def test_unknown_message_type_is_not_supported_in_2x(quick: Harness, version: str) -> None:
+    async with raw_client(quick.url(), version) as websocket:
+        answer = await exchange(websocket, [7, "m7", {}])
+        assert answer[:3] == [4, "m7", "MessageTypeNotSupported"]
+        await _assert_still_up(websocket)
+
+
+async def test_unknown_message_type_is_ignored_in_16(quick: Harness) -> None:
+    # OCPP-J 1.6 4.1.3: a message with an unknown type number is ignored.
+    async with raw_client(quick.url(), "1.6") as websocket:
+        await websocket.send('[7,"m7",{}]')
+        await _assert_still_up(websocket)
+
+
+@pytest.mark.parametrize(
+    ("version", "code"),
+    [("1.6", "FormationViolation"), ("2.0.1", "FormatViolation"), ("2.1", "FormatViolation")],
+)
+async def test_unexpected_field_is_formation_or_format_violation(
+    quick: Harness, version: str, code: str
+) -> None:
+    # The library sends "FormatViolation" on 1.6 too; 1.6 spells it "FormationViolation".
+    frame = boot(version, "b1")
+    frame[3]["unexpected"] = 1
+    async with raw_client(quick.url(), version) as websocket:
+        assert (await exchange(websocket, frame))[:3] == [4, "b1", code]
+        answer = await exchange(websocket, [2, "b2", "Heartbeat", []])
+        assert answer[:3] == [4, "b2", code]
+        await _assert_still_up(websocket)
+
+
+@pytest.mark.parametrize(
+    ("version", "code"),
+    [
+        ("1.6", "OccurenceConstraintViolation"),
+        ("2.0.1", "OccurrenceConstraintViolation"),
+        ("2.1", "OccurrenceConstraintViolation"),
+    ],
+)
+async def test_missing_required_field_is_occurrence_violation(
+    quick: Harness, version: str, code: str
+) -> None:
+    # The library answers ProtocolError here.
+    frame = boot(version, "b1")
+    frame[3] = {}
+    async with raw_client(quick.url(), version) as websocket:
+        assert (await exchange(websocket, frame))[:3] == [4, "b1", code]
+        await _assert_still_up(websocket)
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+async def test_wrong_type_is_type_constraint_violation(quick: Harness, version: str) -> None:
+    if version == "1.6":
+        frame: list[Any] = [2, "a1", "Authorize", {"idTag": 12}]
+    else:
+        frame = [2, "a1", "Authorize", {"idToken": {"idToken": 12, "type": "ISO14443"}}]
+    async with raw_client(quick.url(), version) as websocket:
+        assert (await exchange(websocket, frame))[:3] == [4, "a1", "TypeConstraintViolation"]
+        await _assert_still_up(websocket)
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+async def test_value_outside_enum_is_property_constraint_violation(quick: Harness, version: str) -> None:
+    if version == "1.6":
+        payload: dict[str, Any] = {"connectorId": 1, "errorCode": "NoError", "status": "Sleeping"}
+    else:
+        payload = {"timestamp": NOW, "connectorStatus": "Sleeping", "evseId": 1, "connectorId": 1}
+    async with raw_client(quick.url(), version) as websocket:
+        answer = await exchange(websocket, [2, "s1", "StatusNotification", payload])
+        assert answer[:3] == [4, "s1", "PropertyConstraintViolation"]
+        await _assert_still_up(websocket)
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+async def test_unknown_action_is_not_implemented(quick: Harness, version: str) -> None:
+    # On 2.1 the library sends no answer at all for an action without a handler.
+    async with raw_client(quick.url(), version) as websocket:
+        assert (await exchange(websocket, [2, "u1", "FooBar", {}]))[:3] == [4, "u1", "NotImplemented"]
+        answer = await exchange(websocket, [2, "u2", "FirmwareStatusNotification", {"status": "Idle"}])
+        assert answer[:3] == [4, "u2", "NotImplemented"]
+        await _assert_still_up(websocket)
+
+
+async def test_retransmitted_call_gets_same_answer_and_applies_once(quick: Harness) -> None:
+    start = [
+        2,
+        "start-1",
+        "StartTransaction",
+        {"connectorId": 1, "idTag": "ALLOWED01", "meterStart": 1000, "timestamp": NOW},
+    ]
+    async with raw_client(quick.url(), "1.6") as websocket:
+        first = await exchange(websocket, start)
+    async with raw_client(quick.url(), "1.6") as websocket:
+        second = await exchange(websocket, start)
+    assert first == second
+    assert first[0] == 3
+    assert len(quick.store.sessions("CP1")) == 1
+
+
+async def test_malformed_response_is_dropped_and_connection_stays_up(quick: Harness) -> None:
+    async with raw_client(quick.url(), "1.6") as websocket:
+        await websocket.send('[3,"nobody-asked"]')
+        await websocket.send('[4,"nobody-asked",5]')
+        await _assert_still_up(websocket)
+
+
+async def test_frames_are_logged(quick: Harness) -> None:
+    async with raw_client(quick.url(), "1.6") as websocket:
+        await exchange(websocket, heartbeat("logged"))
+        await exchange(websocket, "not json")
+    await quick.central.stop()
+    frames = [(record.direction, record.frame) for record in quick.store.message_log("CP1")]
+    assert ("in", '[2, "logged", "Heartbeat", {}]') in frames
+    assert ("in", "not json") in frames
+    assert any(direction == "out" and frame.startswith('[3,"logged"') for direction, frame in frames)
+    assert any(direction == "out" and frame.startswith('[4,"-1"') for direction, frame in frames)
+
+
+async def test_message_log_is_bounded(quick: Harness) -> None:
+    from datetime import UTC, datetime
+
+    store = quick.store
+    store._log_keep = 20
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    for batch in range(10):
+        store.log_frames([("CP1", "in", f"{batch}-{index}", now) for index in range(10)])
+    kept = store.message_log("CP1")
+    assert 20 <= len(kept) <= 30
+    assert kept[-1].frame == "9-9"
