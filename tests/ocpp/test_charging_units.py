@@ -1,0 +1,93 @@
+"""Pure rules of `mobility.charging`: register parsing, energy advancement, passwords, UTC."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from mobility.charging.authorization import AllowListAuthorizer
+from mobility.charging.energy import apply_register, register_to_wh
+from mobility.charging.models import create_charging_tables
+from mobility.charging.passwords import hash_password, verify_password
+from mobility.charging.store import ChargingStore
+from mobility.charging.timeutil import parse_timestamp
+from mobility.db import create_db_engine
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "multiplier", "expected"),
+    [
+        ("1234", None, 0, 1234),
+        ("1234.9", "Wh", 0, 1234),
+        ("12.3456", "kWh", 0, 12345),
+        ("0.1", "kWh", 0, 100),
+        (2.3, "Wh", 4, 23000),
+        (1.5, "kWh", -1, 150),
+        ("12", "varh", 0, None),
+        ("n/a", "Wh", 0, None),
+    ],
+)
+def test_register_to_wh(value: str | float, unit: str | None, multiplier: int, expected: int | None) -> None:
+    assert register_to_wh(value, unit, multiplier) == expected
+
+
+@given(st.lists(st.integers(min_value=0, max_value=10_000_000), min_size=1, max_size=30))
+def test_energy_never_decreases_and_never_exceeds_register_span(registers: list[int]) -> None:
+    start, last, at, energy = registers[0], registers[0], T0, 0
+    for index, register in enumerate(registers[1:], start=1):
+        update = apply_register(
+            meter_start_wh=start,
+            last_register_wh=last,
+            last_reading_at=at,
+            register_wh=register,
+            at=T0 + timedelta(hours=index),
+            max_power_w=1_000_000,
+            slack_wh=1_000,
+        )
+        assert update.energy_wh >= energy
+        assert update.energy_wh == update.last_register_wh - start
+        if register < last:
+            assert update.flag is not None
+        energy, last, at = update.energy_wh, update.last_register_wh, update.last_reading_at
+
+
+def test_passwords_are_salted_and_verified() -> None:
+    first, second = hash_password("pw"), hash_password("pw")
+    assert first != second
+    assert verify_password("pw", first)
+    assert not verify_password("wrong", first)
+    assert not verify_password("pw", "garbage")
+
+
+def test_timestamps_are_utc_aware() -> None:
+    assert parse_timestamp("2026-01-01T12:00:00Z") == datetime(2026, 1, 1, 12, tzinfo=UTC)
+    assert parse_timestamp("2026-01-01T14:00:00+02:00") == datetime(2026, 1, 1, 12, tzinfo=UTC)
+    assert parse_timestamp("2026-01-01T12:00:00").tzinfo is UTC
+
+
+def test_datetimes_come_back_utc_aware(database_url: str) -> None:
+    engine = create_db_engine(database_url)
+    create_charging_tables(engine)
+    store = ChargingStore(engine)
+    store.register_charge_point("CP", None)
+    store.set_online("CP", True, "ocpp1.6", datetime(2026, 5, 1, 14, 0, tzinfo=UTC))
+    record = store.charge_point("CP")
+    assert record is not None
+    assert record.last_seen == datetime(2026, 5, 1, 14, 0, tzinfo=UTC)
+    assert record.last_seen.tzinfo is not None
+    with pytest.raises(Exception, match="naive"):
+        store.set_online("CP", True, None, datetime(2026, 5, 1, 14, 0))
+    engine.dispose()
+
+
+async def test_allow_list() -> None:
+    authorizer = AllowListAuthorizer(["abc"])
+    assert (await authorizer.authorize("CP", "ABC")).accepted
+    assert not (await authorizer.authorize("CP", "XYZ")).accepted
+    authorizer.allow("xyz")
+    assert (await authorizer.authorize("CP", "XYZ")).accepted

@@ -1,0 +1,110 @@
+"""Outbound commands: version-neutral API, one CALL at a time, timeouts, no crossed replies."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+
+from ocpp_server.commands import CommandRejectedError, CommandTimeoutError
+from ocpp_server.server import NotConnectedError
+from tests.ocpp.clients import Client16, Client21, Client201
+from tests.ocpp.conftest import Harness, library_client, raw_client
+from tests.ocpp.frames import receive
+
+VERSIONS = [("1.6", Client16), ("2.0.1", Client201), ("2.1", Client21)]
+
+
+async def _connected(harness: Harness) -> None:
+    await harness.wait_for(lambda: harness.central.is_connected("CP1"))
+
+
+@pytest.mark.parametrize(("version", "cls"), VERSIONS)
+async def test_commands_reach_the_charge_point(quick: Harness, version: str, cls: type[Any]) -> None:
+    async with library_client(quick.url(), version, cls) as cp:
+        await _connected(quick)
+        commands = quick.central.commands("CP1")
+        assert (await commands.remote_start(1, "ALLOWED01")).accepted
+        assert (await commands.remote_stop("42")).accepted
+        assert (await commands.reset(hard=True)).status in ("Accepted", "Scheduled")
+        assert (await commands.set_power_limit(1, 3_700, profile_id=7)).accepted
+        cleared = await commands.clear_power_limit(7)
+        assert cleared.status in ("Accepted", "Unknown")
+    actions = [action for action, _ in cp.received]
+    assert actions[0] in ("RemoteStartTransaction", "RequestStartTransaction")
+    assert actions[1] in ("RemoteStopTransaction", "RequestStopTransaction")
+    assert actions[2:] == ["Reset", "SetChargingProfile", "ClearChargingProfile"]
+    profile = dict(cp.received[3][1])
+    if version == "1.6":
+        assert (
+            profile["cs_charging_profiles"]["charging_schedule"]["charging_schedule_period"][0]["limit"]
+            == 3_700
+        )
+    else:
+        assert (
+            profile["charging_profile"]["charging_schedule"][0]["charging_schedule_period"][0]["limit"]
+            == 3_700
+        )
+
+
+async def test_command_to_absent_charge_point(quick: Harness) -> None:
+    with pytest.raises(NotConnectedError):
+        quick.central.commands("CP1")
+
+
+async def test_callerror_answer_raises(quick: Harness) -> None:
+    async with raw_client(quick.url(), "1.6") as websocket:
+        await _connected(quick)
+        task = asyncio.create_task(quick.central.commands("CP1").reset())
+        frame = await receive(websocket)
+        await websocket.send(json.dumps([4, frame[1], "NotSupported", "no", {}]))
+        with pytest.raises(CommandRejectedError) as rejected:
+            await task
+        assert rejected.value.code == "NotSupported"
+
+
+async def test_one_call_at_a_time_and_late_reply_never_lands_in_wrong_call(quick: Harness) -> None:
+    """Three commands queue behind each other; the first times out (0.5 s in `quick`),
+    its late answer arrives while the second waits and must be ignored."""
+    async with raw_client(quick.url(), "1.6") as websocket:
+        await _connected(quick)
+        commands = quick.central.commands("CP1")
+        first = asyncio.create_task(commands.reset(hard=True))
+        second = asyncio.create_task(commands.reset(hard=False))
+        call1 = await receive(websocket)
+        assert call1[2:] == ["Reset", {"type": "Hard"}]
+        with pytest.raises(CommandTimeoutError):
+            await first  # never answered
+        call2 = await receive(websocket)
+        assert call2[2:] == ["Reset", {"type": "Soft"}]
+        # Late answer to the first call, then the real answer to the second.
+        await websocket.send(json.dumps([3, call1[1], {"status": "Accepted"}]))
+        await websocket.send(json.dumps([3, call2[1], {"status": "Rejected"}]))
+        assert (await second).status == "Rejected"
+
+
+async def test_second_command_waits_for_first_answer(quick: Harness) -> None:
+    sent: list[str] = []
+    original = quick.central._context.log_frame
+
+    def spy(charge_point_id: str, direction: str, frame: str) -> None:
+        if direction == "out" and frame.startswith("[2"):
+            sent.append(frame)
+        original(charge_point_id, direction, frame)
+
+    quick.central._context.log_frame = spy
+    async with raw_client(quick.url(), "1.6") as websocket:
+        await _connected(quick)
+        commands = quick.central.commands("CP1")
+        tasks = [asyncio.create_task(commands.reset()) for _ in range(2)]
+        call1 = await receive(websocket)
+        for _ in range(50):  # let every ready task run; nothing here waits for time
+            await asyncio.sleep(0)
+        assert len(sent) == 1
+        await websocket.send(json.dumps([3, call1[1], {"status": "Accepted"}]))
+        call2 = await receive(websocket)
+        assert len(sent) == 2
+        await websocket.send(json.dumps([3, call2[1], {"status": "Accepted"}]))
+        assert [(await task).status for task in tasks] == ["Accepted", "Accepted"]
