@@ -28,6 +28,7 @@ class BlockRecord(SQLModel, table=True):
     solid_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     milestone_index: int | None = Field(default=None, index=True, sa_type=BigInteger)
     conflict_reason: str | None = Field(default=None, max_length=64)
+    carries_milestone: int | None = Field(default=None, index=True, sa_type=BigInteger)
 
 
 class ApprovalRecord(SQLModel, table=True):
@@ -69,7 +70,28 @@ class SpendRecord(SQLModel, table=True):
     milestone_index: int = Field(sa_type=BigInteger)
 
 
-LEDGER_TABLE_NAMES = ("ledger_block", "ledger_approval", "ledger_output", "ledger_spend")
+class MilestoneRecord(SQLModel, table=True):
+    """An applied milestone: the chain of these is the confirmed history."""
+
+    __tablename__ = "ledger_milestone"
+
+    milestone_index: int = Field(sa_type=BigInteger, primary_key=True)
+    milestone_id: bytes = Field(sa_type=LargeBinary, unique=True)
+    block_id: bytes = Field(sa_type=LargeBinary, foreign_key="ledger_block.block_id")
+    timestamp: int = Field(sa_type=BigInteger)
+    inclusion_merkle_root: bytes = Field(sa_type=LargeBinary)
+    applied_merkle_root: bytes = Field(sa_type=LargeBinary)
+    referenced_count: int
+    applied_count: int
+
+
+LEDGER_TABLE_NAMES = (
+    "ledger_block",
+    "ledger_approval",
+    "ledger_output",
+    "ledger_spend",
+    "ledger_milestone",
+)
 
 
 def create_ledger_tables(engine: Engine) -> None:

@@ -38,7 +38,8 @@ class Node:
     def submit(self, data: bytes) -> SubmitResult:
         """Validate and store `data`; raises `BlockRejectedError` for a block the node refuses.
 
-        Returns only after the block is committed, so an acknowledged block is durable.
+        Returns only after the block is committed, so an acknowledged block is durable. If the
+        block made a milestone solid, that milestone (and any following) is applied first.
         """
         block = check_block(data, self.params)
         inputs_checked = False
@@ -48,4 +49,6 @@ class Node:
                 check_transaction_inputs(block.payload, self.store.output)
                 inputs_checked = True
         result: PutResult = self.store.put_block(block, data)
+        if result.solid:
+            self.store.apply_next_milestones()
         return SubmitResult(result.block_id, result.created, result.solid, inputs_checked)

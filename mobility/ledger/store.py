@@ -17,10 +17,26 @@ from datetime import datetime
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
-from mobility.ledger.codec import Block, ChannelOutput, Output, TransactionPayload, output_from_bytes
+import pow_rs
+from mobility.ledger.codec import (
+    Block,
+    ChannelOutput,
+    MilestonePayload,
+    Output,
+    TransactionPayload,
+    output_from_bytes,
+)
+from mobility.ledger.confirmation import (
+    MilestoneError,
+    WhiteFlagResult,
+    apply_milestone,
+    latest_milestone,
+    walk,
+)
 from mobility.ledger.models import (
     ApprovalRecord,
     BlockRecord,
+    MilestoneRecord,
     OutputRecord,
     SpendRecord,
     create_ledger_tables,
@@ -77,6 +93,12 @@ class LedgerStore:
         with Session(self.engine, expire_on_commit=False) as session:
             yield session
 
+    @contextmanager
+    def writing(self) -> Iterator[Session]:
+        """A session holding the ingest lock, for work that must commit as one (a milestone)."""
+        with self._lock, self._session() as session:
+            yield session
+
     def put_block(self, block: Block, data: bytes | None = None) -> PutResult:
         """Store a validated block (idempotently), solidify what it can, record its outputs.
 
@@ -94,6 +116,9 @@ class LedgerStore:
                 data=raw,
                 payload_type=block.payload.TYPE if block.payload is not None else None,
                 received_at=now,
+                carries_milestone=(
+                    block.payload.essence.index if isinstance(block.payload, MilestonePayload) else None
+                ),
             )
             session.add(record)
             session.flush()
@@ -126,6 +151,95 @@ class LedgerStore:
             for output_id, output in outputs.items():
                 session.add(_output_record(output_id, transaction_id, output, None, 0))
             session.commit()
+
+    def latest_milestone(self) -> MilestoneRecord | None:
+        """The last applied milestone."""
+        with self._session() as session:
+            return latest_milestone(session)
+
+    def milestone(self, index: int) -> MilestoneRecord | None:
+        """An applied milestone by index."""
+        with self._session() as session:
+            return session.get(MilestoneRecord, index)
+
+    def apply_next_milestones(self) -> list[MilestoneRecord]:
+        """Apply, in index order, every next milestone whose block is solid; each commits alone.
+
+        A block that carries the next index but fails the checks is skipped (it stays stored);
+        another block carrying a valid milestone of that index can still be applied.
+        """
+        applied: list[MilestoneRecord] = []
+        while True:
+            with self.writing() as session:
+                latest = latest_milestone(session)
+                index = 1 if latest is None else latest.milestone_index + 1
+                candidates = session.exec(
+                    select(BlockRecord)
+                    .where(BlockRecord.carries_milestone == index, col(BlockRecord.solid))
+                    .order_by(col(BlockRecord.block_id))
+                ).all()
+                record = None
+                for candidate in candidates:
+                    try:
+                        record = apply_milestone(
+                            session, Block.from_bytes(candidate.data), self.solid_entry_points
+                        )
+                    except MilestoneError:
+                        session.rollback()
+                        continue
+                    session.commit()
+                    break
+            if record is None:
+                return applied
+            applied.append(record)
+
+    def walk(self, parents: tuple[bytes, ...]) -> WhiteFlagResult:
+        """What a milestone with `parents` would reference and apply (the coordinator's dry run)."""
+        with self._session() as session:
+            return walk(session, parents, self.solid_entry_points)
+
+    def tips(self) -> list[bytes]:
+        """Solid blocks no stored block approves yet, in ID order."""
+        with self._session() as session:
+            approved = select(ApprovalRecord.parent_id)
+            rows = session.exec(
+                select(BlockRecord.block_id).where(
+                    col(BlockRecord.solid), col(BlockRecord.block_id).not_in(approved)
+                )
+            ).all()
+            return sorted(rows)
+
+    def state_digest(self) -> bytes:
+        """BLAKE2b-256 of the confirmed ledger: milestones, block inclusion, outputs, spends.
+
+        Arrival times and solidification times are left out: they differ between nodes by
+        nature. Two nodes that applied the same milestones must agree on this digest.
+        """
+        parts: list[bytes] = []
+        with self._session() as session:
+            for milestone in session.exec(
+                select(MilestoneRecord).order_by(col(MilestoneRecord.milestone_index))
+            ):
+                parts += [b"M", milestone.milestone_index.to_bytes(8, "little"), milestone.milestone_id]
+            referenced = session.exec(
+                select(BlockRecord)
+                .where(col(BlockRecord.milestone_index).is_not(None))
+                .order_by(col(BlockRecord.block_id))
+            )
+            for block in referenced:
+                reason = (block.conflict_reason or "").encode()
+                parts += [b"B", block.block_id, _u64(block.milestone_index or 0), _u64(len(reason)), reason]
+            outputs = session.exec(
+                select(OutputRecord)
+                .where(col(OutputRecord.created_milestone).is_not(None))
+                .order_by(col(OutputRecord.output_id))
+            )
+            for output in outputs:
+                created = output.created_milestone or 0
+                parts += [b"O", output.output_id, _u64(created), _u64(len(output.data)), output.data]
+            for spend in session.exec(select(SpendRecord).order_by(col(SpendRecord.output_id))):
+                parts += [b"S", spend.output_id, spend.transaction_id, _u64(spend.milestone_index)]
+        return pow_rs.blake2b_256(b"".join(parts))
 
     def has_block(self, block_id: bytes) -> bool:
         """Whether the block is stored (solid or not)."""
@@ -226,6 +340,10 @@ class LedgerStore:
                 )
             ).one()
             return int(total)
+
+
+def _u64(value: int) -> bytes:
+    return value.to_bytes(8, "little")
 
 
 def _output_record(
