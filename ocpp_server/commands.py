@@ -59,3 +59,39 @@ class ChargePointCommands(Protocol):
     async def clear_power_limit(self, profile_id: int) -> CommandResult:
         """Remove a cap set by `set_power_limit`."""
         ...
+
+    async def unlock_connector(self, connector_id: int) -> CommandResult:
+        """Release the cable on a connector (EVSE on 2.x)."""
+        ...
+
+    async def change_availability(self, connector_id: int, operative: bool) -> CommandResult:
+        """Make a connector (0: the whole charge point) operative or inoperative."""
+        ...
+
+    async def trigger_message(self, message: str, connector_id: int | None = None) -> CommandResult:
+        """Ask for a message now (e.g. "StatusNotification", "MeterValues", "Heartbeat")."""
+        ...
+
+
+class ConfigurationCommands16(Protocol):
+    """1.6 configuration keys (2.x uses device-model variables instead)."""
+
+    async def get_configuration(self, keys: list[str] | None = None) -> CommandResult:
+        """GetConfiguration; the answer's payload holds `configuration_key` and `unknown_key`."""
+        ...
+
+    async def change_configuration(self, key: str, value: str) -> CommandResult:
+        """ChangeConfiguration."""
+        ...
+
+
+class VariableCommands2x(Protocol):
+    """2.x device-model variables, addressed as (component, variable)."""
+
+    async def get_variables(self, names: list[tuple[str, str]]) -> CommandResult:
+        """GetVariables; the answer's payload holds `get_variable_result`."""
+        ...
+
+    async def set_variables(self, values: list[tuple[str, str, str]]) -> CommandResult:
+        """SetVariables of (component, variable, value); payload holds `set_variable_result`."""
+        ...

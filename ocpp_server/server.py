@@ -20,10 +20,11 @@ from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
 from mobility.charging.service import ChargingService
-from ocpp_server.commands import ChargePointCommands
+from ocpp_server.commands import ChargePointCommands, ConfigurationCommands16, VariableCommands2x
 from ocpp_server.frame_log import FrameLog
 from ocpp_server.framing import ConnectionContext, FramedConnection
 from ocpp_server.handshake import SUBPROTOCOLS, Gatekeeper, charge_point_id_from_path, select_subprotocol
+from ocpp_server.v2x import V2Connection
 from ocpp_server.v16 import V16Connection
 from ocpp_server.v21 import V21Connection
 from ocpp_server.v201 import V201Connection
@@ -38,6 +39,10 @@ ADAPTERS: dict[str, type[FramedConnection]] = {
 
 class NotConnectedError(LookupError):
     """The charge point has no open connection."""
+
+
+class WrongVersionError(TypeError):
+    """The command exists only in another OCPP version than the charge point speaks."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,10 +119,27 @@ class CentralSystem:
 
     def commands(self, charge_point_id: str) -> ChargePointCommands:
         """The command API of a connected charge point."""
+        return self._connection(charge_point_id)  # type: ignore[return-value]
+
+    def configuration_16(self, charge_point_id: str) -> ConfigurationCommands16:
+        """1.6 configuration keys of a connected 1.6 charge point."""
+        connection = self._connection(charge_point_id)
+        if not isinstance(connection, V16Connection):
+            raise WrongVersionError(f"{charge_point_id} speaks {connection.ocpp_version}, not 1.6")
+        return connection
+
+    def variables_2x(self, charge_point_id: str) -> VariableCommands2x:
+        """2.x device-model variables of a connected 2.0.1/2.1 charging station."""
+        connection = self._connection(charge_point_id)
+        if not isinstance(connection, V2Connection):
+            raise WrongVersionError(f"{charge_point_id} speaks {connection.ocpp_version}, not 2.x")
+        return connection
+
+    def _connection(self, charge_point_id: str) -> FramedConnection:
         connection = self._connections.get(charge_point_id)
         if connection is None:
             raise NotConnectedError(charge_point_id)
-        return connection  # type: ignore[return-value]
+        return connection
 
     def is_connected(self, charge_point_id: str) -> bool:
         """True while the charge point has an open connection."""

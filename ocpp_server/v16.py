@@ -148,3 +148,26 @@ class V16Connection(FramedConnection, ChargePoint16):  # type: ignore[misc]
     async def clear_power_limit(self, profile_id: int) -> CommandResult:
         """ClearChargingProfile by ID."""
         return await send_command(self, call16.ClearChargingProfile(id=profile_id))
+
+    async def unlock_connector(self, connector_id: int) -> CommandResult:
+        """UnlockConnector."""
+        return await send_command(self, call16.UnlockConnector(connector_id=connector_id))
+
+    async def change_availability(self, connector_id: int, operative: bool) -> CommandResult:
+        """ChangeAvailability."""
+        kind = "Operative" if operative else "Inoperative"
+        return await send_command(self, call16.ChangeAvailability(connector_id=connector_id, type=kind))
+
+    async def trigger_message(self, message: str, connector_id: int | None = None) -> CommandResult:
+        """TriggerMessage."""
+        return await send_command(
+            self, call16.TriggerMessage(requested_message=message, connector_id=connector_id)
+        )
+
+    async def get_configuration(self, keys: list[str] | None = None) -> CommandResult:
+        """GetConfiguration (all keys when `keys` is None)."""
+        return await send_command(self, call16.GetConfiguration(key=keys))
+
+    async def change_configuration(self, key: str, value: str) -> CommandResult:
+        """ChangeConfiguration."""
+        return await send_command(self, call16.ChangeConfiguration(key=key, value=value))

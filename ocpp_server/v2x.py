@@ -154,3 +154,34 @@ class V2Connection(FramedConnection):
     async def clear_power_limit(self, profile_id: int) -> CommandResult:
         """ClearChargingProfile by ID."""
         return await send_command(self, self._call.ClearChargingProfile(charging_profile_id=profile_id))
+
+    async def unlock_connector(self, connector_id: int) -> CommandResult:
+        """UnlockConnector on EVSE `connector_id` (its connector 1)."""
+        return await send_command(self, self._call.UnlockConnector(evse_id=connector_id, connector_id=1))
+
+    async def change_availability(self, connector_id: int, operative: bool) -> CommandResult:
+        """ChangeAvailability of an EVSE, or of the station for 0."""
+        evse = {"id": connector_id} if connector_id else None
+        status = "Operative" if operative else "Inoperative"
+        return await send_command(self, self._call.ChangeAvailability(operational_status=status, evse=evse))
+
+    async def trigger_message(self, message: str, connector_id: int | None = None) -> CommandResult:
+        """TriggerMessage, optionally for one EVSE."""
+        evse = {"id": connector_id} if connector_id else None
+        return await send_command(self, self._call.TriggerMessage(requested_message=message, evse=evse))
+
+    async def get_variables(self, names: list[tuple[str, str]]) -> CommandResult:
+        """GetVariables."""
+        data = [
+            {"component": {"name": component}, "variable": {"name": variable}}
+            for component, variable in names
+        ]
+        return await send_command(self, self._call.GetVariables(get_variable_data=data))
+
+    async def set_variables(self, values: list[tuple[str, str, str]]) -> CommandResult:
+        """SetVariables."""
+        data = [
+            {"attribute_value": value, "component": {"name": component}, "variable": {"name": variable}}
+            for component, variable, value in values
+        ]
+        return await send_command(self, self._call.SetVariables(set_variable_data=data))

@@ -41,6 +41,34 @@ class Client16(ChargePoint16):  # type: ignore[misc]
         self.received.append(("ClearChargingProfile", payload))
         return result16.ClearChargingProfile(status="Unknown")
 
+    @on("UnlockConnector")
+    def on_unlock_connector(self, **payload: Any) -> Any:
+        self.received.append(("UnlockConnector", payload))
+        return result16.UnlockConnector(status="Unlocked")
+
+    @on("ChangeAvailability")
+    def on_change_availability(self, **payload: Any) -> Any:
+        self.received.append(("ChangeAvailability", payload))
+        return result16.ChangeAvailability(status="Accepted")
+
+    @on("TriggerMessage")
+    def on_trigger_message(self, **payload: Any) -> Any:
+        self.received.append(("TriggerMessage", payload))
+        return result16.TriggerMessage(status="Accepted")
+
+    @on("GetConfiguration")
+    def on_get_configuration(self, **payload: Any) -> Any:
+        self.received.append(("GetConfiguration", payload))
+        return result16.GetConfiguration(
+            configuration_key=[{"key": "HeartbeatInterval", "readonly": False, "value": "300"}],
+            unknown_key=[key for key in payload.get("key", []) if key != "HeartbeatInterval"],
+        )
+
+    @on("ChangeConfiguration")
+    def on_change_configuration(self, **payload: Any) -> Any:
+        self.received.append(("ChangeConfiguration", payload))
+        return result16.ChangeConfiguration(status="Accepted")
+
 
 class _Client2x:
     """2.x command handlers, mixed before the library's 2.0.1 or 2.1 class."""
@@ -76,6 +104,44 @@ class _Client2x:
     def on_clear_charging_profile(self, **payload: Any) -> Any:
         self.received.append(("ClearChargingProfile", payload))
         return self._call_result.ClearChargingProfile(status="Accepted")
+
+    @on("UnlockConnector")
+    def on_unlock_connector(self, **payload: Any) -> Any:
+        self.received.append(("UnlockConnector", payload))
+        return self._call_result.UnlockConnector(status="Unlocked")
+
+    @on("ChangeAvailability")
+    def on_change_availability(self, **payload: Any) -> Any:
+        self.received.append(("ChangeAvailability", payload))
+        return self._call_result.ChangeAvailability(status="Accepted")
+
+    @on("TriggerMessage")
+    def on_trigger_message(self, **payload: Any) -> Any:
+        self.received.append(("TriggerMessage", payload))
+        return self._call_result.TriggerMessage(status="Accepted")
+
+    @on("GetVariables")
+    def on_get_variables(self, get_variable_data: list[dict[str, Any]], **_: Any) -> Any:
+        self.received.append(("GetVariables", {"get_variable_data": get_variable_data}))
+        results = [
+            {
+                "attribute_status": "Accepted",
+                "attribute_value": "300",
+                "component": item["component"],
+                "variable": item["variable"],
+            }
+            for item in get_variable_data
+        ]
+        return self._call_result.GetVariables(get_variable_result=results)
+
+    @on("SetVariables")
+    def on_set_variables(self, set_variable_data: list[dict[str, Any]], **_: Any) -> Any:
+        self.received.append(("SetVariables", {"set_variable_data": set_variable_data}))
+        results = [
+            {"attribute_status": "Accepted", "component": item["component"], "variable": item["variable"]}
+            for item in set_variable_data
+        ]
+        return self._call_result.SetVariables(set_variable_result=results)
 
 
 class Client201(_Client2x, ChargePoint201):  # type: ignore[misc]

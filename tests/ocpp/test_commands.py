@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from ocpp_server.commands import CommandRejectedError, CommandTimeoutError
-from ocpp_server.server import NotConnectedError
+from ocpp_server.server import NotConnectedError, WrongVersionError
 from tests.ocpp.clients import Client16, Client21, Client201
 from tests.ocpp.conftest import Harness, library_client, raw_client
 from tests.ocpp.frames import receive
@@ -47,6 +47,46 @@ async def test_commands_reach_the_charge_point(quick: Harness, version: str, cls
             profile["charging_profile"]["charging_schedule"][0]["charging_schedule_period"][0]["limit"]
             == 3_700
         )
+
+
+@pytest.mark.parametrize(("version", "cls"), VERSIONS)
+async def test_unlock_availability_trigger(quick: Harness, version: str, cls: type[Any]) -> None:
+    async with library_client(quick.url(), version, cls) as cp:
+        await _connected(quick)
+        commands = quick.central.commands("CP1")
+        assert (await commands.unlock_connector(1)).status == "Unlocked"
+        assert (await commands.change_availability(0, operative=False)).accepted
+        assert (await commands.trigger_message("StatusNotification", 1)).accepted
+    assert [action for action, _ in cp.received] == [
+        "UnlockConnector",
+        "ChangeAvailability",
+        "TriggerMessage",
+    ]
+
+
+async def test_configuration_16(quick: Harness) -> None:
+    async with library_client(quick.url(), "1.6", Client16):
+        await _connected(quick)
+        configuration = quick.central.configuration_16("CP1")
+        answer = await configuration.get_configuration(["HeartbeatInterval", "Nope"])
+        assert answer.payload["configuration_key"][0]["value"] == "300"
+        assert answer.payload["unknown_key"] == ["Nope"]
+        assert (await configuration.change_configuration("HeartbeatInterval", "60")).accepted
+        with pytest.raises(WrongVersionError):
+            quick.central.variables_2x("CP1")
+
+
+@pytest.mark.parametrize(("version", "cls"), VERSIONS[1:])
+async def test_variables_2x(quick: Harness, version: str, cls: type[Any]) -> None:
+    async with library_client(quick.url(), version, cls):
+        await _connected(quick)
+        variables = quick.central.variables_2x("CP1")
+        answer = await variables.get_variables([("OCPPCommCtrlr", "HeartbeatInterval")])
+        assert answer.payload["get_variable_result"][0]["attribute_value"] == "300"
+        answer = await variables.set_variables([("OCPPCommCtrlr", "HeartbeatInterval", "60")])
+        assert answer.payload["set_variable_result"][0]["attribute_status"] == "Accepted"
+        with pytest.raises(WrongVersionError):
+            quick.central.configuration_16("CP1")
 
 
 async def test_command_to_absent_charge_point(quick: Harness) -> None:
