@@ -209,6 +209,33 @@ class LedgerStore:
             ).all()
             return sorted(rows)
 
+    def root_snapshot_indexes(self, block_id: bytes) -> tuple[int, int]:
+        """(YMRSI, OMRSI) of a block (TIP-3): the youngest and oldest milestone indexes that
+        referenced the confirmed blocks its unreferenced past cone rests on (0 for the genesis).
+        """
+        youngest, oldest = 0, None
+        with self._session() as session:
+            seen: set[bytes] = set()
+            stack = [block_id]
+            while stack:
+                current = stack.pop()
+                if current in seen:
+                    continue
+                seen.add(current)
+                if current in self.solid_entry_points:
+                    index: int | None = 0
+                else:
+                    record = session.get(BlockRecord, current)
+                    if record is None:
+                        continue
+                    index = record.milestone_index
+                if index is None:
+                    stack.extend(parents_of(session, current))
+                    continue
+                youngest = max(youngest, index)
+                oldest = index if oldest is None else min(oldest, index)
+        return youngest, oldest or 0
+
     def state_digest(self) -> bytes:
         """BLAKE2b-256 of the confirmed ledger: milestones, block inclusion, outputs, spends.
 
