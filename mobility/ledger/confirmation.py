@@ -193,10 +193,11 @@ def latest_milestone(session: Session) -> MilestoneRecord | None:
 
 
 def _write(session: Session, result: WhiteFlagResult, index: int) -> None:
-    for block_id in result.referenced:
+    for position, block_id in enumerate(result.referenced):
         record = session.get(BlockRecord, block_id)
         assert record is not None
         record.milestone_index = index
+        record.milestone_position = position
         record.conflict_reason = result.conflicts.get(block_id)
         session.add(record)
     for output_id in result.created:

@@ -27,6 +27,7 @@ class BlockRecord(SQLModel, table=True):
     solid: bool = Field(default=False, index=True)
     solid_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     milestone_index: int | None = Field(default=None, index=True, sa_type=BigInteger)
+    milestone_position: int | None = None
     conflict_reason: str | None = Field(default=None, max_length=64)
     carries_milestone: int | None = Field(default=None, index=True, sa_type=BigInteger)
 

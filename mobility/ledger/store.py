@@ -61,6 +61,21 @@ class BlockMetadata:
 
 
 @dataclass(frozen=True, slots=True)
+class InclusionProof:
+    """Proof that a block is leaf `index` of `count` under a milestone's inclusion root;
+    check it with `pow_rs.merkle_verify(inclusion_merkle_root, block_id, index, count, path)`.
+    """
+
+    block_id: bytes
+    milestone_index: int
+    milestone_id: bytes
+    inclusion_merkle_root: bytes
+    index: int
+    count: int
+    path: tuple[bytes, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class PutResult:
     """Outcome of storing a block: whether it was new, and every block it made solid."""
 
@@ -235,6 +250,64 @@ class LedgerStore:
                 youngest = max(youngest, index)
                 oldest = index if oldest is None else min(oldest, index)
         return youngest, oldest or 0
+
+    def inclusion_proof(self, block_id: bytes) -> InclusionProof | None:
+        """A TIP-4 audit path of a referenced block under its milestone's inclusion root."""
+        with self._session() as session:
+            record = session.get(BlockRecord, block_id)
+            if record is None or record.milestone_index is None or record.milestone_position is None:
+                return None
+            milestone = session.get(MilestoneRecord, record.milestone_index)
+            assert milestone is not None
+            ids = list(
+                session.exec(
+                    select(BlockRecord.block_id)
+                    .where(BlockRecord.milestone_index == record.milestone_index)
+                    .order_by(col(BlockRecord.milestone_position))
+                ).all()
+            )
+            return InclusionProof(
+                block_id=block_id,
+                milestone_index=milestone.milestone_index,
+                milestone_id=milestone.milestone_id,
+                inclusion_merkle_root=milestone.inclusion_merkle_root,
+                index=record.milestone_position,
+                count=len(ids),
+                path=tuple(pow_rs.merkle_proof(ids, record.milestone_position)),
+            )
+
+    def outputs_of(self, address: bytes) -> list[tuple[bytes, Output]]:
+        """Confirmed unspent outputs whose owner (basic) or payer (channel) is `address`."""
+        with self._session() as session:
+            rows = session.exec(
+                select(OutputRecord)
+                .outerjoin(SpendRecord, col(SpendRecord.output_id) == col(OutputRecord.output_id))
+                .where(
+                    OutputRecord.address == address,
+                    col(OutputRecord.created_milestone).is_not(None),
+                    col(SpendRecord.output_id).is_(None),
+                )
+                .order_by(col(OutputRecord.output_id))
+            ).all()
+            return [(row.output_id, output_from_bytes(row.data)) for row in rows]
+
+    def channel(self, channel_id: bytes) -> tuple[bytes, ChannelOutput] | None:
+        """The confirmed, unspent output currently holding a channel, if it is open."""
+        with self._session() as session:
+            row = session.exec(
+                select(OutputRecord)
+                .outerjoin(SpendRecord, col(SpendRecord.output_id) == col(OutputRecord.output_id))
+                .where(
+                    OutputRecord.channel_id == channel_id,
+                    col(OutputRecord.created_milestone).is_not(None),
+                    col(SpendRecord.output_id).is_(None),
+                )
+            ).first()
+            if row is None:
+                return None
+            output = output_from_bytes(row.data)
+            assert isinstance(output, ChannelOutput)
+            return row.output_id, output
 
     def state_digest(self) -> bytes:
         """BLAKE2b-256 of the confirmed ledger: milestones, block inclusion, outputs, spends.

@@ -1,0 +1,135 @@
+"""The `/ledger` HTTP API against a real node, on every backend."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+import pow_rs
+from mobility.db import create_db_engine
+from mobility.ledger.api import create_ledger_app
+from mobility.ledger.codec import BasicOutput, Block, ChannelOutput, TaggedDataPayload
+from mobility.ledger.coordinator import Coordinator
+from mobility.ledger.node import Node
+from mobility.ledger.store import GENESIS_ENTRY_POINT, LedgerStore
+from tests.ledger.builders import (
+    ALICE,
+    BOB,
+    COORDINATORS,
+    GENESIS_TX,
+    PARAMS,
+    address,
+    genesis,
+    mined,
+    spend,
+    transfer,
+)
+
+ROOT = (GENESIS_ENTRY_POINT,)
+
+
+@pytest.fixture
+def node(database_url: str) -> Iterator[Node]:
+    store = LedgerStore(create_db_engine(database_url))
+    store.create_tables()
+    store.add_genesis(genesis(), GENESIS_TX)
+    yield Node(store, PARAMS)
+    store.engine.dispose()
+
+
+@pytest.fixture
+def client(node: Node) -> Iterator[TestClient]:
+    with TestClient(create_ledger_app(node)) as test_client:
+        yield test_client
+
+
+def test_info(client: TestClient) -> None:
+    body = client.get("/ledger/info").json()
+    assert body["network_id"] == PARAMS.network_id
+    assert body["min_pow_score"] == PARAMS.min_pow_score
+    assert body["coordinator_threshold"] == 2
+    assert body["latest_milestone"] is None
+
+
+def test_submit_raw_and_json_then_read_back(client: TestClient) -> None:
+    data = mined(TaggedDataPayload(b"api", b"raw"), ROOT)
+    answer = client.post("/ledger/blocks", content=data, headers={"content-type": "application/octet-stream"})
+    assert answer.status_code == 201
+    block_id = answer.json()["block_id"]
+    assert block_id == Block.from_bytes(data).block_id.hex()
+    assert client.get(f"/ledger/blocks/{block_id}").content == data
+
+    other = mined(TaggedDataPayload(b"api", b"json"), (bytes.fromhex(block_id),))
+    answer = client.post("/ledger/blocks", json={"block": other.hex()})
+    assert answer.status_code == 201
+    assert client.get(f"/ledger/blocks/{block_id}/children").json()["block_ids"] == [
+        answer.json()["block_id"]
+    ]
+    meta = client.get(f"/ledger/blocks/{answer.json()['block_id']}/metadata").json()
+    assert meta["solid"]
+    assert meta["parents"] == [block_id]
+
+
+def test_rejection_names_its_reason(client: TestClient) -> None:
+    tx = transfer([spend(0)], [BasicOutput(999, address(BOB))], [ALICE])
+    answer = client.post("/ledger/blocks", content=mined(tx, ROOT))
+    assert answer.status_code == 400
+    assert answer.json()["reason"] == "amount_mismatch"
+
+
+def test_remote_pow_mines_for_a_light_client(client: TestClient) -> None:
+    block = Block(2, ROOT, TaggedDataPayload(b"light", b"client"))
+    answer = client.post("/ledger/blocks/pow", content=block.bytes_without_nonce())
+    assert answer.status_code == 201
+    stored = client.get(f"/ledger/blocks/{answer.json()['block_id']}").content
+    assert pow_rs.pow_score(stored) >= PARAMS.min_pow_score
+
+
+def test_unknown_things_are_404(client: TestClient) -> None:
+    assert client.get(f"/ledger/blocks/{'00' * 32}").status_code == 404
+    assert client.get(f"/ledger/blocks/{'00' * 32}/metadata").status_code == 404
+    assert client.get("/ledger/milestones/1").status_code == 404
+    assert client.get(f"/ledger/channels/{'00' * 32}").status_code == 404
+    assert client.get("/ledger/blocks/xyz").status_code == 422
+
+
+def test_confirmation_balance_channel_and_inclusion_proof(node: Node, client: TestClient) -> None:
+    channel = ChannelOutput(bytes(32), address(ALICE), address(BOB), 600_000, 0, 2**31)
+    tx = transfer([spend(0)], [channel, BasicOutput(400_000, address(ALICE))], [ALICE])
+    carrier = client.post("/ledger/blocks", content=mined(tx, ROOT)).json()["block_id"]
+    note = client.post("/ledger/blocks", content=mined(None, ROOT)).json()["block_id"]
+    tips = client.get("/ledger/tips").json()["block_ids"]
+    assert sorted(tips) == sorted([carrier, note])
+    Coordinator(node, COORDINATORS[:2]).issue([bytes.fromhex(tip) for tip in tips])
+
+    milestone = client.get("/ledger/milestones/1").json()
+    assert client.get("/ledger/info").json()["latest_milestone"] == milestone
+    proof = client.get(f"/ledger/blocks/{carrier}/inclusion-proof").json()
+    assert proof["milestone_index"] == 1
+    assert proof["count"] == 2
+    assert pow_rs.merkle_verify(
+        bytes.fromhex(milestone["inclusion_merkle_root"]),
+        bytes.fromhex(carrier),
+        proof["index"],
+        proof["count"],
+        [bytes.fromhex(step) for step in proof["path"]],
+    )
+
+    alice = address(ALICE).bech32(PARAMS.bech32_hrp)
+    body = client.get(f"/ledger/addresses/{alice}/balance").json()
+    assert body["balance"] == 400_000 + 500_000
+    assert {output["output_type"] for output in body["outputs"]} == {3, 32}
+    channel_id = channel.resolved_channel_id(tx.output_ids()[0]).hex()
+    opened = client.get(f"/ledger/channels/{channel_id}").json()
+    assert opened["deposit"] == 600_000
+    assert opened["payee"] == address(BOB).bech32(PARAMS.bech32_hrp)
+    assert client.get("/ledger/addresses/iota1qqqq/balance").status_code == 422
+
+
+def test_openapi_documents_both_submit_encodings(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    content = spec["paths"]["/ledger/blocks"]["post"]["requestBody"]["content"]
+    assert set(content) == {"application/octet-stream", "application/json"}
+    assert "/ledger/blocks/{block_id}/inclusion-proof" in spec["paths"]
