@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from mobility.charging.authorization import AllowListAuthorizer, AuthorizationResult, Authorizer
+from mobility.charging.batching import ReadingWriter
 from mobility.charging.events import (
     ChargePointOffline,
     ChargePointOnline,
@@ -24,7 +25,7 @@ from mobility.charging.events import (
 )
 from mobility.charging.models import ChargePointRecord, SessionRecord
 from mobility.charging.passwords import verify_password
-from mobility.charging.store import ChargingStore
+from mobility.charging.store import ChargingStore, ReadingRequest
 from mobility.charging.timeutil import Clock, utc_now
 
 LOGGER = logging.getLogger(__name__)
@@ -44,6 +45,7 @@ class ChargingService:
         self.authorizer: Authorizer = authorizer or AllowListAuthorizer()
         self.clock = clock
         self._subscribers: list[Subscriber] = []
+        self._readings = ReadingWriter(store)
 
     def subscribe(self, subscriber: Subscriber) -> None:
         """Receive every event from now on, in order."""
@@ -150,9 +152,8 @@ class ChargingService:
         context: str | None = None,
     ) -> SessionRecord | None:
         """Store a register reading, attach it to its session, publish MeterReading."""
-        outcome = await asyncio.to_thread(
-            self.store.add_reading, charge_point_id, connector_id, register_wh, at, transaction_ref, context
-        )
+        request = ReadingRequest(charge_point_id, connector_id, register_wh, at, transaction_ref, context)
+        outcome = await self._readings.write(request)
         session = outcome.session
         await self._publish(
             MeterReading(
@@ -160,7 +161,7 @@ class ChargingService:
                 connector_id,
                 session.id if session else None,
                 register_wh,
-                session.energy_wh if session else None,
+                outcome.energy_wh,
                 at,
             )
         )

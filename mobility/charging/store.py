@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, delete
+from sqlalchemy import Engine, delete, insert
 from sqlmodel import Session, col, select
 
 from mobility.charging.energy import apply_register
@@ -33,10 +33,23 @@ class EnergyLimits:
 
 
 @dataclass(frozen=True, slots=True)
+class ReadingRequest:
+    """One register reading to store."""
+
+    charge_point_id: str
+    connector_id: int
+    register_wh: int
+    at: datetime
+    transaction_ref: str | None = None
+    context: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ReadingOutcome:
-    """Where a reading went: the session (if any) and its energy afterwards."""
+    """Where a reading went: the session (if any) and its energy right after this reading."""
 
     session: SessionRecord | None
+    energy_wh: int | None
     newly_flagged: bool
 
 
@@ -202,32 +215,57 @@ class ChargingStore:
         transaction_ref: str | None = None,
         context: str | None = None,
     ) -> ReadingOutcome:
-        """Store a register reading and advance its session, if one can be found.
+        """Store one register reading; see `add_readings`."""
+        request = ReadingRequest(charge_point_id, connector_id, register_wh, at, transaction_ref, context)
+        return self.add_readings([request])[0]
 
-        Without a ref, the reading goes to the connector's open session, else it is kept as
-        a connector reading. Readings for an ended session are stored but move nothing.
+    def add_readings(self, requests: list[ReadingRequest]) -> list[ReadingOutcome]:
+        """Store register readings and advance their sessions, in order, in one transaction.
+
+        Without a ref, a reading goes to the connector's open session, else it is kept as a
+        connector reading. Readings for an ended session are stored but move nothing. One
+        transaction (one bulk insert, one flush) for many readings is what lets the server
+        group-commit under load.
         """
-        with self._session() as db:
-            if transaction_ref is not None:
-                session = self._by_ref(db, charge_point_id, transaction_ref)
-            else:
-                session = self._open_on_connector(db, charge_point_id, connector_id)
-            db.add(
-                MeterReadingRecord(
-                    charge_point_id=charge_point_id,
-                    connector_id=connector_id,
-                    session_id=session.id if session else None,
-                    register_wh=register_wh,
-                    context=context,
-                    taken_at=at,
+        outcomes: list[ReadingOutcome] = []
+        rows: list[dict[str, object]] = []
+        sessions: dict[tuple[str, str, int], SessionRecord | None] = {}
+        with self._session() as db, db.no_autoflush:
+            for request in requests:
+                cp_id = request.charge_point_id
+                key = (
+                    cp_id,
+                    request.transaction_ref or "",
+                    request.connector_id if not request.transaction_ref else 0,
                 )
-            )
-            newly_flagged = False
-            if session is not None and session.ended_at is None:
-                newly_flagged = self._advance(session, register_wh, at)
-                db.add(session)
+                if key not in sessions:
+                    sessions[key] = (
+                        self._by_ref(db, cp_id, request.transaction_ref)
+                        if request.transaction_ref is not None
+                        else self._open_on_connector(db, cp_id, request.connector_id)
+                    )
+                session = sessions[key]
+                rows.append(
+                    {
+                        "charge_point_id": cp_id,
+                        "connector_id": request.connector_id,
+                        "session_id": session.id if session else None,
+                        "register_wh": request.register_wh,
+                        "context": request.context,
+                        "taken_at": request.at,
+                    }
+                )
+                newly_flagged = False
+                if session is not None and session.ended_at is None:
+                    newly_flagged = self._advance(session, request.register_wh, request.at)
+                    db.add(session)
+                outcomes.append(
+                    ReadingOutcome(session, session.energy_wh if session else None, newly_flagged)
+                )
+            if rows:
+                db.execute(insert(MeterReadingRecord), rows)
             db.commit()
-            return ReadingOutcome(session, newly_flagged)
+        return outcomes
 
     def end_session(
         self,
@@ -371,4 +409,4 @@ class ChargingStore:
         return newly
 
 
-__all__ = ["ChargingStore", "EnergyLimits", "ReadingOutcome"]
+__all__ = ["ChargingStore", "EnergyLimits", "ReadingOutcome", "ReadingRequest"]

@@ -175,3 +175,20 @@ async def test_message_log_is_bounded(quick: Harness) -> None:
     kept = store.message_log("CP1")
     assert 20 <= len(kept) <= 30
     assert kept[-1].frame == "9-9"
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+async def test_handler_failure_is_internal_error_and_connection_stays_up(
+    quick: Harness, version: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(charge_point_id: str, id_token: str) -> Any:
+        raise RuntimeError("authorization backend down")
+
+    monkeypatch.setattr(quick.service, "authorize", broken)
+    if version == "1.6":
+        frame: list[Any] = [2, "a1", "Authorize", {"idTag": "X"}]
+    else:
+        frame = [2, "a1", "Authorize", {"idToken": {"idToken": "X", "type": "ISO14443"}}]
+    async with raw_client(quick.url(), version) as websocket:
+        assert (await exchange(websocket, frame))[:3] == [4, "a1", "InternalError"]
+        await _assert_still_up(websocket)
