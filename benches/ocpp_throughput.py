@@ -41,6 +41,7 @@ class Result:
     seconds: float
     latencies: list[float]
     rss_per_connection: int
+    cpu_per_message: float
 
     @property
     def rate(self) -> float:
@@ -52,7 +53,8 @@ class Result:
         p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
         return (
             f"{self.kind:>6} N={self.clients:<5} {self.rate:9.0f} msg/s  p50 {p50:7.2f} ms  "
-            f"p99 {p99:7.2f} ms  {self.rss_per_connection / 1024:6.1f} KiB/connection"
+            f"p99 {p99:7.2f} ms  {self.rss_per_connection / 1024:6.1f} KiB/connection  "
+            f"server CPU {self.cpu_per_message * 1e6:6.0f} us/msg"
         )
 
 
@@ -92,6 +94,11 @@ def _serve(kind: str, port: int, database_url: str) -> None:
 
 
 # Clients --------------------------------------------------------------------------------
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _rss(pid: int) -> int:
@@ -167,15 +174,15 @@ async def _measure(kind: str, clients: int, seconds: float, period: float, datab
         await asyncio.sleep(seconds / 5)  # warm-up, not counted
         latencies.clear()
         counts[0] = 0
-        started = time.perf_counter()
+        started, cpu_before = time.perf_counter(), _cpu_seconds(child.pid)
         await asyncio.sleep(seconds)
-        elapsed = time.perf_counter() - started
+        elapsed, cpu = time.perf_counter() - started, _cpu_seconds(child.pid) - cpu_before
         messages = counts[0]
         measured = list(latencies)
         stop.set()
         await asyncio.gather(*tasks, return_exceptions=True)
         per_connection = max(0, connected_rss - idle_rss) // clients
-        return Result(kind, clients, messages, elapsed, measured, per_connection)
+        return Result(kind, clients, messages, elapsed, measured, per_connection, cpu / max(messages, 1))
     finally:
         child.terminate()
         await asyncio.wait_for(child.wait(), 30)

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
-from ocpp import messages as _messages  # type: ignore[import-untyped]
+from ocpp import charge_point as _charge_point  # type: ignore[import-untyped]
+from ocpp import messages as _messages
 from ocpp import routing as _routing
 from ocpp.exceptions import OCPPError as _OCPPError  # type: ignore[import-untyped]
 from ocpp.v16 import ChargePoint as _ChargePoint16  # type: ignore[import-untyped]
@@ -38,6 +39,16 @@ def on(action: str) -> Callable[[F], F]:
     return cast(Callable[[F], F], _routing.on(action, skip_schema_validation=True))
 
 
+def snake_key(key: str) -> str:
+    """The library's camelCase -> snake_case rule for one key (memoised by `keys.py`)."""
+    return str(next(iter(_charge_point.camel_to_snake_case({key: None}))))
+
+
+def camel_key(key: str) -> str:
+    """The library's snake_case -> camelCase rule for one key (memoised by `keys.py`)."""
+    return str(next(iter(_charge_point.snake_to_camel_case({key: None}))))
+
+
 def request_validator(action: str, ocpp_version: str) -> Any:
     """The library's cached Draft-4 validator for an inbound request, or None if none exists."""
     try:
@@ -57,9 +68,11 @@ __all__ = [
     "call16",
     "call21",
     "call201",
+    "camel_key",
     "on",
     "request_validator",
     "result16",
     "result21",
     "result201",
+    "snake_key",
 ]

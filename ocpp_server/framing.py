@@ -9,6 +9,7 @@ answer with the code its version specifies, and the connection stays up.
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import json
 import logging
 from collections import OrderedDict
@@ -17,9 +18,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from mobility.charging.service import ChargingService
-from ocpp_server._ocpp import Call, CallError, CallResult, OCPPError, request_validator
+from ocpp_server._ocpp import CallError, CallResult, OCPPError, request_validator
 from ocpp_server.commands import CommandRejectedError, CommandResult, CommandTimeoutError
 from ocpp_server.errors import CallErrorFrame, Problem, error_code, problem_for_schema_keyword
+from ocpp_server.keys import payload_of, to_snake
 
 LOGGER = logging.getLogger(__name__)
 ANSWER_CACHE_SIZE = 64
@@ -114,12 +116,25 @@ class FramedConnection:
             return
         self._answering = (message_id, action)
         try:
-            await self._handle_call(Call(message_id, action, payload))
-        except OCPPError as error:
-            LOGGER.warning("%s: %s failed: %s", self.id, action, error)
-            await self._send_error(message_id, Problem.INTERNAL, str(error)[:200])
+            await self._dispatch(message_id, action, payload)
         finally:
             self._answering = None
+
+    async def _dispatch(self, message_id: str, action: str, payload: dict[str, Any]) -> None:
+        """Run the `@on` handler and answer; the library's `_handle_call`, minus its per-call
+        `inspect.signature` and regex key conversion (and without `@after` hooks, unused here).
+        """
+        handler = self.route_map[action]["_on_action"]
+        try:
+            response = handler(**to_snake(payload))
+            if inspect.isawaitable(response):
+                response = await response
+            answer = json.dumps([3, message_id, payload_of(response)], separators=(",", ":"))
+        except Exception as error:
+            LOGGER.exception("%s: %s handler failed", self.id, action)
+            await self._send_error(message_id, Problem.INTERNAL, f"{type(error).__name__}")
+            return
+        await self._send(answer)
 
     def _route_response(self, frame: list[Any]) -> None:
         """Hand a CALLRESULT/CALLERROR to the waiting `call()`; malformed ones are dropped.

@@ -25,7 +25,7 @@ from mobility.charging.events import (
 )
 from mobility.charging.models import ChargePointRecord, SessionRecord
 from mobility.charging.passwords import verify_password
-from mobility.charging.store import ChargingStore, ReadingRequest
+from mobility.charging.store import ChargingStore, ReadingOutcome, ReadingRequest
 from mobility.charging.timeutil import Clock, utc_now
 
 LOGGER = logging.getLogger(__name__)
@@ -150,24 +150,18 @@ class ChargingService:
         at: datetime,
         transaction_ref: str | None = None,
         context: str | None = None,
-    ) -> SessionRecord | None:
+    ) -> ReadingOutcome:
         """Store a register reading, attach it to its session, publish MeterReading."""
         request = ReadingRequest(charge_point_id, connector_id, register_wh, at, transaction_ref, context)
         outcome = await self._readings.write(request)
-        session = outcome.session
         await self._publish(
             MeterReading(
-                charge_point_id,
-                connector_id,
-                session.id if session else None,
-                register_wh,
-                outcome.energy_wh,
-                at,
+                charge_point_id, connector_id, outcome.session_id, register_wh, outcome.energy_wh, at
             )
         )
-        if outcome.newly_flagged and session is not None:
-            LOGGER.warning("session %s flagged: %s", session.id, session.flag_reason)
-        return session
+        if outcome.newly_flagged:
+            LOGGER.warning("session %s flagged: %s", outcome.session_id, outcome.flag_reason)
+        return outcome
 
     async def end_session(
         self,

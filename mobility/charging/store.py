@@ -9,9 +9,10 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, ClassVar, Protocol
 
-from sqlalchemy import Engine, delete, insert
-from sqlmodel import Session, col, select
+from sqlalchemy import Engine, bindparam, delete, insert, tuple_, update
+from sqlmodel import Session, SQLModel, col, select
 
 from mobility.charging.energy import apply_register
 from mobility.charging.models import (
@@ -48,9 +49,86 @@ class ReadingRequest:
 class ReadingOutcome:
     """Where a reading went: the session (if any) and its energy right after this reading."""
 
-    session: SessionRecord | None
+    session_id: int | None
     energy_wh: int | None
     newly_flagged: bool
+    flag_reason: str | None
+
+
+class _SessionState(Protocol):
+    """The energy fields `_advance` works on: a `SessionRecord` or a `_LiveSession`."""
+
+    meter_start_wh: int
+    meter_start_known: bool
+    last_register_wh: int
+    last_reading_at: datetime
+    energy_wh: int
+    flagged: bool
+    flag_reason: str | None
+
+
+_SESSION_TABLE = SQLModel.metadata.tables["charging_session"]
+_LIVE_COLUMNS = [
+    _SESSION_TABLE.c[name]
+    for name in (
+        "id",
+        "charge_point_id",
+        "transaction_ref",
+        "meter_start_wh",
+        "meter_start_known",
+        "last_register_wh",
+        "last_reading_at",
+        "energy_wh",
+        "ended_at",
+        "flagged",
+        "flag_reason",
+    )
+]
+
+
+@dataclass(slots=True)
+class _LiveSession:
+    """A session's energy state, read and written with Core on the readings hot path."""
+
+    UPDATED: ClassVar[tuple[str, ...]] = (
+        "meter_start_wh",
+        "meter_start_known",
+        "last_register_wh",
+        "last_reading_at",
+        "energy_wh",
+        "flagged",
+        "flag_reason",
+    )
+
+    id: int
+    meter_start_wh: int
+    meter_start_known: bool
+    last_register_wh: int
+    last_reading_at: datetime
+    energy_wh: int
+    ended: bool
+    flagged: bool
+    flag_reason: str | None
+    dirty: bool = False
+
+    @classmethod
+    def of(cls, row: Any) -> _LiveSession:
+        return cls(
+            row.id,
+            row.meter_start_wh,
+            row.meter_start_known,
+            row.last_register_wh,
+            row.last_reading_at,
+            row.energy_wh,
+            row.ended_at is not None,
+            row.flagged,
+            row.flag_reason,
+        )
+
+    def changes(self) -> dict[str, object]:
+        values: dict[str, object] = {name: getattr(self, name) for name in self.UPDATED}
+        values["_id"] = self.id
+        return values
 
 
 class ChargingStore:
@@ -60,7 +138,7 @@ class ChargingStore:
         self._engine = engine
         self._limits = limits or EnergyLimits()
         self._log_keep = log_keep
-        self._log_writes = 0
+        self._log_growth: dict[str, int] = {}
 
     def _session(self) -> Session:
         return Session(self._engine, expire_on_commit=False)
@@ -223,28 +301,47 @@ class ChargingStore:
         """Store register readings and advance their sessions, in order, in one transaction.
 
         Without a ref, a reading goes to the connector's open session, else it is kept as a
-        connector reading. Readings for an ended session are stored but move nothing. One
-        transaction (one bulk insert, one flush) for many readings is what lets the server
-        group-commit under load.
+        connector reading. Readings for an ended session are stored but move nothing. This is
+        the hot path, so it is SQLAlchemy Core: one select for the sessions, one bulk insert,
+        one executemany update, one commit, however many readings are in the batch.
         """
+        sessions = _SESSION_TABLE
         outcomes: list[ReadingOutcome] = []
         rows: list[dict[str, object]] = []
-        sessions: dict[tuple[str, str, int], SessionRecord | None] = {}
-        with self._session() as db, db.no_autoflush:
+        live: dict[tuple[str, str, int], _LiveSession | None] = {}
+        with self._engine.begin() as db:
+            keyed = {
+                (r.charge_point_id, r.transaction_ref) for r in requests if r.transaction_ref is not None
+            }
+            if keyed:
+                query = select(*_LIVE_COLUMNS).where(
+                    tuple_(sessions.c.charge_point_id, sessions.c.transaction_ref).in_(list(keyed))
+                )
+                found = {(row.charge_point_id, row.transaction_ref): row for row in db.execute(query)}
+                for cp_ref in keyed:
+                    row = found.get(cp_ref)
+                    live[(*cp_ref, 0)] = _LiveSession.of(row) if row is not None else None
             for request in requests:
                 cp_id = request.charge_point_id
                 key = (
-                    cp_id,
-                    request.transaction_ref or "",
-                    request.connector_id if not request.transaction_ref else 0,
+                    (cp_id, request.transaction_ref, 0)
+                    if request.transaction_ref is not None
+                    else (cp_id, "", request.connector_id)
                 )
-                if key not in sessions:
-                    sessions[key] = (
-                        self._by_ref(db, cp_id, request.transaction_ref)
-                        if request.transaction_ref is not None
-                        else self._open_on_connector(db, cp_id, request.connector_id)
+                if key not in live:
+                    query = (
+                        select(*_LIVE_COLUMNS)
+                        .where(
+                            sessions.c.charge_point_id == cp_id,
+                            sessions.c.connector_id == request.connector_id,
+                            sessions.c.ended_at.is_(None),
+                        )
+                        .order_by(sessions.c.id.desc())
+                        .limit(1)
                     )
-                session = sessions[key]
+                    row = db.execute(query).first()
+                    live[key] = _LiveSession.of(row) if row is not None else None
+                session = live[key]
                 rows.append(
                     {
                         "charge_point_id": cp_id,
@@ -255,16 +352,27 @@ class ChargingStore:
                         "taken_at": request.at,
                     }
                 )
+                if session is None:
+                    outcomes.append(ReadingOutcome(None, None, False, None))
+                    continue
                 newly_flagged = False
-                if session is not None and session.ended_at is None:
+                if not session.ended:
                     newly_flagged = self._advance(session, request.register_wh, request.at)
-                    db.add(session)
+                    session.dirty = True
                 outcomes.append(
-                    ReadingOutcome(session, session.energy_wh if session else None, newly_flagged)
+                    ReadingOutcome(session.id, session.energy_wh, newly_flagged, session.flag_reason)
                 )
-            if rows:
-                db.execute(insert(MeterReadingRecord), rows)
-            db.commit()
+            db.execute(insert(MeterReadingRecord), rows)
+            changed = [
+                session.changes() for session in live.values() if session is not None and session.dirty
+            ]
+            if changed:
+                db.execute(
+                    update(sessions)
+                    .where(sessions.c.id == bindparam("_id"))
+                    .values({name: bindparam(name) for name in _LiveSession.UPDATED}),
+                    changed,
+                )
         return outcomes
 
     def end_session(
@@ -309,21 +417,28 @@ class ChargingStore:
     # Raw message log ---------------------------------------------------------------------
 
     def log_frames(self, frames: list[tuple[str, str, str, datetime]]) -> None:
-        """Append raw frames (charge point, direction, text, time); prune each cp to `log_keep`."""
+        """Append raw frames (charge point, direction, text, time) in one bulk insert.
+
+        A charge point's log is pruned back to `log_keep` frames each time it has grown by
+        a tenth of that, so retention is bounded without a delete per frame.
+        """
         if not frames:
             return
+        rows = [
+            {"charge_point_id": cp_id, "direction": direction, "frame": frame, "at": at}
+            for cp_id, direction, frame, at in frames
+        ]
         with self._session() as db:
-            for charge_point_id, direction, frame, at in frames:
-                db.add(
-                    MessageLogRecord(charge_point_id=charge_point_id, direction=direction, frame=frame, at=at)
-                )
+            db.execute(insert(MessageLogRecord), rows)
+            for cp_id, _, _, _ in frames:
+                self._log_growth[cp_id] = self._log_growth.get(cp_id, 0) + 1
+            due = [
+                cp_id for cp_id, grown in self._log_growth.items() if grown >= max(self._log_keep // 10, 1)
+            ]
+            for cp_id in due:
+                self._prune(db, cp_id)
+                del self._log_growth[cp_id]
             db.commit()
-            self._log_writes += len(frames)
-            if self._log_writes >= max(self._log_keep // 10, 1):
-                self._log_writes = 0
-                for charge_point_id in {frame[0] for frame in frames}:
-                    self._prune(db, charge_point_id)
-                db.commit()
 
     def message_log(self, charge_point_id: str) -> list[MessageLogRecord]:
         """A charge point's kept frames, oldest first."""
@@ -382,7 +497,7 @@ class ChargingStore:
         )
         return db.exec(query).first()
 
-    def _advance(self, session: SessionRecord, register_wh: int, at: datetime) -> bool:
+    def _advance(self, session: _SessionState, register_wh: int, at: datetime) -> bool:
         """Apply a register value to the session; True if it newly flagged the session."""
         if not session.meter_start_known:
             session.meter_start_wh = session.last_register_wh = register_wh
