@@ -13,8 +13,8 @@ The milestone commits to the walk with two TIP-4 Merkle roots (`pow_rs.merkle_ro
 `applied_merkle_root` over the IDs of the blocks whose transactions were applied (as in
 Stardust). A node computes both itself and refuses a milestone that disagrees.
 
-Not yet here: channel transition rules (a channel output is unlockable by payer or payee and
-the amounts must balance, nothing more), milestone timestamps feeding expiry checks.
+Channel rules run here with the milestone's timestamp as the time, so expiry and settle
+windows are judged by the coordinator's clock, identically on every node.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from sqlmodel import Session, col, select
 import pow_rs
 from mobility.ledger.codec import Block, MilestonePayload, Output, TransactionPayload, output_from_bytes
 from mobility.ledger.models import BlockRecord, MilestoneRecord, OutputRecord, SpendRecord
+from mobility.ledger.params import NetworkParams
 from mobility.ledger.validation import BlockRejectedError, check_transaction_inputs
 
 
@@ -89,8 +90,14 @@ def white_flag_order(
     return order
 
 
-def walk(session: Session, parents: tuple[bytes, ...], entry_points: frozenset[bytes]) -> WhiteFlagResult:
-    """Compute, without writing, what applying a milestone with `parents` would do."""
+def walk(
+    session: Session,
+    parents: tuple[bytes, ...],
+    entry_points: frozenset[bytes],
+    params: NetworkParams,
+    now: int,
+) -> WhiteFlagResult:
+    """Compute, without writing, what applying a milestone with `parents`, timestamp `now`, would do."""
     result = WhiteFlagResult()
     fresh: dict[bytes, Output] = {}
     for block_id in white_flag_order(session, parents, entry_points):
@@ -101,7 +108,7 @@ def walk(session: Session, parents: tuple[bytes, ...], entry_points: frozenset[b
             continue
         payload = Block.from_bytes(record.data).payload
         assert isinstance(payload, TransactionPayload)
-        reason = _conflict(session, payload, result, fresh)
+        reason = _conflict(session, payload, result, fresh, params, now)
         if reason is not None:
             result.conflicts[block_id] = reason
             continue
@@ -116,7 +123,12 @@ def walk(session: Session, parents: tuple[bytes, ...], entry_points: frozenset[b
 
 
 def _conflict(
-    session: Session, payload: TransactionPayload, result: WhiteFlagResult, fresh: dict[bytes, Output]
+    session: Session,
+    payload: TransactionPayload,
+    result: WhiteFlagResult,
+    fresh: dict[bytes, Output],
+    params: NetworkParams,
+    now: int,
 ) -> str | None:
     """Why `payload` cannot be applied on top of the confirmed state plus this walk, if it cannot."""
     found: dict[bytes, Output] = {}
@@ -129,7 +141,7 @@ def _conflict(
             return ConflictReason.INPUT_NOT_FOUND.value
         found[key] = output
     try:
-        check_transaction_inputs(payload, found.get)
+        check_transaction_inputs(payload, found.get, params, now)
     except BlockRejectedError as error:
         return f"{ConflictReason.INVALID.value}:{error.reason.value}"
     return None
@@ -143,7 +155,7 @@ def _confirmed_output(session: Session, output_id: bytes) -> Output | None:
 
 
 def apply_milestone(
-    session: Session, milestone_block: Block, entry_points: frozenset[bytes]
+    session: Session, milestone_block: Block, entry_points: frozenset[bytes], params: NetworkParams
 ) -> MilestoneRecord:
     """Check and apply the milestone carried by `milestone_block`, in the caller's transaction.
 
@@ -165,7 +177,7 @@ def apply_milestone(
         raise MilestoneError(f"milestone {essence.index} does not follow milestone {expected_index - 1}")
     # The cone is that of the milestone's parents (equal to its block's, checked on arrival);
     # the milestone block itself is referenced by a later milestone, like any other block.
-    check = walk(session, essence.parents, entry_points)
+    check = walk(session, essence.parents, entry_points, params, essence.timestamp)
     if check.inclusion_merkle_root != essence.inclusion_merkle_root:
         raise MilestoneError(f"milestone {essence.index}: inclusion Merkle root differs")
     if check.applied_merkle_root != essence.applied_merkle_root:

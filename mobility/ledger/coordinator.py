@@ -29,10 +29,11 @@ class Coordinator:
         ordered = tuple(sorted(set(parents)))
         store = self.node.store
         latest = store.latest_milestone()
-        result = store.walk(ordered)
+        timestamp = int(self.clock().timestamp())
+        result = store.walk(ordered, self.node.params, timestamp)
         essence = MilestoneEssence(
             index=1 if latest is None else latest.milestone_index + 1,
-            timestamp=int(self.clock().timestamp()),
+            timestamp=timestamp,
             protocol_version=self.node.params.protocol_version,
             previous_milestone_id=bytes(32) if latest is None else latest.milestone_id,
             parents=ordered,

@@ -46,9 +46,9 @@ class Node:
         if isinstance(block.payload, TransactionPayload):
             inputs = block.payload.essence.inputs
             if all(self.store.output(item.output_id) is not None for item in inputs):
-                check_transaction_inputs(block.payload, self.store.output)
+                check_transaction_inputs(block.payload, self.store.output, self.params)
                 inputs_checked = True
         result: PutResult = self.store.put_block(block, data)
         if result.solid:
-            self.store.apply_next_milestones()
+            self.store.apply_next_milestones(self.params)
         return SubmitResult(result.block_id, result.created, result.solid, inputs_checked)

@@ -25,6 +25,8 @@ class NetworkParams:
     coordinator_public_keys: frozenset[bytes] = frozenset()
     coordinator_threshold: int = 1
     bech32_hrp: str = "rms"
+    channel_settle_period: int = 3600
+    """Seconds a payer's close must leave the payee to claim with its latest voucher."""
     token_supply: int = 2**63 - 1
     """Upper bound of all micro-units in existence; no transaction may output more.
 

@@ -41,6 +41,7 @@ from mobility.ledger.models import (
     SpendRecord,
     create_ledger_tables,
 )
+from mobility.ledger.params import NetworkParams
 from mobility.ledger.solidifier import parents_of, parents_solid, propagate
 from mobility.ledger.timeutil import Clock, utc_now
 
@@ -177,7 +178,7 @@ class LedgerStore:
         with self._session() as session:
             return session.get(MilestoneRecord, index)
 
-    def apply_next_milestones(self) -> list[MilestoneRecord]:
+    def apply_next_milestones(self, params: NetworkParams) -> list[MilestoneRecord]:
         """Apply, in index order, every next milestone whose block is solid; each commits alone.
 
         A block that carries the next index but fails the checks is skipped (it stays stored);
@@ -196,9 +197,9 @@ class LedgerStore:
                 record = None
                 for candidate in candidates:
                     try:
-                        record = apply_milestone(
-                            session, Block.from_bytes(candidate.data), self.solid_entry_points
-                        )
+                        milestone_block = Block.from_bytes(candidate.data)
+                        entry_points = self.solid_entry_points
+                        record = apply_milestone(session, milestone_block, entry_points, params)
                     except MilestoneError:
                         session.rollback()
                         continue
@@ -208,10 +209,10 @@ class LedgerStore:
                 return applied
             applied.append(record)
 
-    def walk(self, parents: tuple[bytes, ...]) -> WhiteFlagResult:
-        """What a milestone with `parents` would reference and apply (the coordinator's dry run)."""
+    def walk(self, parents: tuple[bytes, ...], params: NetworkParams, now: int) -> WhiteFlagResult:
+        """What a milestone with `parents` and timestamp `now` would reference and apply."""
         with self._session() as session:
-            return walk(session, parents, self.solid_entry_points)
+            return walk(session, parents, self.solid_entry_points, params, now)
 
     def tips(self) -> list[bytes]:
         """Solid blocks no stored block approves yet, in ID order."""

@@ -2,24 +2,24 @@
 
 Two stages, because they need different things:
 - `check_block` needs only the bytes and the network parameters: syntax, protocol version,
-  PoW score, transaction syntax and signatures, milestone parents and coordinator signatures.
+  PoW score, transaction syntax and signatures (unlocks and a claim's voucher, one batch),
+  milestone parents and coordinator signatures.
 - `check_transaction_inputs` needs the outputs the transaction spends, through an
-  `OutputLookup`, so it can be tested with a dict and backed by storage later: each input
-  exists, is unlocked by a key that owns it, and inputs sum to outputs (there are no fees).
+  `OutputLookup` (a dict in tests, storage in the node): each input exists, is unlocked by a
+  key that owns it, channel moves are allowed (`channels.py`), and inputs sum to outputs
+  (there are no fees). Confirmation runs it again with the milestone's time.
 
 `validate_block` runs both. Every failure is a `BlockRejectedError` carrying a `RejectReason`.
-Not checked here (later slices): payment-channel transition rules (which of payer and payee
-may sign what, vouchers, expiry), double spends against confirmed state (white-flag), and a
-milestone's Merkle roots, which need its past cone.
+Double spends and a milestone's Merkle roots are the confirmation's (`confirmation.py`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from enum import StrEnum
 from typing import Protocol
 
 import pow_rs
+from mobility.ledger.channels import check_channels
 from mobility.ledger.codec import (
     Block,
     ChannelOutput,
@@ -30,41 +30,22 @@ from mobility.ledger.codec import (
     ReferenceUnlock,
     SignatureUnlock,
     TransactionPayload,
+    VoucherPayload,
 )
 from mobility.ledger.params import NetworkParams
+from mobility.ledger.rejections import BlockRejectedError, RejectReason
 from mobility.ledger.signatures import verify_all
 
-
-class RejectReason(StrEnum):
-    """Why a block was refused; stable strings, safe to store and to show a client."""
-
-    MALFORMED = "malformed"
-    PROTOCOL_VERSION = "protocol_version"
-    INSUFFICIENT_POW = "insufficient_pow"
-    WRONG_NETWORK = "wrong_network"
-    UNLOCK_COUNT_MISMATCH = "unlock_count_mismatch"
-    DUPLICATE_INPUT = "duplicate_input"
-    ZERO_AMOUNT = "zero_amount"
-    CHANNEL_OVERCLAIMED = "channel_overclaimed"
-    DUPLICATE_SIGNATURE_UNLOCK = "duplicate_signature_unlock"
-    INVALID_REFERENCE_UNLOCK = "invalid_reference_unlock"
-    INVALID_SIGNATURE = "invalid_signature"
-    INPUT_NOT_FOUND = "input_not_found"
-    ADDRESS_MISMATCH = "address_mismatch"
-    AMOUNT_MISMATCH = "amount_mismatch"
-    SUPPLY_EXCEEDED = "supply_exceeded"
-    MILESTONE_PARENTS_MISMATCH = "milestone_parents_mismatch"
-    UNKNOWN_COORDINATOR_KEY = "unknown_coordinator_key"
-    BELOW_SIGNATURE_THRESHOLD = "below_signature_threshold"
-
-
-class BlockRejectedError(ValueError):
-    """A block the node refuses, with the reason and a human-readable detail."""
-
-    def __init__(self, reason: RejectReason, detail: str) -> None:
-        super().__init__(f"{reason.value}: {detail}")
-        self.reason = reason
-        self.detail = detail
+__all__ = [
+    "BlockRejectedError",
+    "OutputLookup",
+    "RejectReason",
+    "check_block",
+    "check_milestone",
+    "check_transaction_inputs",
+    "check_transaction_syntax",
+    "validate_block",
+]
 
 
 class OutputLookup(Protocol):
@@ -118,10 +99,15 @@ def check_transaction_syntax(transaction: TransactionPayload, params: NetworkPar
         (i, unlock) for i, unlock in enumerate(transaction.unlocks) if isinstance(unlock, SignatureUnlock)
     ]
     message = essence.hash()
-    verdicts = verify_all([(unlock.public_key, message, unlock.signature) for _, unlock in direct])
-    for (index, _), valid in zip(direct, verdicts, strict=True):
+    items = [(unlock.public_key, message, unlock.signature) for _, unlock in direct]
+    labels = [f"signature unlock {index}" for index, _ in direct]
+    if isinstance(essence.payload, VoucherPayload):
+        voucher = essence.payload
+        items.append((voucher.public_key, voucher.voucher.signing_message(), voucher.signature))
+        labels.append("voucher")
+    for label, valid in zip(labels, verify_all(items), strict=True):
         if not valid:
-            raise BlockRejectedError(RejectReason.INVALID_SIGNATURE, f"signature unlock {index}")
+            raise BlockRejectedError(RejectReason.INVALID_SIGNATURE, label)
 
 
 def _check_output_amount(output: Output, index: int) -> None:
@@ -160,8 +146,18 @@ def signature_unlocks_by_input(unlocks: Sequence[SignatureUnlock | ReferenceUnlo
     return resolved
 
 
-def check_transaction_inputs(transaction: TransactionPayload, lookup: OutputLookup) -> list[Output]:
-    """Inputs exist, each is owned by its signer, and the amounts balance; returns the inputs."""
+def check_transaction_inputs(
+    transaction: TransactionPayload,
+    lookup: OutputLookup,
+    params: NetworkParams,
+    now: int | None = None,
+) -> list[Output]:
+    """Inputs exist, each is owned by its signer, channel rules hold, amounts balance.
+
+    `now` (Unix seconds) is the confirming milestone's timestamp; on arrival it is None and
+    the time-dependent channel rules (expiry, settle window) wait for confirmation.
+    Returns the spent outputs.
+    """
     essence = transaction.essence
     signers = signature_unlocks_by_input(transaction.unlocks)
     spent: list[Output] = []
@@ -174,6 +170,7 @@ def check_transaction_inputs(transaction: TransactionPayload, lookup: OutputLook
                 RejectReason.ADDRESS_MISMATCH, f"input {index} is not owned by its signer"
             )
         spent.append(output)
+    check_channels(transaction, spent, signers, params, now)
     total_in = sum(output.value for output in spent)
     total_out = sum(output.value for output in essence.outputs)
     if total_in != total_out:
@@ -213,5 +210,5 @@ def validate_block(data: bytes, params: NetworkParams, lookup: OutputLookup) -> 
     """Every check on arrival: `check_block`, then the inputs of a transaction payload."""
     block = check_block(data, params)
     if isinstance(block.payload, TransactionPayload):
-        check_transaction_inputs(block.payload, lookup)
+        check_transaction_inputs(block.payload, lookup, params)
     return block

@@ -21,6 +21,8 @@ from mobility.ledger.codec import (
     TransactionPayload,
     Unlock,
     UtxoInput,
+    Voucher,
+    VoucherPayload,
 )
 
 u8 = st.integers(0, 2**8 - 1)
@@ -36,17 +38,23 @@ tagged_data = st.builds(TaggedDataPayload, st.binary(max_size=64), st.binary(max
 
 utxo_inputs = st.builds(UtxoInput, id32, st.integers(0, 127))
 basic_outputs = st.builds(BasicOutput, u64, addresses)
-channel_outputs = st.builds(ChannelOutput, id32, addresses, addresses, u64, u64, u32, u32)
+channel_outputs = st.builds(ChannelOutput, id32, addresses, addresses, u64, u64, u32, u32, u64)
 outputs: st.SearchStrategy[Output] = st.one_of(basic_outputs, channel_outputs)
 signature_unlocks = st.builds(SignatureUnlock, id32, st.binary(min_size=64, max_size=64))
 unlocks: st.SearchStrategy[Unlock] = st.one_of(signature_unlocks, st.builds(ReferenceUnlock, u16))
 
+vouchers = st.builds(
+    VoucherPayload,
+    st.builds(Voucher, id32, u64, u64),
+    id32,
+    st.binary(min_size=64, max_size=64),
+)
 essences = st.builds(
     TransactionEssence,
     u64,
     st.lists(utxo_inputs, min_size=1, max_size=6).map(tuple),
     st.lists(outputs, min_size=1, max_size=6).map(tuple),
-    st.none() | tagged_data,
+    st.none() | tagged_data | vouchers,
 )
 transactions = st.builds(TransactionPayload, essences, st.lists(unlocks, min_size=1, max_size=6).map(tuple))
 

@@ -199,7 +199,7 @@ def scenario(node: Node, coordinator: Coordinator) -> list[bytes]:
     b = transfer(b_inputs, [BasicOutput(900_000, address(CAROL))], [BOB, BOB])
     b_id = submit(mined(b, tuple(node.store.tips()[:1])))
     note_id = submit(mined(None, (b_id,)))
-    c = transfer([spend(1), spend(3)], [BasicOutput(800_000, address(BOB))], [ALICE, ALICE])
+    c = transfer([spend(1)], [BasicOutput(500_000, address(BOB))], [ALICE])
     c_id = submit(mined(c, ROOT))
     issued.append(coordinator.build([note_id, c_id]))
     node.submit(issued[-1])

@@ -25,6 +25,7 @@ from mobility.ledger.codec.transaction import (
     output_from_bytes,
     output_id,
 )
+from mobility.ledger.codec.voucher import Voucher, VoucherPayload
 
 __all__ = [
     "ADDRESS_LENGTH",
@@ -47,6 +48,8 @@ __all__ = [
     "TransactionPayload",
     "Unlock",
     "UtxoInput",
+    "Voucher",
+    "VoucherPayload",
     "output_from_bytes",
     "output_id",
     "payload_from_bytes",

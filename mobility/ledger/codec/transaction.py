@@ -6,11 +6,12 @@ Layouts, all little-endian::
     essence       = essence_type u8 = 1 | network_id u64
                   | inputs_count u16 (1..128) | input x n
                   | outputs_count u16 (1..128) | output x n
-                  | payload_length u32 | tagged data payload (0 = none)
+                  | payload_length u32 | tagged data or voucher payload (0 = none)
     input         = input_type u8 = 0 | transaction_id 32B | output_index u16 (0..127)
     basic output  = output_type u8 = 3 | amount u64 | address 33B
     channel output= output_type u8 = 32 | channel_id 32B | payer address 33B | payee address 33B
                   | deposit u64 | claimed u64 | expiry u32 | settle_deadline u32
+                  | voucher_nonce u64
     unlock        = unlock_type u8 = 0 | signature_type u8 = 0 | public_key 32B | signature 64B
                   | unlock_type u8 = 1 | reference u16
 
@@ -25,6 +26,8 @@ Where this differs from Stardust, on purpose, to keep a payment ledger small:
   on the ledger is `deposit - claimed`. `channel_id` is all zeros in the output that opens a
   channel and is then BLAKE2b-256 of that output's ID, like a Stardust alias ID. `expiry` and
   `settle_deadline` are Unix seconds (UTC); `settle_deadline = 0` means no close is pending.
+  `voucher_nonce` is the nonce of the last voucher redeemed (0 = none yet).
+- The essence may carry a voucher payload (type 8, see `voucher.py`) instead of tagged data.
 - Alias, foundry and NFT outputs and alias/NFT unlocks do not exist; their types are rejected.
 """
 
@@ -38,6 +41,7 @@ import pow_rs
 from mobility.ledger.codec.address import Ed25519Address
 from mobility.ledger.codec.errors import CodecError
 from mobility.ledger.codec.tagged_data import TAGGED_DATA_PAYLOAD_TYPE, TaggedDataPayload
+from mobility.ledger.codec.voucher import VOUCHER_PAYLOAD_TYPE, VoucherPayload
 from mobility.ledger.codec.wire import Reader, check_count, fixed, uint
 
 TRANSACTION_PAYLOAD_TYPE = 6
@@ -135,6 +139,7 @@ class ChannelOutput:
     claimed: int
     expiry: int
     settle_deadline: int = 0
+    voucher_nonce: int = 0
 
     def __post_init__(self) -> None:
         fixed(self.channel_id, 32, "channel_output.channel_id")
@@ -177,6 +182,7 @@ class ChannelOutput:
                 uint(self.claimed, 8, "channel_output.claimed"),
                 uint(self.expiry, 4, "channel_output.expiry"),
                 uint(self.settle_deadline, 4, "channel_output.settle_deadline"),
+                uint(self.voucher_nonce, 8, "channel_output.voucher_nonce"),
             )
         )
 
@@ -191,6 +197,7 @@ class ChannelOutput:
             claimed=reader.u64("channel_output.claimed"),
             expiry=reader.u32("channel_output.expiry"),
             settle_deadline=reader.u32("channel_output.settle_deadline"),
+            voucher_nonce=reader.u64("channel_output.voucher_nonce"),
         )
 
 
@@ -276,7 +283,7 @@ class TransactionEssence:
     network_id: int
     inputs: tuple[UtxoInput, ...]
     outputs: tuple[Output, ...]
-    payload: TaggedDataPayload | None = None
+    payload: TaggedDataPayload | VoucherPayload | None = None
 
     def to_bytes(self) -> bytes:
         """The wire form."""
@@ -314,13 +321,16 @@ class TransactionEssence:
         check_count(outputs_count, 1, MAX_OUTPUTS, "essence.outputs_count")
         outputs = tuple(read_output(reader) for _ in range(outputs_count))
         payload_length = reader.u32("essence.payload_length")
-        payload = None
+        payload: TaggedDataPayload | VoucherPayload | None = None
         if payload_length:
             inner = Reader(reader.take(payload_length, "essence.payload"))
             kind = inner.u32("essence.payload.payload_type")
-            if kind != TAGGED_DATA_PAYLOAD_TYPE:
+            if kind == TAGGED_DATA_PAYLOAD_TYPE:
+                payload = TaggedDataPayload.read_body(inner)
+            elif kind == VOUCHER_PAYLOAD_TYPE:
+                payload = VoucherPayload.read_body(inner)
+            else:
                 raise CodecError("essence.payload.payload_type", f"payload type {kind} not allowed here")
-            payload = TaggedDataPayload.read_body(inner)
             inner.expect_end("essence.payload")
         return cls(network_id, inputs, outputs, payload)
 
