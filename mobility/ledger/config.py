@@ -1,0 +1,70 @@
+"""Ledger configuration from the environment (`MOBILITY_LEDGER_*`), and opening a node from it.
+
+Development defaults: a low minimum PoW score and a milestone every few seconds. Secrets are
+not environment variables: the coordinator's seeds live in a file named by
+`MOBILITY_LEDGER_COORDINATOR_KEY_FILE` (one 32-byte seed in hex per line).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+import pow_rs
+from mobility.db import create_db_engine
+from mobility.ledger.genesis import genesis_transaction_id, load_genesis
+from mobility.ledger.node import Node
+from mobility.ledger.params import NetworkParams
+from mobility.ledger.store import LedgerStore
+from mobility.ledger.timeutil import Clock, utc_now
+
+
+class LedgerSettings(BaseSettings):
+    """Every knob of a ledger node."""
+
+    model_config = SettingsConfigDict(env_prefix="MOBILITY_LEDGER_", extra="ignore")
+
+    network_name: str = "mobility-dev"
+    protocol_version: int = 2
+    min_pow_score: float = 100.0
+    bech32_hrp: str = "rms"
+    coordinator_key_file: Path | None = None
+    coordinator_public_keys: list[str] = []
+    coordinator_threshold: int = 1
+    milestone_interval_seconds: float = 5.0
+    channel_settle_period: int = 3600
+    genesis_file: Path | None = None
+
+    def coordinator_keys(self) -> list[pow_rs.SigningKey]:
+        """The coordinator's signing keys, if this node is the coordinator."""
+        if self.coordinator_key_file is None:
+            return []
+        lines = self.coordinator_key_file.read_text().split()
+        return [pow_rs.SigningKey(pow_rs.from_hex(line, 32)) for line in lines]
+
+    def network_params(self) -> NetworkParams:
+        """Consensus parameters; coordinator keys come from the key file and the public list."""
+        public_keys = {pow_rs.from_hex(key, 32) for key in self.coordinator_public_keys}
+        public_keys |= {key.public_key for key in self.coordinator_keys()}
+        return NetworkParams(
+            network_name=self.network_name,
+            protocol_version=self.protocol_version,
+            min_pow_score=self.min_pow_score,
+            coordinator_public_keys=frozenset(public_keys),
+            coordinator_threshold=self.coordinator_threshold,
+            bech32_hrp=self.bech32_hrp,
+            channel_settle_period=self.channel_settle_period,
+        )
+
+
+def open_node(settings: LedgerSettings, database_url: str, clock: Clock = utc_now) -> Node:
+    """A node on `database_url`: tables created, genesis recorded once (on the first start)."""
+    params = settings.network_params()
+    store = LedgerStore(create_db_engine(database_url), clock=clock)
+    store.create_tables()
+    if settings.genesis_file is not None:
+        outputs = load_genesis(settings.genesis_file, params)
+        if outputs and store.output(next(iter(outputs))) is None:
+            store.add_genesis(outputs, genesis_transaction_id(params.network_name))
+    return Node(store, params)
