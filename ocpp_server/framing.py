@@ -22,6 +22,7 @@ from ocpp_server._ocpp import CallError, CallResult, OCPPError, request_validato
 from ocpp_server.commands import CommandRejectedError, CommandResult, CommandTimeoutError
 from ocpp_server.errors import CallErrorFrame, Problem, error_code, problem_for_schema_keyword
 from ocpp_server.keys import payload_of, to_snake
+from ocpp_server.schema import Check, UnsupportedSchemaError, compile_schema
 
 LOGGER = logging.getLogger(__name__)
 ANSWER_CACHE_SIZE = 64
@@ -177,10 +178,30 @@ def _message_id(frame: Any) -> str:
     return "-1"
 
 
+_FAST_CHECKS: dict[tuple[str, str], Check | None] = {}
+
+
+def _fast_check(action: str, ocpp_version: str, validator: Any) -> Check | None:
+    """The compiled validity check for an action's request schema (None: not compilable)."""
+    key = (action, ocpp_version)
+    if key not in _FAST_CHECKS:
+        try:
+            _FAST_CHECKS[key] = compile_schema(validator.schema)
+        except UnsupportedSchemaError:
+            _FAST_CHECKS[key] = None
+    return _FAST_CHECKS[key]
+
+
 def _first_violation(action: str, ocpp_version: str, payload: dict[str, Any]) -> tuple[Problem, str] | None:
-    """The most telling schema violation of a request payload, if any."""
+    """The most telling schema violation of a request payload, if any.
+
+    The compiled check clears valid payloads cheaply; `jsonschema` only runs to name an error.
+    """
     validator = request_validator(action, ocpp_version)
     if validator is None:
+        return None
+    fast = _fast_check(action, ocpp_version, validator)
+    if fast is not None and fast(payload):
         return None
     errors = list(validator.iter_errors(payload))
     if not errors:
