@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from dataclasses import replace
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, HTTPException, Path, Request, Response
 from fastapi.responses import JSONResponse
@@ -24,17 +23,16 @@ from mobility.ledger.api.schemas import (
     InclusionProofOut,
     MilestoneInfo,
     NodeInfo,
-    OutputOut,
     Rejection,
     SubmitJson,
     Submitted,
 )
-from mobility.ledger.codec import Block, CodecError, Ed25519Address
-from mobility.ledger.models import MilestoneRecord
+from mobility.ledger.api.views import NodeViews
+from mobility.ledger.codec import CodecError, Ed25519Address
 from mobility.ledger.node import Node
-from mobility.ledger.tipselect import select_parents
 from mobility.ledger.validation import BlockRejectedError
 
+_T = TypeVar("_T")
 OCTET_STREAM = "application/octet-stream"
 HexId = Annotated[str, Path(pattern="^[0-9a-fA-F]{64}$", description="32-byte ID in hex")]
 _BLOCK_BODY: dict[str, Any] = {
@@ -56,23 +54,15 @@ _SUBMIT: dict[str, Any] = {
 _RAW: dict[int | str, dict[str, Any]] = {200: {"content": {OCTET_STREAM: {}}}}
 
 
-def _milestone(record: MilestoneRecord) -> MilestoneInfo:
-    return MilestoneInfo(
-        index=record.milestone_index,
-        milestone_id=record.milestone_id.hex(),
-        block_id=record.block_id.hex(),
-        timestamp=record.timestamp,
-        inclusion_merkle_root=record.inclusion_merkle_root.hex(),
-        applied_merkle_root=record.applied_merkle_root.hex(),
-        referenced_count=record.referenced_count,
-        applied_count=record.applied_count,
-    )
-
-
 def _rejected(error: BlockRejectedError) -> JSONResponse:
-    return JSONResponse(
-        status_code=400, content=Rejection(reason=error.reason.value, detail=error.detail).model_dump()
-    )
+    body = Rejection(reason=error.reason.value, detail=error.detail)
+    return JSONResponse(status_code=400, content=body.model_dump())
+
+
+def _found(value: _T | None, what: str) -> _T:
+    if value is None:
+        raise HTTPException(404, f"unknown {what}")
+    return value
 
 
 async def _body_bytes(request: Request) -> bytes:
@@ -89,154 +79,82 @@ async def _body_bytes(request: Request) -> bytes:
 def create_ledger_router(node: Node, rng: random.Random | None = None) -> APIRouter:
     """The `/ledger` routes, bound to one node."""
     router = APIRouter(prefix="/ledger", tags=["ledger"])
-    store = node.store
-    params = node.params
-    tip_rng = rng or random.Random()
+    views = NodeViews(node, rng)
+    hrp = node.params.bech32_hrp
 
-    def address_bytes(text: str) -> bytes:
+    def parse_address(text: str) -> Ed25519Address:
         try:
-            hrp, data = pow_rs.bech32_decode(text)
-            if hrp != params.bech32_hrp:
-                raise ValueError(f"expected hrp {params.bech32_hrp!r}")
-            return Ed25519Address.from_bytes(data).to_bytes()
+            prefix, data = pow_rs.bech32_decode(text)
+            if prefix != hrp:
+                raise ValueError(f"expected hrp {hrp!r}")
+            return Ed25519Address.from_bytes(data)
         except (ValueError, CodecError) as error:
             raise HTTPException(422, f"invalid address: {error}") from error
 
     @router.get("/info", response_model=NodeInfo)
     def info() -> NodeInfo:
         """Network parameters and the latest applied milestone."""
-        latest = store.latest_milestone()
-        return NodeInfo(
-            network_name=params.network_name,
-            network_id=params.network_id,
-            protocol_version=params.protocol_version,
-            min_pow_score=params.min_pow_score,
-            bech32_hrp=params.bech32_hrp,
-            token_supply=params.token_supply,
-            coordinator_public_keys=sorted(key.hex() for key in params.coordinator_public_keys),
-            coordinator_threshold=params.coordinator_threshold,
-            latest_milestone=_milestone(latest) if latest is not None else None,
-        )
+        return views.info()
 
     @router.post("/blocks", **_SUBMIT)
     async def submit(request: Request) -> Any:
         """Submit a block (octet-stream bytes, or JSON `{"block": hex}`); answers its block ID."""
         data = await _body_bytes(request)
         try:
-            result = await asyncio.to_thread(node.submit, data)
+            return await asyncio.to_thread(views.submit, data)
         except BlockRejectedError as error:
             return _rejected(error)
-        return Submitted(block_id=result.block_id.hex(), solid=result.solid, created=result.created)
 
     @router.post("/blocks/pow", **_SUBMIT)
     async def remote_pow(request: Request) -> Any:
         """For light clients: a block without its 8-byte nonce; the node mines it and submits it."""
         data = await _body_bytes(request)
         try:
-            block = Block.from_bytes(data + bytes(8))
+            return await asyncio.to_thread(views.mine_and_submit, data)
         except CodecError as error:
             raise HTTPException(400, str(error)) from error
-
-        def mine_and_submit() -> Any:
-            nonce = pow_rs.mine(block.bytes_without_nonce(), params.min_pow_score, timeout=60.0)
-            return node.submit(replace(block, nonce=nonce).to_bytes())
-
-        try:
-            result = await asyncio.to_thread(mine_and_submit)
         except BlockRejectedError as error:
             return _rejected(error)
-        return Submitted(block_id=result.block_id.hex(), solid=result.solid, created=result.created)
 
-    @router.get(
-        "/blocks/{block_id}", response_class=Response, responses={200: {"content": {OCTET_STREAM: {}}}}
-    )
+    @router.get("/blocks/{block_id}", response_class=Response, responses=_RAW)
     def block(block_id: HexId) -> Response:
         """The block's bytes exactly as received."""
-        data = store.block_bytes(bytes.fromhex(block_id))
-        if data is None:
-            raise HTTPException(404, "unknown block")
+        data = _found(node.store.block_bytes(bytes.fromhex(block_id)), "block")
         return Response(content=data, media_type=OCTET_STREAM)
 
     @router.get("/blocks/{block_id}/metadata", response_model=BlockMetadataOut)
     def metadata(block_id: HexId) -> BlockMetadataOut:
         """Solid state, referencing milestone and conflict reason."""
-        meta = store.metadata(bytes.fromhex(block_id))
-        if meta is None:
-            raise HTTPException(404, "unknown block")
-        return BlockMetadataOut(
-            block_id=meta.block_id.hex(),
-            parents=[parent.hex() for parent in meta.parents],
-            received_at=meta.received_at.isoformat(),
-            solid=meta.solid,
-            milestone_index=meta.milestone_index,
-            conflict_reason=meta.conflict_reason,
-        )
+        return _found(views.metadata(bytes.fromhex(block_id)), "block")
 
     @router.get("/blocks/{block_id}/children", response_model=BlockIds)
     def children(block_id: HexId) -> BlockIds:
         """Stored blocks approving this one."""
-        return BlockIds(block_ids=[child.hex() for child in store.children(bytes.fromhex(block_id))])
+        return BlockIds(block_ids=[child.hex() for child in node.store.children(bytes.fromhex(block_id))])
 
     @router.get("/blocks/{block_id}/inclusion-proof", response_model=InclusionProofOut)
     def inclusion_proof(block_id: HexId) -> InclusionProofOut:
         """Audit path of the block under its milestone's inclusion Merkle root (TIP-4)."""
-        proof = store.inclusion_proof(bytes.fromhex(block_id))
-        if proof is None:
-            raise HTTPException(404, "block not referenced by a milestone")
-        return InclusionProofOut(
-            block_id=proof.block_id.hex(),
-            milestone_index=proof.milestone_index,
-            milestone_id=proof.milestone_id.hex(),
-            inclusion_merkle_root=proof.inclusion_merkle_root.hex(),
-            index=proof.index,
-            count=proof.count,
-            path=[step.hex() for step in proof.path],
-        )
+        return _found(views.inclusion_proof(bytes.fromhex(block_id)), "referenced block")
 
     @router.get("/tips", response_model=BlockIds)
     def tips() -> BlockIds:
         """Up to 8 parents for a new block: non-lazy tips chosen uniformly at random (TIP-3)."""
-        return BlockIds(block_ids=[tip.hex() for tip in select_parents(store, tip_rng)])
+        return BlockIds(block_ids=[tip.hex() for tip in views.tips()])
 
     @router.get("/milestones/{index}", response_model=MilestoneInfo)
     def milestone(index: int) -> MilestoneInfo:
         """An applied milestone by index."""
-        record = store.milestone(index)
-        if record is None:
-            raise HTTPException(404, "unknown milestone")
-        return _milestone(record)
+        return _found(views.milestone(index), "milestone")
 
     @router.get("/addresses/{address}/balance", response_model=Balance)
     def balance(address: str) -> Balance:
         """Confirmed balance and unspent outputs (basic outputs; channels it pays into)."""
-        raw = address_bytes(address)
-        outputs = [
-            OutputOut(
-                output_id=output_id.hex(),
-                output_type=output.TYPE,
-                amount=output.value,
-                output=output.to_bytes().hex(),
-            )
-            for output_id, output in store.outputs_of(raw)
-        ]
-        return Balance(address=address, balance=store.balance(raw), outputs=outputs)
+        return views.balance(parse_address(address))
 
     @router.get("/channels/{channel_id}", response_model=ChannelOut)
     def channel(channel_id: HexId) -> ChannelOut:
         """The open channel with this ID, as confirmed."""
-        found = store.channel(bytes.fromhex(channel_id))
-        if found is None:
-            raise HTTPException(404, "no open channel with this ID")
-        output_id, output = found
-        return ChannelOut(
-            channel_id=channel_id.lower(),
-            output_id=output_id.hex(),
-            payer=output.payer.bech32(params.bech32_hrp),
-            payee=output.payee.bech32(params.bech32_hrp),
-            deposit=output.deposit,
-            claimed=output.claimed,
-            expiry=output.expiry,
-            settle_deadline=output.settle_deadline,
-        )
+        return _found(views.channel(bytes.fromhex(channel_id)), "channel")
 
     return router

@@ -98,6 +98,8 @@ class ChannelOut(BaseModel):
     claimed: int
     expiry: int
     settle_deadline: int
+    voucher_nonce: int
+    output: str = Field(description="hex of the serialized channel output")
 
 
 class InclusionProofOut(BaseModel):

@@ -1,0 +1,148 @@
+"""One client interface to a ledger node, whether it runs in this process or behind HTTP.
+
+Both implementations are async and answer the API schemas; a rejected block raises
+`BlockRejectedError` with the node's reason either way, so callers (the wallet, the payment
+engine) never care where the node is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Protocol
+
+import httpx
+
+from mobility.ledger.api.schemas import Balance, BlockMetadataOut, ChannelOut, NodeInfo, Rejection
+from mobility.ledger.api.views import NodeViews
+from mobility.ledger.codec import Ed25519Address
+from mobility.ledger.node import Node
+from mobility.ledger.rejections import BlockRejectedError, RejectReason
+
+
+class LedgerClient(Protocol):
+    """What the wallet and the engine need from a node."""
+
+    async def info(self) -> NodeInfo:
+        """Network parameters and latest milestone."""
+        ...
+
+    async def submit(self, block: bytes) -> bytes:
+        """Submit a mined block; its block ID."""
+        ...
+
+    async def submit_for_pow(self, block_without_nonce: bytes) -> bytes:
+        """Let the node mine and submit; the block ID."""
+        ...
+
+    async def tips(self) -> tuple[bytes, ...]:
+        """Parents for a new block."""
+        ...
+
+    async def metadata(self, block_id: bytes) -> BlockMetadataOut | None:
+        """A block's metadata, None if unknown."""
+        ...
+
+    async def balance(self, address: Ed25519Address) -> Balance:
+        """Confirmed balance and unspent outputs."""
+        ...
+
+    async def channel(self, channel_id: bytes) -> ChannelOut | None:
+        """An open channel, None if none."""
+        ...
+
+
+class InProcessClient:
+    """A client calling a node in this process; database work runs in a thread."""
+
+    def __init__(self, node: Node) -> None:
+        self.views = NodeViews(node)
+
+    async def info(self) -> NodeInfo:
+        """Network parameters and latest milestone."""
+        return await asyncio.to_thread(self.views.info)
+
+    async def submit(self, block: bytes) -> bytes:
+        """Submit a mined block; its block ID."""
+        result = await asyncio.to_thread(self.views.submit, block)
+        return bytes.fromhex(result.block_id)
+
+    async def submit_for_pow(self, block_without_nonce: bytes) -> bytes:
+        """Let the node mine and submit; the block ID."""
+        result = await asyncio.to_thread(self.views.mine_and_submit, block_without_nonce)
+        return bytes.fromhex(result.block_id)
+
+    async def tips(self) -> tuple[bytes, ...]:
+        """Parents for a new block."""
+        return tuple(await asyncio.to_thread(self.views.tips))
+
+    async def metadata(self, block_id: bytes) -> BlockMetadataOut | None:
+        """A block's metadata, None if unknown."""
+        return await asyncio.to_thread(self.views.metadata, block_id)
+
+    async def balance(self, address: Ed25519Address) -> Balance:
+        """Confirmed balance and unspent outputs."""
+        return await asyncio.to_thread(self.views.balance, address)
+
+    async def channel(self, channel_id: bytes) -> ChannelOut | None:
+        """An open channel, None if none."""
+        return await asyncio.to_thread(self.views.channel, channel_id)
+
+
+class HttpClient:
+    """A client for a node's `/ledger` API over HTTP."""
+
+    def __init__(self, http: httpx.AsyncClient, hrp: str) -> None:
+        self.http = http
+        self.hrp = hrp
+
+    async def info(self) -> NodeInfo:
+        """Network parameters and latest milestone."""
+        response = await self.http.get("/ledger/info")
+        response.raise_for_status()
+        return NodeInfo.model_validate_json(response.content)
+
+    async def _post_block(self, path: str, data: bytes) -> bytes:
+        response = await self.http.post(
+            path, content=data, headers={"content-type": "application/octet-stream"}
+        )
+        if response.status_code == 400 and "reason" in response.text:
+            rejection = Rejection.model_validate_json(response.content)
+            raise BlockRejectedError(RejectReason(rejection.reason), rejection.detail)
+        response.raise_for_status()
+        return bytes.fromhex(response.json()["block_id"])
+
+    async def submit(self, block: bytes) -> bytes:
+        """Submit a mined block; its block ID."""
+        return await self._post_block("/ledger/blocks", block)
+
+    async def submit_for_pow(self, block_without_nonce: bytes) -> bytes:
+        """Let the node mine and submit; the block ID."""
+        return await self._post_block("/ledger/blocks/pow", block_without_nonce)
+
+    async def tips(self) -> tuple[bytes, ...]:
+        """Parents for a new block."""
+        response = await self.http.get("/ledger/tips")
+        response.raise_for_status()
+        return tuple(bytes.fromhex(tip) for tip in response.json()["block_ids"])
+
+    async def metadata(self, block_id: bytes) -> BlockMetadataOut | None:
+        """A block's metadata, None if unknown."""
+        response = await self.http.get(f"/ledger/blocks/{block_id.hex()}/metadata")
+        if response.status_code == 404:
+            return None
+        response.raise_for_status()
+        return BlockMetadataOut.model_validate_json(response.content)
+
+    async def balance(self, address: Ed25519Address) -> Balance:
+        """Confirmed balance and unspent outputs."""
+        response = await self.http.get(f"/ledger/addresses/{address.bech32(self.hrp)}/balance")
+        response.raise_for_status()
+        return Balance.model_validate_json(response.content)
+
+    async def channel(self, channel_id: bytes) -> ChannelOut | None:
+        """An open channel, None if none."""
+        response = await self.http.get(f"/ledger/channels/{channel_id.hex()}")
+        if response.status_code == 404:
+            return None
+        response.raise_for_status()
+        return ChannelOut.model_validate_json(response.content)
