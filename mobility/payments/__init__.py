@@ -1,0 +1,1 @@
+"""Payments: tariffs and costs, channel credit, vouchers, enforcement and settlement."""
