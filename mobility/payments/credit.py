@@ -1,0 +1,101 @@
+"""Pay-ahead credit and its enforcement, decided per channel at every meter reading.
+
+The engine asks the payer for a cumulative voucher covering what is owed plus a prepaid
+credit window. `credit = paid - owed` is what the payer has prepaid beyond the energy
+delivered; the operator is exposed only when it goes negative.
+
+- credit >= window / 2: all is well (a limit set earlier is lifted).
+- credit below that: the payer lags; after `limit_after` the engine caps power to
+  `limited_power_w`, so the credit drains slowly while the wallet catches up;
+  after `stop_after` it stops the session.
+- credit <= 0, or nothing left of the deposit to ask for: stop now.
+
+The window thus bounds the operator's exposure: a session is stopped as soon as a reading
+shows the prepaid credit gone, so what it can owe unpaid is at most the energy of one meter
+interval, which the window (default: the cost of 0.5 kWh) covers whenever that interval at the
+limited power costs less than half the window. The payer never signs for more than the
+delivered energy plus the window.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Action(StrEnum):
+    CONTINUE = "continue"
+    LIMIT = "limit"
+    STOP = "stop"
+
+
+class StopReason(StrEnum):
+    CREDIT_EXHAUSTED = "credit_exhausted"
+    DEPOSIT_EXHAUSTED = "deposit_exhausted"
+    PAYMENT_LAGGING = "payment_lagging"
+
+
+@dataclass(frozen=True, slots=True)
+class CreditPolicy:
+    window: int
+    limit_after: dt.timedelta = dt.timedelta(seconds=30)
+    stop_after: dt.timedelta = dt.timedelta(seconds=120)
+    limited_power_w: int = 3_700
+
+    def __post_init__(self) -> None:
+        if self.window <= 0:
+            raise ValueError("the credit window must be positive")
+        if self.stop_after < self.limit_after:
+            raise ValueError("stop_after must not be shorter than limit_after")
+
+
+@dataclass(frozen=True, slots=True)
+class Enforcement:
+    """What the engine remembers between decisions for one channel."""
+
+    lagging_since: dt.datetime | None = None
+    limited: bool = False
+    stopped: StopReason | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    action: Action
+    request_amount: int
+    credit: int
+    reason: StopReason | None = None
+
+
+def decide(
+    policy: CreditPolicy, state: Enforcement, *, now: dt.datetime, owed: int, paid: int, deposit: int
+) -> tuple[Enforcement, Decision]:
+    """The next step for a channel whose sessions owe `owed` and whose vouchers pay `paid`."""
+    credit = paid - owed
+    request = min(owed + policy.window, deposit)
+    if state.stopped is not None:
+        return state, Decision(Action.STOP, request, credit, state.stopped)
+    if owed >= deposit:
+        return _stop(state, request, credit, StopReason.DEPOSIT_EXHAUSTED)
+    if credit <= 0:
+        return _stop(state, request, credit, StopReason.CREDIT_EXHAUSTED)
+    if credit * 2 >= policy.window:
+        return Enforcement(), Decision(Action.CONTINUE, request, credit)
+    since = state.lagging_since or now
+    lagged = now - since
+    if lagged >= policy.stop_after:
+        return _stop(state, request, credit, StopReason.PAYMENT_LAGGING)
+    limited = state.limited or lagged >= policy.limit_after
+    action = Action.LIMIT if limited else Action.CONTINUE
+    return Enforcement(lagging_since=since, limited=limited), Decision(action, request, credit)
+
+
+def _stop(state: Enforcement, request: int, credit: int, reason: StopReason) -> tuple[Enforcement, Decision]:
+    stopped = Enforcement(state.lagging_since, state.limited, reason)
+    return stopped, Decision(Action.STOP, request, credit, reason)
+
+
+def default_window(energy_price_per_kwh: int, vat_bp: int = 0) -> int:
+    """The cost of 0.5 kWh at `energy_price_per_kwh` micro-units (VAT included), rounded up."""
+    numerator = energy_price_per_kwh * (10_000 + vat_bp)
+    return -(-numerator // 20_000)

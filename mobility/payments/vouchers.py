@@ -1,0 +1,97 @@
+"""The engine's view of one payment channel: deposit, claims, and the best voucher so far.
+
+A voucher is accepted only if it is signed (ZIP-215, through pow_rs) by the key whose address
+is the channel's payer, names this channel, has a nonce above the last accepted one, an
+amount no lower than the last, and no higher than the deposit. A rejected voucher changes
+nothing; the reason says which rule it broke, for the driver's app to show.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+import pow_rs
+from mobility.ledger.codec import Ed25519Address, VoucherPayload
+
+
+class VoucherRejection(StrEnum):
+    """Why a voucher was refused."""
+
+    MALFORMED = "malformed"
+    WRONG_CHANNEL = "wrong_channel"
+    NOT_FROM_PAYER = "not_from_payer"
+    BAD_SIGNATURE = "bad_signature"
+    REPLAYED = "replayed"
+    LOWER_AMOUNT = "lower_amount"
+    OVER_DEPOSIT = "over_deposit"
+
+
+class VoucherRejectedError(ValueError):
+    """A voucher broke a channel rule; `reason` is machine-readable."""
+
+    def __init__(self, reason: VoucherRejection, detail: str) -> None:
+        super().__init__(f"{reason.value}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelCredit:
+    """One channel as the engine tracks it. Amounts are micro-units, cumulative."""
+
+    channel_id: bytes
+    payer: Ed25519Address
+    deposit: int
+    claimed: int = 0
+    latest: VoucherPayload | None = None
+
+    @property
+    def paid(self) -> int:
+        """Everything the payer has signed over on this channel so far."""
+        return self.latest.voucher.amount if self.latest is not None else self.claimed
+
+    @property
+    def unclaimed(self) -> int:
+        """Signed over but not yet claimed on the ledger."""
+        return self.paid - self.claimed
+
+    @property
+    def unspent(self) -> int:
+        """Deposit the payer has not yet signed over: what further sessions can draw on."""
+        return self.deposit - self.paid
+
+    def accept(self, payload: VoucherPayload) -> ChannelCredit:
+        """This channel with `payload` as its latest voucher, or VoucherRejectedError."""
+        voucher, why = payload.voucher, VoucherRejection
+        if voucher.channel_id != self.channel_id:
+            raise VoucherRejectedError(why.WRONG_CHANNEL, f"voucher is for {voucher.channel_id.hex()}")
+        try:
+            signer = Ed25519Address.from_public_key(payload.public_key)
+            valid = pow_rs.ed25519_verify(payload.public_key, voucher.signing_message(), payload.signature)
+        except pow_rs.PowRsError as error:
+            raise VoucherRejectedError(why.MALFORMED, str(error)) from error
+        if signer != self.payer:
+            raise VoucherRejectedError(why.NOT_FROM_PAYER, "signed by a key other than the payer's")
+        if not valid:
+            raise VoucherRejectedError(why.BAD_SIGNATURE, "the signature does not verify")
+        last_nonce = self.latest.voucher.nonce if self.latest is not None else 0
+        if voucher.nonce <= last_nonce:
+            raise VoucherRejectedError(why.REPLAYED, f"nonce {voucher.nonce} <= {last_nonce}")
+        if voucher.amount < self.paid:
+            raise VoucherRejectedError(why.LOWER_AMOUNT, f"amount {voucher.amount} < {self.paid}")
+        if voucher.amount > self.deposit:
+            raise VoucherRejectedError(why.OVER_DEPOSIT, f"amount {voucher.amount} > {self.deposit}")
+        return replace(self, latest=payload)
+
+    def claimed_up_to(self, amount: int) -> ChannelCredit:
+        """After a confirmed claim of `amount` (cumulative) on the ledger."""
+        if not self.claimed <= amount <= self.paid:
+            raise ValueError(f"claim of {amount} outside [{self.claimed}, {self.paid}]")
+        return replace(self, claimed=amount)
+
+    def topped_up(self, deposit: int) -> ChannelCredit:
+        """After a confirmed top-up to `deposit`."""
+        if deposit < self.deposit:
+            raise ValueError(f"deposit cannot shrink from {self.deposit} to {deposit}")
+        return replace(self, deposit=deposit)
