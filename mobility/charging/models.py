@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Column, Engine, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from mobility.charging.timeutil import UTCDateTime
+from mobility.db import UTCDateTime
 
 
 class ChargePointRecord(SQLModel, table=True):

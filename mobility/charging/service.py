@@ -26,7 +26,7 @@ from mobility.charging.events import (
 from mobility.charging.models import ChargePointRecord, SessionRecord
 from mobility.charging.passwords import verify_password
 from mobility.charging.store import ChargingStore, ReadingOutcome, ReadingRequest
-from mobility.charging.timeutil import Clock, utc_now
+from mobility.clock import Clock, utc_now
 
 LOGGER = logging.getLogger(__name__)
 Subscriber = Callable[[ChargingEvent], Awaitable[None]]

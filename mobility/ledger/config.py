@@ -12,12 +12,12 @@ from pathlib import Path
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 import pow_rs
+from mobility.clock import Clock, utc_now
 from mobility.db import create_db_engine
 from mobility.ledger.genesis import genesis_transaction_id, load_genesis
 from mobility.ledger.node import Node
 from mobility.ledger.params import NetworkParams
 from mobility.ledger.store import LedgerStore
-from mobility.ledger.timeutil import Clock, utc_now
 
 
 class LedgerSettings(BaseSettings):

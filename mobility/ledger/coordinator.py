@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 import pow_rs
+from mobility.clock import Clock, utc_now
 from mobility.ledger.codec import Block, MilestoneEssence, MilestonePayload, MilestoneSignature
 from mobility.ledger.node import Node, SubmitResult
-from mobility.ledger.timeutil import Clock, utc_now
 
 
 class Coordinator:

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Engine, LargeBinary
 from sqlmodel import Field, SQLModel
 
-from mobility.ledger.timeutil import UTCDateTime
+from mobility.db import UTCDateTime
 
 
 class BlockRecord(SQLModel, table=True):

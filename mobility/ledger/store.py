@@ -18,6 +18,7 @@ from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
 import pow_rs
+from mobility.clock import Clock, utc_now
 from mobility.ledger.codec import (
     Block,
     ChannelOutput,
@@ -43,7 +44,6 @@ from mobility.ledger.models import (
 )
 from mobility.ledger.params import NetworkParams
 from mobility.ledger.solidifier import parents_of, parents_solid, propagate
-from mobility.ledger.timeutil import Clock, utc_now
 
 GENESIS_ENTRY_POINT = bytes(32)
 
