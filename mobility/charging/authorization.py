@@ -19,9 +19,10 @@ class AuthorizationStatus(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class AuthorizationResult:
-    """The answer to "may this token charge here?"."""
+    """The answer to "may this token charge here?", with a reason a driver's app can show."""
 
     status: AuthorizationStatus
+    reason: str | None = None
 
     @property
     def accepted(self) -> bool:

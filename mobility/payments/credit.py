@@ -8,7 +8,8 @@ delivered; the operator is exposed only when it goes negative.
 - credit below that: the payer lags; after `limit_after` the engine caps power to
   `limited_power_w`, so the credit drains slowly while the wallet catches up;
   after `stop_after` it stops the session.
-- credit <= 0, or nothing left of the deposit to ask for: stop now.
+- credit <= 0 once energy is owed, or nothing left of the deposit to ask for: stop now.
+  (At the start nothing is owed, so the first voucher gets the lag grace like any other.)
 
 The window thus bounds the operator's exposure: a session is stopped as soon as a reading
 shows the prepaid credit gone, so what it can owe unpaid is at most the energy of one meter
@@ -77,7 +78,7 @@ def decide(
         return state, Decision(Action.STOP, request, credit, state.stopped)
     if owed >= deposit:
         return _stop(state, request, credit, StopReason.DEPOSIT_EXHAUSTED)
-    if credit <= 0:
+    if credit <= 0 and owed > 0:
         return _stop(state, request, credit, StopReason.CREDIT_EXHAUSTED)
     if credit * 2 >= policy.window:
         return Enforcement(), Decision(Action.CONTINUE, request, credit)

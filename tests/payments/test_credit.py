@@ -59,6 +59,15 @@ def test_credit_gone_stops_at_once_and_stays_stopped() -> None:
     assert again.action == Action.STOP
 
 
+def test_the_first_voucher_gets_the_grace_too() -> None:
+    state, decision = decide(POLICY, Enforcement(), now=T0, owed=0, paid=0, deposit=DEPOSIT)
+    assert (decision.action, decision.request_amount) == (Action.CONTINUE, POLICY.window)
+    _, later = decide(POLICY, state, now=at(31), owed=0, paid=0, deposit=DEPOSIT)
+    assert later.action == Action.LIMIT
+    _, metered = decide(POLICY, state, now=at(10), owed=1, paid=0, deposit=DEPOSIT)
+    assert (metered.action, metered.reason) == (Action.STOP, StopReason.CREDIT_EXHAUSTED)
+
+
 def test_deposit_exhausted() -> None:
     _, decision = decide(POLICY, Enforcement(), now=T0, owed=900_000, paid=1_000_000, deposit=900_000)
     assert (decision.action, decision.reason) == (Action.STOP, StopReason.DEPOSIT_EXHAUSTED)

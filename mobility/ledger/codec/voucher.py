@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import pow_rs
+from mobility.ledger.codec.errors import CodecError
 from mobility.ledger.codec.wire import Reader, fixed, uint
 
 VOUCHER_PAYLOAD_TYPE = 8
@@ -75,3 +76,14 @@ class VoucherPayload:
             reader.take(32, "voucher.channel_id"), reader.u64("voucher.nonce"), reader.u64("voucher.amount")
         )
         return cls(voucher, reader.take(32, "voucher.public_key"), reader.take(64, "voucher.signature"))
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> VoucherPayload:
+        """Parse the wire form (payload type included); nothing may follow it."""
+        reader = Reader(data)
+        kind = reader.u32("voucher.payload_type")
+        if kind != cls.TYPE:
+            raise CodecError("voucher.payload_type", f"expected {cls.TYPE}, got {kind}")
+        payload = cls.read_body(reader)
+        reader.expect_end("voucher")
+        return payload

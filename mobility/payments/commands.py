@@ -1,0 +1,27 @@
+"""What the payment layer asks of the charger side, without knowing OCPP.
+
+The engine's wiring implements it with `ocpp_server`'s command API (a charging profile to
+limit power, a remote stop); tests implement it with a recorder.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class SessionCommands(Protocol):
+    """Limit or stop a running session."""
+
+    async def limit_power(
+        self, charge_point_id: str, connector_id: int, transaction_ref: str, watts: int
+    ) -> None:
+        """Cap the session's power (a charging profile on its transaction)."""
+        ...
+
+    async def clear_limit(self, charge_point_id: str, connector_id: int, transaction_ref: str) -> None:
+        """Lift a cap set by `limit_power`."""
+        ...
+
+    async def stop(self, charge_point_id: str, transaction_ref: str) -> None:
+        """Stop the session remotely."""
+        ...

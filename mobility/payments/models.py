@@ -1,0 +1,92 @@
+"""Payment tables: accounts and their id tokens, channels as the engine tracks them, tariff
+versions, and what each session owes and has been paid. Money is integer micro-units."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Engine, LargeBinary, Text
+from sqlmodel import Field, SQLModel
+
+from mobility.db import UTCDateTime
+
+
+class AccountRecord(SQLModel, table=True):
+    """A payer: a driver or a fleet."""
+
+    __tablename__ = "payment_account"
+
+    id: str = Field(primary_key=True, max_length=64)
+    kind: str = Field(max_length=16)  # "driver" or "fleet"
+    name: str = Field(default="", max_length=200)
+
+
+class IdTokenRecord(SQLModel, table=True):
+    """An RFID tag or app token, and the account it charges to (stored upper-case)."""
+
+    __tablename__ = "payment_id_token"
+
+    token: str = Field(primary_key=True, max_length=64)
+    account_id: str = Field(foreign_key="payment_account.id", index=True, max_length=64)
+
+
+class ChannelRecord(SQLModel, table=True):
+    """A payer's channel to the operator. `paid` is the best voucher's cumulative amount."""
+
+    __tablename__ = "payment_channel"
+
+    channel_id: str = Field(primary_key=True, max_length=64)  # hex
+    account_id: str = Field(foreign_key="payment_account.id", index=True, max_length=64)
+    payer_address: str = Field(max_length=66)  # hex of the 33-byte address
+    deposit: int = Field(sa_type=BigInteger)
+    claimed: int = Field(default=0, sa_type=BigInteger)
+    paid: int = Field(default=0, sa_type=BigInteger)
+    voucher_nonce: int = Field(default=0, sa_type=BigInteger)
+    voucher: bytes | None = Field(default=None, sa_type=LargeBinary)  # the VoucherPayload wire form
+    expiry: datetime = Field(sa_type=UTCDateTime)
+
+
+class TariffRecord(SQLModel, table=True):
+    """One version of a tariff (OCPI-shaped JSON); versions are never edited, only added."""
+
+    __tablename__ = "payment_tariff"
+
+    id: str = Field(primary_key=True, max_length=36)
+    version: int = Field(primary_key=True)
+    body: str = Field(sa_type=Text)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class SessionPaymentRecord(SQLModel, table=True):
+    """What a charging session owes (`billed`, incl. VAT) on which channel, at which tariff."""
+
+    __tablename__ = "payment_session"
+
+    session_id: int = Field(primary_key=True)  # the charging session's ID
+    charge_point_id: str = Field(max_length=48)
+    connector_id: int
+    transaction_ref: str = Field(max_length=64)
+    channel_id: str = Field(foreign_key="payment_channel.channel_id", index=True, max_length=64)
+    tariff_id: str = Field(max_length=36)
+    tariff_version: int
+    started_at: datetime = Field(sa_type=UTCDateTime)
+    billed: int = Field(default=0, sa_type=BigInteger)
+    energy_wh: int = Field(default=0, sa_type=BigInteger)
+    status: str = Field(default="active", max_length=16)  # active, paid, unpaid
+    shortfall: int = Field(default=0, sa_type=BigInteger)
+    enforcement: str | None = Field(default=None, max_length=32)  # last limit/stop and why
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+PAYMENT_TABLE_NAMES = (
+    "payment_account",
+    "payment_id_token",
+    "payment_channel",
+    "payment_tariff",
+    "payment_session",
+)
+
+
+def create_payment_tables(engine: Engine) -> None:
+    """Create this package's tables if missing."""
+    SQLModel.metadata.create_all(engine, tables=[SQLModel.metadata.tables[n] for n in PAYMENT_TABLE_NAMES])

@@ -1,0 +1,349 @@
+"""The payment layer at work: every charging event priced, credited and enforced.
+
+It subscribes to `mobility.charging` events. A session starts on the payer's channel with the
+tariff version current at its start; each meter reading re-prices it, and the channel's
+owed-versus-paid decides whether to keep asking for vouchers, limit power or stop
+(`credit.decide`). Vouchers arrive from the driver's app through `submit_voucher`, are
+checked (`vouchers.ChannelCredit.accept`) and are on disk before they are acknowledged.
+
+Work for one channel is serialised by a lock, so a voucher and a reading never interleave.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from mobility.charging.authorization import AuthorizationResult, AuthorizationStatus
+from mobility.charging.events import ChargingEvent, MeterReading, SessionEnded, SessionStarted
+from mobility.clock import Clock, utc_now
+from mobility.ledger.codec import Ed25519Address, VoucherPayload
+from mobility.payments.commands import SessionCommands
+from mobility.payments.credit import Action, CreditPolicy, Decision, Enforcement, StopReason, decide
+from mobility.payments.credit import default_window as window_for_price
+from mobility.payments.models import ChannelRecord, SessionPaymentRecord
+from mobility.payments.pricing import MeterSample, price_session
+from mobility.payments.store import PaymentStore, StaleVoucherError
+from mobility.payments.tariff import Dimension, Tariff
+from mobility.payments.vouchers import ChannelCredit, VoucherRejectedError, VoucherRejection
+
+LOGGER = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentRequest:
+    """Sent to the payer's app: sign a voucher for `amount` (cumulative on the channel)."""
+
+    channel_id: str
+    session_ids: tuple[int, ...]
+    amount: int
+    owed: int
+    paid: int
+    action: Action
+    reason: StopReason | None
+
+
+RequestSubscriber = Callable[[PaymentRequest], Awaitable[None]]
+ReadingsLoader = Callable[[int], list[MeterSample]]
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentSettings:
+    """Knobs of enforcement; `fallback_window` serves tariffs without an energy price."""
+
+    limit_after: timedelta = timedelta(seconds=30)
+    stop_after: timedelta = timedelta(seconds=120)
+    limited_power_w: int = 3_700
+    fallback_window: int = 500_000
+    expiry_margin: timedelta = timedelta(hours=1)
+
+
+def credit_window(tariff: Tariff, fallback: int) -> int:
+    """The cost of 0.5 kWh at the tariff's first energy price (VAT included)."""
+    for element in tariff.elements:
+        for component in element.price_components:
+            if component.type == Dimension.ENERGY and component.price > 0:
+                return window_for_price(component.price, component.vat_bp)
+    return fallback
+
+
+def channel_credit(record: ChannelRecord) -> ChannelCredit:
+    latest = VoucherPayload.from_bytes(record.voucher) if record.voucher is not None else None
+    return ChannelCredit(
+        channel_id=bytes.fromhex(record.channel_id),
+        payer=Ed25519Address.from_bytes(bytes.fromhex(record.payer_address)),
+        deposit=record.deposit,
+        claimed=record.claimed,
+        latest=latest,
+    )
+
+
+class PaymentService:
+    """Prices sessions as they run, keeps payers ahead of the meter, and enforces."""
+
+    def __init__(
+        self,
+        store: PaymentStore,
+        commands: SessionCommands,
+        tariff_for: Callable[[str], str],
+        settings: PaymentSettings | None = None,
+        readings_loader: ReadingsLoader | None = None,
+        clock: Clock = utc_now,
+    ) -> None:
+        self.store = store
+        self.commands = commands
+        self.tariff_for = tariff_for
+        self.settings = settings or PaymentSettings()
+        self.readings_loader = readings_loader
+        self.clock = clock
+        self._samples: dict[int, list[MeterSample]] = {}
+        self._tariffs: dict[tuple[str, int], Tariff] = {}
+        self._enforcement: dict[str, Enforcement] = {}
+        self._limited: set[int] = set()
+        self._stopped: set[int] = set()
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._subscribers: list[RequestSubscriber] = []
+
+    def subscribe(self, subscriber: RequestSubscriber) -> None:
+        """Receive every payment request (the driver API streams them to apps)."""
+        self._subscribers.append(subscriber)
+
+    def _lock(self, channel_id: str) -> asyncio.Lock:
+        return self._locks.setdefault(channel_id, asyncio.Lock())
+
+    async def _tariff(self, tariff_id: str, version: int | None = None) -> Tariff | None:
+        if version is not None and (tariff_id, version) in self._tariffs:
+            return self._tariffs[(tariff_id, version)]
+        tariff = await asyncio.to_thread(self.store.tariff, tariff_id, version)
+        if tariff is not None:
+            self._tariffs[(tariff.id, tariff.version)] = tariff
+        return tariff
+
+    # Authorization -----------------------------------------------------------------------
+
+    async def _choose_channel(
+        self, charge_point_id: str, id_token: str
+    ) -> tuple[ChannelRecord | None, Tariff | None, str | None]:
+        """The payer's channel with the most to spend, if it covers a credit window here."""
+        account = await asyncio.to_thread(self.store.account_for_token, id_token)
+        if account is None:
+            return None, None, "unknown id token"
+        tariff = await self._tariff(self.tariff_for(charge_point_id))
+        if tariff is None:
+            return None, None, f"no tariff for charge point {charge_point_id}"
+        window = credit_window(tariff, self.settings.fallback_window)
+        horizon = self.clock() + self.settings.expiry_margin
+        best: tuple[int, ChannelRecord] | None = None
+        for channel in await asyncio.to_thread(self.store.channels_of, account.id):
+            if channel.expiry <= horizon:
+                continue
+            owed = await asyncio.to_thread(self.store.owed_on_channel, channel.channel_id)
+            available = channel.deposit - max(owed, channel.paid)
+            if best is None or available > best[0]:
+                best = (available, channel)
+        if best is None:
+            return None, tariff, "no open channel to this operator"
+        if best[0] < window:
+            return None, tariff, f"channel deposit too low: {best[0]} left, a session needs {window}"
+        return best[1], tariff, None
+
+    async def authorize(self, charge_point_id: str, id_token: str) -> AuthorizationResult:
+        """Accepted when the token's account has a channel with a credit window to spare."""
+        channel, _, reason = await self._choose_channel(charge_point_id, id_token)
+        if channel is not None:
+            return AuthorizationResult(AuthorizationStatus.ACCEPTED)
+        status = AuthorizationStatus.INVALID if reason == "unknown id token" else AuthorizationStatus.BLOCKED
+        return AuthorizationResult(status, reason)
+
+    # Charging events ---------------------------------------------------------------------
+
+    async def handle(self, event: ChargingEvent) -> None:
+        """The charging subscriber: start, re-price, finish."""
+        if isinstance(event, SessionStarted):
+            await self._started(event)
+        elif isinstance(event, MeterReading) and event.session_id is not None and event.energy_wh is not None:
+            await self._reading(event.session_id, MeterSample(event.at, event.energy_wh))
+        elif isinstance(event, SessionEnded):
+            await self._ended(event)
+
+    async def _started(self, event: SessionStarted) -> None:
+        channel, tariff, reason = (
+            await self._choose_channel(event.charge_point_id, event.id_token)
+            if event.id_token
+            else (None, None, "no id token")
+        )
+        if channel is None or tariff is None:
+            LOGGER.warning("session %s has no payment (%s): stopping it", event.session_id, reason)
+            self._stopped.add(event.session_id)
+            await self.commands.stop(event.charge_point_id, event.transaction_ref)
+            return
+        record = SessionPaymentRecord(
+            session_id=event.session_id,
+            charge_point_id=event.charge_point_id,
+            connector_id=event.connector_id,
+            transaction_ref=event.transaction_ref,
+            channel_id=channel.channel_id,
+            tariff_id=tariff.id,
+            tariff_version=tariff.version,
+            started_at=event.at,
+        )
+        await asyncio.to_thread(self.store.start_session, record)
+        self._samples.setdefault(event.session_id, [])
+        await self._evaluate(channel.channel_id, event.at)
+
+    async def _session_samples(self, session_id: int) -> list[MeterSample]:
+        if session_id not in self._samples:
+            loaded = self.readings_loader(session_id) if self.readings_loader is not None else []
+            self._samples[session_id] = sorted(loaded, key=lambda s: s.at)
+        return self._samples[session_id]
+
+    async def _price(self, record: SessionPaymentRecord, ended_at: datetime | None = None) -> tuple[int, int]:
+        tariff = await self._tariff(record.tariff_id, record.tariff_version)
+        if tariff is None:
+            raise LookupError(f"tariff {record.tariff_id} v{record.tariff_version} is gone")
+        cost = price_session(
+            tariff, record.started_at, await self._session_samples(record.session_id), ended_at
+        )
+        return cost.total_incl_vat, cost.energy_wh
+
+    async def _reading(self, session_id: int, sample: MeterSample) -> None:
+        record = await asyncio.to_thread(self.store.session, session_id)
+        if record is None or record.status != "active":
+            return
+        samples = await self._session_samples(session_id)
+        if samples and sample.at <= samples[-1].at:
+            if sample.energy_wh <= samples[-1].energy_wh:
+                return  # a duplicate or an older reading: already priced
+            samples[-1] = MeterSample(samples[-1].at, sample.energy_wh)
+        else:
+            samples.append(sample)
+        async with self._lock(record.channel_id):
+            billed, energy = await self._price(record)
+            await asyncio.to_thread(self.store.update_session, session_id, billed=billed, energy_wh=energy)
+        await self._evaluate(record.channel_id, sample.at)
+
+    async def _ended(self, event: SessionEnded) -> None:
+        record = await asyncio.to_thread(self.store.session, event.session_id)
+        if record is None or record.status != "active":
+            return
+        samples = await self._session_samples(event.session_id)
+        if not samples or samples[-1].energy_wh < event.energy_wh:
+            samples.append(
+                MeterSample(max(event.at, samples[-1].at if samples else event.at), event.energy_wh)
+            )
+        async with self._lock(record.channel_id):
+            billed, energy = await self._price(
+                record, ended_at=max(event.at, samples[-1].at if samples else event.at)
+            )
+            await asyncio.to_thread(
+                self.store.update_session,
+                event.session_id,
+                billed=billed,
+                energy_wh=energy,
+                ended_at=event.at,
+            )
+            channel = await asyncio.to_thread(self.store.channel, record.channel_id)
+            owed = await asyncio.to_thread(self.store.owed_on_channel, record.channel_id)
+            paid = channel.paid if channel is not None else 0
+            shortfall = min(billed, max(owed - paid, 0))
+            status = "unpaid" if shortfall else "paid"
+            await asyncio.to_thread(
+                self.store.update_session, event.session_id, status=status, shortfall=shortfall
+            )
+        self._samples.pop(event.session_id, None)
+        self._limited.discard(event.session_id)
+
+    # Vouchers ----------------------------------------------------------------------------
+
+    async def submit_voucher(self, payload: VoucherPayload) -> int:
+        """Check and store a voucher; the channel's new paid total, or VoucherRejectedError."""
+        channel_id = payload.voucher.channel_id.hex()
+        async with self._lock(channel_id):
+            for _ in range(3):
+                record = await asyncio.to_thread(self.store.channel, channel_id)
+                if record is None:
+                    raise VoucherRejectedError(VoucherRejection.WRONG_CHANNEL, "no such channel here")
+                credit = channel_credit(record).accept(payload)
+                try:
+                    await asyncio.to_thread(
+                        self.store.store_voucher, channel_id, payload, record.voucher_nonce
+                    )
+                    break
+                except StaleVoucherError:
+                    continue
+            else:
+                raise RuntimeError(f"channel {channel_id} kept changing under a voucher")
+        await self._evaluate(channel_id, self.clock())
+        return credit.paid
+
+    # Enforcement -------------------------------------------------------------------------
+
+    async def _evaluate(self, channel_id: str, now: datetime) -> Decision | None:
+        async with self._lock(channel_id):
+            channel = await asyncio.to_thread(self.store.channel, channel_id)
+            active = await asyncio.to_thread(self.store.active_sessions, channel_id)
+            if channel is None or not active:
+                return None
+            owed = await asyncio.to_thread(self.store.owed_on_channel, channel_id)
+            window = 0
+            for session in active:
+                tariff = await self._tariff(session.tariff_id, session.tariff_version)
+                window += credit_window(tariff, self.settings.fallback_window) if tariff else 0
+            policy = CreditPolicy(
+                window=max(window, 1),
+                limit_after=self.settings.limit_after,
+                stop_after=self.settings.stop_after,
+                limited_power_w=self.settings.limited_power_w,
+            )
+            state, decision = decide(
+                policy,
+                self._enforcement.get(channel_id, Enforcement()),
+                now=now,
+                owed=owed,
+                paid=channel.paid,
+                deposit=channel.deposit,
+            )
+            self._enforcement[channel_id] = state
+        await self._enforce(decision, active)
+        request = PaymentRequest(
+            channel_id,
+            tuple(s.session_id for s in active),
+            decision.request_amount,
+            owed,
+            channel.paid,
+            decision.action,
+            decision.reason,
+        )
+        for subscriber in self._subscribers:
+            try:
+                await subscriber(request)
+            except Exception:
+                LOGGER.exception("payment request subscriber failed")
+        return decision
+
+    async def _enforce(self, decision: Decision, active: list[SessionPaymentRecord]) -> None:
+        for session in active:
+            charge_point_id, connector_id, transaction_ref = (
+                session.charge_point_id,
+                session.connector_id,
+                session.transaction_ref,
+            )
+            if decision.action == Action.STOP and session.session_id not in self._stopped:
+                self._stopped.add(session.session_id)
+                await asyncio.to_thread(
+                    self.store.update_session, session.session_id, enforcement=f"stop:{decision.reason}"
+                )
+                await self.commands.stop(charge_point_id, transaction_ref)
+            elif decision.action == Action.LIMIT and session.session_id not in self._limited:
+                self._limited.add(session.session_id)
+                await asyncio.to_thread(self.store.update_session, session.session_id, enforcement="limit")
+                await self.commands.limit_power(
+                    charge_point_id, connector_id, transaction_ref, self.settings.limited_power_w
+                )
+            elif decision.action == Action.CONTINUE and session.session_id in self._limited:
+                self._limited.discard(session.session_id)
+                await asyncio.to_thread(self.store.update_session, session.session_id, enforcement=None)
+                await self.commands.clear_limit(charge_point_id, connector_id, transaction_ref)

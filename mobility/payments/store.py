@@ -1,0 +1,157 @@
+"""Blocking database work of the payment layer; the service runs it in a worker thread.
+
+Every change is one short transaction. A voucher is stored with a compare-and-set on the
+channel's voucher nonce, so two vouchers racing for one channel can never both win and a
+voucher acknowledged to the payer is on disk before the acknowledgement.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Engine, func, update
+from sqlmodel import Session, col, select
+
+from mobility.ledger.codec import VoucherPayload
+from mobility.payments.models import (
+    AccountRecord,
+    ChannelRecord,
+    IdTokenRecord,
+    SessionPaymentRecord,
+    TariffRecord,
+    create_payment_tables,
+)
+from mobility.payments.tariff import Tariff
+
+
+class StaleVoucherError(RuntimeError):
+    """Another voucher for the channel was stored first; re-read and check again."""
+
+
+class PaymentStore:
+    """Accounts, channels, tariffs and session payments in the engine's database."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        create_payment_tables(engine)
+
+    def _session(self) -> Session:
+        return Session(self.engine, expire_on_commit=False)
+
+    # Accounts and tokens -----------------------------------------------------------------
+
+    def add_account(self, account_id: str, kind: str, name: str = "") -> None:
+        with self._session() as db:
+            if db.get(AccountRecord, account_id) is None:
+                db.add(AccountRecord(id=account_id, kind=kind, name=name))
+                db.commit()
+
+    def add_id_token(self, token: str, account_id: str) -> None:
+        with self._session() as db:
+            db.merge(IdTokenRecord(token=token.upper(), account_id=account_id))
+            db.commit()
+
+    def account_for_token(self, token: str) -> AccountRecord | None:
+        with self._session() as db:
+            record = db.get(IdTokenRecord, token.upper())
+            return db.get(AccountRecord, record.account_id) if record is not None else None
+
+    # Channels ----------------------------------------------------------------------------
+
+    def add_channel(self, record: ChannelRecord) -> None:
+        """Track a channel (its state read from the ledger); adding it again changes nothing."""
+        with self._session() as db:
+            if db.get(ChannelRecord, record.channel_id) is None:
+                db.add(record)
+                db.commit()
+
+    def channel(self, channel_id: str) -> ChannelRecord | None:
+        with self._session() as db:
+            return db.get(ChannelRecord, channel_id)
+
+    def channels_of(self, account_id: str) -> list[ChannelRecord]:
+        with self._session() as db:
+            rows = db.exec(select(ChannelRecord).where(ChannelRecord.account_id == account_id))
+            return list(rows)
+
+    def store_voucher(self, channel_id: str, payload: VoucherPayload, previous_nonce: int) -> None:
+        """Make `payload` the channel's voucher if no other was stored since `previous_nonce`."""
+        voucher = payload.voucher
+        with self._session() as db:
+            result = db.exec(
+                update(ChannelRecord)
+                .where(col(ChannelRecord.channel_id) == channel_id)
+                .where(col(ChannelRecord.voucher_nonce) == previous_nonce)
+                .values(paid=voucher.amount, voucher_nonce=voucher.nonce, voucher=payload.to_bytes())
+            )
+            if result.rowcount != 1:
+                db.rollback()
+                raise StaleVoucherError(channel_id)
+            db.commit()
+
+    # Tariffs -----------------------------------------------------------------------------
+
+    def add_tariff(self, tariff: Tariff, at: datetime) -> None:
+        """Store a new tariff version; an existing (id, version) is never overwritten."""
+        with self._session() as db:
+            if db.get(TariffRecord, (tariff.id, tariff.version)) is not None:
+                raise ValueError(f"tariff {tariff.id} version {tariff.version} exists; add a new version")
+            db.add(
+                TariffRecord(
+                    id=tariff.id, version=tariff.version, body=tariff.model_dump_json(), created_at=at
+                )
+            )
+            db.commit()
+
+    def tariff(self, tariff_id: str, version: int | None = None) -> Tariff | None:
+        """A given version, or the latest."""
+        with self._session() as db:
+            query = select(TariffRecord).where(TariffRecord.id == tariff_id)
+            if version is not None:
+                query = query.where(TariffRecord.version == version)
+            record = db.exec(query.order_by(col(TariffRecord.version).desc())).first()
+            return Tariff.model_validate_json(record.body) if record is not None else None
+
+    # Session payments --------------------------------------------------------------------
+
+    def start_session(self, record: SessionPaymentRecord) -> SessionPaymentRecord:
+        """Begin paying for a session; a replayed start returns the first record unchanged."""
+        with self._session() as db:
+            existing = db.get(SessionPaymentRecord, record.session_id)
+            if existing is not None:
+                return existing
+            db.add(record)
+            db.commit()
+            return record
+
+    def session(self, session_id: int) -> SessionPaymentRecord | None:
+        with self._session() as db:
+            return db.get(SessionPaymentRecord, session_id)
+
+    def update_session(self, session_id: int, **changes: object) -> None:
+        with self._session() as db:
+            db.exec(
+                update(SessionPaymentRecord)
+                .where(col(SessionPaymentRecord.session_id) == session_id)
+                .values(**changes)
+            )
+            db.commit()
+
+    def owed_on_channel(self, channel_id: str) -> int:
+        """Everything billed on the channel so far, ended sessions and running ones."""
+        with self._session() as db:
+            total = db.exec(
+                select(func.coalesce(func.sum(SessionPaymentRecord.billed), 0)).where(
+                    SessionPaymentRecord.channel_id == channel_id
+                )
+            ).one()
+            return int(total)
+
+    def active_sessions(self, channel_id: str) -> list[SessionPaymentRecord]:
+        with self._session() as db:
+            rows = db.exec(
+                select(SessionPaymentRecord)
+                .where(SessionPaymentRecord.channel_id == channel_id)
+                .where(SessionPaymentRecord.status == "active")
+            )
+            return list(rows)

@@ -1,0 +1,278 @@
+"""The payment service end to end on a real database: authorize, price, request, enforce."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import pytest
+
+import pow_rs
+from mobility.charging.authorization import AuthorizationStatus
+from mobility.charging.events import EndReason, MeterReading, SessionEnded, SessionStarted
+from mobility.db import create_db_engine
+from mobility.ledger.codec import Ed25519Address, Voucher, VoucherPayload
+from mobility.payments.credit import Action, StopReason
+from mobility.payments.models import ChannelRecord
+from mobility.payments.pricing import MeterSample, price_session
+from mobility.payments.service import PaymentRequest, PaymentService, PaymentSettings
+from mobility.payments.store import PaymentStore
+from mobility.payments.tariff import Tariff
+from mobility.payments.vouchers import VoucherRejectedError, VoucherRejection
+
+T0 = dt.datetime(2026, 6, 3, 8, 0, tzinfo=dt.UTC)
+DRIVER = pow_rs.SigningKey(bytes(range(32)))
+CHANNEL = pow_rs.blake2b_256(b"driver channel")
+TARIFF = Tariff.model_validate(
+    {
+        "id": "city",
+        "currency": "EUR",
+        "elements": [{"price_components": [{"type": "ENERGY", "price": 300_000, "vat_bp": 1900}]}],
+    }
+)
+WINDOW = 178_500  # 0.5 kWh at 0.30 + 19 % VAT
+
+
+@dataclass
+class Recorder:
+    """Records the commands the payment layer sends to chargers."""
+
+    calls: list[tuple[str, ...]] = field(default_factory=list)
+
+    async def limit_power(
+        self, charge_point_id: str, connector_id: int, transaction_ref: str, watts: int
+    ) -> None:
+        self.calls.append(("limit", transaction_ref, str(watts)))
+
+    async def clear_limit(self, charge_point_id: str, connector_id: int, transaction_ref: str) -> None:
+        self.calls.append(("clear", transaction_ref))
+
+    async def stop(self, charge_point_id: str, transaction_ref: str) -> None:
+        self.calls.append(("stop", transaction_ref))
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+@dataclass
+class World:
+    store: PaymentStore
+    service: PaymentService
+    commands: Recorder
+    clock: Clock
+    requests: list[PaymentRequest]
+
+
+def make_service(
+    store: PaymentStore, clock: Clock, commands: Recorder, loader: object = None
+) -> PaymentService:
+    return PaymentService(
+        store,
+        commands,
+        tariff_for=lambda _cp: "city",
+        settings=PaymentSettings(limit_after=dt.timedelta(seconds=30), stop_after=dt.timedelta(seconds=90)),
+        readings_loader=loader,  # type: ignore[arg-type]
+        clock=clock,
+    )
+
+
+@pytest.fixture
+def world(database_url: str) -> Iterator[World]:
+    engine = create_db_engine(database_url)
+    store = PaymentStore(engine)
+    store.add_tariff(TARIFF, T0)
+    store.add_account("alice", "driver")
+    store.add_id_token("04A2B3C4", "alice")
+    store.add_channel(
+        ChannelRecord(
+            channel_id=CHANNEL.hex(),
+            account_id="alice",
+            payer_address=Ed25519Address.from_public_key(DRIVER.public_key).to_bytes().hex(),
+            deposit=20_000_000,
+            expiry=T0 + dt.timedelta(days=30),
+        )
+    )
+    clock, commands, requests = Clock(), Recorder(), list[PaymentRequest]()
+    service = make_service(store, clock, commands)
+
+    async def collect(request: PaymentRequest) -> None:
+        requests.append(request)
+
+    service.subscribe(collect)
+    yield World(store, service, commands, clock, requests)
+    engine.dispose()
+
+
+def voucher(nonce: int, amount: int, key: pow_rs.SigningKey = DRIVER) -> VoucherPayload:
+    body = Voucher(CHANNEL, nonce, amount)
+    return VoucherPayload(body, key.public_key, key.sign(body.signing_message()))
+
+
+def started(session_id: int = 1, token: str | None = "04a2b3c4") -> SessionStarted:
+    return SessionStarted(session_id, "CP1", 1, f"tx{session_id}", token, 0, T0)
+
+
+def reading(minutes: int, energy_wh: int, session_id: int = 1) -> MeterReading:
+    return MeterReading("CP1", 1, session_id, energy_wh, energy_wh, T0 + dt.timedelta(minutes=minutes))
+
+
+async def test_authorization_reasons(world: World) -> None:
+    assert (await world.service.authorize("CP1", "04a2b3c4")).status == AuthorizationStatus.ACCEPTED
+    unknown = await world.service.authorize("CP1", "FFFF")
+    assert (unknown.status, unknown.reason) == (AuthorizationStatus.INVALID, "unknown id token")
+    world.store.add_account("bob", "driver")
+    world.store.add_id_token("B0B", "bob")
+    blocked = await world.service.authorize("CP1", "b0b")
+    assert (blocked.status, blocked.reason) == (
+        AuthorizationStatus.BLOCKED,
+        "no open channel to this operator",
+    )
+    world.store.add_channel(
+        ChannelRecord(
+            channel_id="ab" * 32,
+            account_id="bob",
+            payer_address="00" * 33,
+            deposit=WINDOW - 1,
+            expiry=T0 + dt.timedelta(days=1),
+        )
+    )
+    small = await world.service.authorize("CP1", "B0B")
+    assert small.status == AuthorizationStatus.BLOCKED
+    assert small.reason is not None
+    assert "deposit too low" in small.reason
+
+
+async def test_a_paying_driver_charges_to_the_end_and_pays_exactly_what_was_billed(world: World) -> None:
+    service, nonce = world.service, 0
+    await service.handle(started())
+    assert world.requests[-1].amount == WINDOW
+    for minute in range(1, 61):  # readings every minute: 0.18 kWh each, inside the 0.5 kWh window
+        nonce += 1
+        await service.submit_voucher(voucher(nonce, world.requests[-1].amount))
+        world.clock.now = T0 + dt.timedelta(minutes=minute)
+        await service.handle(reading(minute, 11_000 * minute // 60))
+        assert world.requests[-1].action == Action.CONTINUE
+    nonce += 1
+    await service.submit_voucher(voucher(nonce, world.requests[-1].amount))
+    await service.handle(
+        SessionEnded(1, "CP1", 1, "tx1", 11_000, EndReason.LOCAL, False, T0 + dt.timedelta(hours=1))
+    )
+    record = world.store.session(1)
+    assert record is not None
+    samples = [MeterSample(T0 + dt.timedelta(minutes=m), 11_000 * m // 60) for m in range(1, 61)]
+    expected = price_session(TARIFF, T0, samples, ended_at=T0 + dt.timedelta(hours=1)).total_incl_vat
+    assert record.billed == expected == 3_927_000  # 11 kWh * 0.30 * 1.19
+    assert (record.status, record.shortfall) == ("paid", 0)
+    channel = world.store.channel(CHANNEL.hex())
+    assert channel is not None
+    assert record.billed <= channel.paid <= record.billed + WINDOW
+    assert world.commands.calls == []
+
+
+async def test_a_driver_who_stops_paying_is_limited_then_stopped(world: World) -> None:
+    service = world.service
+    await service.handle(started())
+    await service.submit_voucher(voucher(1, WINDOW))
+    world.clock.now = T0 + dt.timedelta(minutes=1)
+    await service.handle(reading(1, 200))  # 0.2 kWh: credit 107 100 >= half the window
+    assert world.commands.calls == []
+    await service.handle(reading(2, 300))  # credit 71 400 < half: lagging from here
+    await service.handle(reading(3, 310))  # 60 s lagging >= 30 s: limit
+    assert world.commands.calls == [("limit", "tx1", "3700")]
+    await service.handle(reading(4, 320))
+    await service.handle(reading(5, 330))  # 180 s lagging >= 90 s: stop
+    assert world.commands.calls[-1] == ("stop", "tx1")
+    assert world.requests[-1].reason == StopReason.PAYMENT_LAGGING
+    record = world.store.session(1)
+    assert record is not None
+    assert record.enforcement == "stop:payment_lagging"
+
+
+async def test_catching_up_lifts_the_limit(world: World) -> None:
+    service = world.service
+    await service.handle(started())
+    await service.submit_voucher(voucher(1, WINDOW))
+    await service.handle(reading(1, 300))
+    await service.handle(reading(2, 310))
+    assert world.commands.calls == [("limit", "tx1", "3700")]
+    await service.submit_voucher(voucher(2, world.requests[-1].amount))
+    assert world.commands.calls[-1] == ("clear", "tx1")
+
+
+async def test_credit_gone_stops_at_once_and_the_session_ends_unpaid(world: World) -> None:
+    service = world.service
+    await service.handle(started())
+    await service.submit_voucher(voucher(1, WINDOW))
+    await service.handle(reading(10, 1_000))  # 1 kWh costs 357 000 > 178 500 paid
+    assert world.commands.calls == [("stop", "tx1")]
+    assert world.requests[-1].reason == StopReason.CREDIT_EXHAUSTED
+    await service.handle(
+        SessionEnded(1, "CP1", 1, "tx1", 1_000, EndReason.REMOTE, False, T0 + dt.timedelta(minutes=10))
+    )
+    record = world.store.session(1)
+    assert record is not None
+    assert (record.status, record.billed, record.shortfall) == ("unpaid", 357_000, 357_000 - WINDOW)
+
+
+@pytest.mark.parametrize(
+    ("bad", "reason"),
+    [
+        (voucher(1, 500_000), VoucherRejection.REPLAYED),
+        (voucher(3, 100_000), VoucherRejection.LOWER_AMOUNT),
+        (voucher(3, 20_000_001), VoucherRejection.OVER_DEPOSIT),
+        (voucher(3, 900_000, key=pow_rs.SigningKey(bytes(32))), VoucherRejection.NOT_FROM_PAYER),
+    ],
+)
+async def test_bad_vouchers_change_nothing_on_disk(
+    world: World, bad: VoucherPayload, reason: VoucherRejection
+) -> None:
+    await world.service.submit_voucher(voucher(1, 200_000))
+    await world.service.submit_voucher(voucher(2, 300_000))
+    with pytest.raises(VoucherRejectedError) as refused:
+        await world.service.submit_voucher(bad)
+    assert refused.value.reason == reason
+    channel = world.store.channel(CHANNEL.hex())
+    assert channel is not None
+    assert (channel.paid, channel.voucher_nonce) == (300_000, 2)
+
+
+async def test_a_session_without_payment_is_stopped(world: World) -> None:
+    await world.service.handle(started(token="UNKNOWN"))
+    assert world.commands.calls == [("stop", "tx1")]
+    assert world.store.session(1) is None
+
+
+async def test_replayed_events_do_not_count_twice(world: World) -> None:
+    service = world.service
+    await service.handle(started())
+    await service.handle(started())
+    await service.submit_voucher(voucher(1, 5_000_000))
+    for event in (reading(10, 2_000), reading(10, 2_000), reading(5, 1_000), reading(20, 4_000)):
+        await service.handle(event)
+    record = world.store.session(1)
+    assert record is not None
+    assert (record.energy_wh, record.billed) == (4_000, 1_428_000)
+
+
+async def test_restart_keeps_vouchers_and_prices_from_stored_readings(world: World) -> None:
+    service = world.service
+    await service.handle(started())
+    await service.submit_voucher(voucher(1, 2_000_000))
+    await service.handle(reading(10, 1_000))
+    stored = [MeterSample(T0 + dt.timedelta(minutes=10), 1_000)]
+    restarted = make_service(world.store, world.clock, world.commands, loader=lambda _sid: list(stored))
+    with pytest.raises(VoucherRejectedError):
+        await restarted.submit_voucher(voucher(1, 2_000_000))  # the replay is still known
+    await restarted.handle(reading(20, 2_000))
+    await restarted.handle(
+        SessionEnded(1, "CP1", 1, "tx1", 2_000, EndReason.LOCAL, False, T0 + dt.timedelta(minutes=20))
+    )
+    record = world.store.session(1)
+    assert record is not None
+    assert (record.billed, record.status) == (714_000, "paid")
