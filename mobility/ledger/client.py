@@ -12,7 +12,14 @@ from typing import Protocol
 
 import httpx
 
-from mobility.ledger.api.schemas import Balance, BlockMetadataOut, ChannelOut, NodeInfo, Rejection
+from mobility.ledger.api.schemas import (
+    Balance,
+    BlockMetadataOut,
+    ChannelOut,
+    InclusionProofOut,
+    NodeInfo,
+    Rejection,
+)
 from mobility.ledger.api.views import NodeViews
 from mobility.ledger.codec import Ed25519Address
 from mobility.ledger.node import Node
@@ -48,6 +55,10 @@ class LedgerClient(Protocol):
 
     async def channel(self, channel_id: bytes) -> ChannelOut | None:
         """An open channel, None if none."""
+        ...
+
+    async def inclusion_proof(self, block_id: bytes) -> InclusionProofOut | None:
+        """Proof of a confirmed block in its milestone, None until it is referenced."""
         ...
 
 
@@ -86,6 +97,10 @@ class InProcessClient:
     async def channel(self, channel_id: bytes) -> ChannelOut | None:
         """An open channel, None if none."""
         return await asyncio.to_thread(self.views.channel, channel_id)
+
+    async def inclusion_proof(self, block_id: bytes) -> InclusionProofOut | None:
+        """Proof of a confirmed block in its milestone, None until it is referenced."""
+        return await asyncio.to_thread(self.views.inclusion_proof, block_id)
 
 
 class HttpClient:
@@ -146,3 +161,11 @@ class HttpClient:
             return None
         response.raise_for_status()
         return ChannelOut.model_validate_json(response.content)
+
+    async def inclusion_proof(self, block_id: bytes) -> InclusionProofOut | None:
+        """Proof of a confirmed block in its milestone, None until it is referenced."""
+        response = await self.http.get(f"/ledger/blocks/{block_id.hex()}/inclusion-proof")
+        if response.status_code == 404:
+            return None
+        response.raise_for_status()
+        return InclusionProofOut.model_validate_json(response.content)

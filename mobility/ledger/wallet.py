@@ -92,26 +92,38 @@ class Wallet:
         assert isinstance(output, ChannelOutput)
         return _input(found.output_id), replace(output, channel_id=channel_id), found
 
+    async def _build(
+        self,
+        inputs: Sequence[UtxoInput],
+        outputs: Sequence[Output],
+        payload: TaggedDataPayload | VoucherPayload | None = None,
+    ) -> Block:
+        """Sign (one signature, references for the other inputs) and attach to current tips."""
+        info = await self._network()
+        essence = TransactionEssence(info.network_id, tuple(inputs), tuple(outputs), payload)
+        signature = SignatureUnlock(self.public_key, self._sign(essence.hash()))
+        unlocks: list[Unlock] = [signature, *(ReferenceUnlock(0) for _ in inputs[1:])]
+        transaction = TransactionPayload(essence, tuple(unlocks))
+        self.last_transaction = transaction
+        return Block(info.protocol_version, await self.client.tips(), transaction)
+
+    async def _mine(self, block: Block) -> bytes:
+        """The block's wire form with a nonce mined here."""
+        info = await self._network()
+        nonce = await asyncio.to_thread(pow_rs.mine, block.bytes_without_nonce(), info.min_pow_score)
+        return replace(block, nonce=nonce).to_bytes()
+
     async def _submit(
         self,
         inputs: Sequence[UtxoInput],
         outputs: Sequence[Output],
         payload: TaggedDataPayload | VoucherPayload | None = None,
     ) -> bytes:
-        """Sign (one signature, references for the other inputs), attach, mine, submit."""
-        info = await self._network()
-        essence = TransactionEssence(info.network_id, tuple(inputs), tuple(outputs), payload)
-        signature = SignatureUnlock(self.public_key, self._sign(essence.hash()))
-        unlocks: list[Unlock] = [signature, *(ReferenceUnlock(0) for _ in inputs[1:])]
-        transaction = TransactionPayload(essence, tuple(unlocks))
-        block = Block(info.protocol_version, await self.client.tips(), transaction)
+        """Build, mine (here or on the node) and submit; the block ID."""
+        block = await self._build(inputs, outputs, payload)
         if self.remote_pow:
-            block_id = await self.client.submit_for_pow(block.bytes_without_nonce())
-        else:
-            nonce = await asyncio.to_thread(pow_rs.mine, block.bytes_without_nonce(), info.min_pow_score)
-            block_id = await self.client.submit(replace(block, nonce=nonce).to_bytes())
-        self.last_transaction = transaction
-        return block_id
+            return await self.client.submit_for_pow(block.bytes_without_nonce())
+        return await self.client.submit(await self._mine(block))
 
     def _change(self, total: int, spent: int) -> list[Output]:
         return [BasicOutput(total - spent, self.address)] if total > spent else []
@@ -139,6 +151,18 @@ class Wallet:
 
     async def claim(self, voucher: VoucherPayload, close: bool = False) -> bytes:
         """As payee: redeem `voucher`; keep the channel open, or close it refunding the payer."""
+        inputs, outputs = await self._claim_parts(voucher, close)
+        return await self._submit(inputs, outputs, voucher)
+
+    async def build_claim(self, voucher: VoucherPayload, close: bool = False) -> bytes:
+        """A mined claim block, not yet submitted: a caller can record its ID first, so a crash
+        between recording and submitting is mended by submitting the same bytes again."""
+        inputs, outputs = await self._claim_parts(voucher, close)
+        return await self._mine(await self._build(inputs, outputs, voucher))
+
+    async def _claim_parts(
+        self, voucher: VoucherPayload, close: bool
+    ) -> tuple[list[UtxoInput], list[Output]]:
         channel_id = voucher.voucher.channel_id
         channel_in, state, _ = await self._channel(channel_id)
         gained = voucher.voucher.amount - state.claimed
@@ -150,7 +174,7 @@ class Wallet:
             outputs.insert(
                 0, replace(state, claimed=voucher.voucher.amount, voucher_nonce=voucher.voucher.nonce)
             )
-        return await self._submit([channel_in], outputs, voucher)
+        return [channel_in], outputs
 
     async def top_up(self, channel_id: bytes, amount: int, expiry: datetime | None = None) -> bytes:
         """As payer: add `amount` to the deposit, optionally moving the expiry later."""

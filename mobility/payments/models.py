@@ -76,6 +76,33 @@ class SessionPaymentRecord(SQLModel, table=True):
     shortfall: int = Field(default=0, sa_type=BigInteger)
     enforcement: str | None = Field(default=None, max_length=32)  # last limit/stop and why
     ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    settlement_id: int | None = Field(default=None, foreign_key="payment_settlement.id", index=True)
+
+
+class SettlementRecord(SQLModel, table=True):
+    """One claim of a channel's latest voucher, covering every session ended before it.
+
+    Steps, each committed before the next begins: `intent` (amount and voucher fixed),
+    `built` (the mined block and its ID stored), `submitted`, then `confirmed` (milestone
+    index and inclusion proof) or `failed`. After a crash the same block bytes are submitted
+    again, so a claim is never built twice and a voucher never claimed twice.
+    """
+
+    __tablename__ = "payment_settlement"
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel_id: str = Field(foreign_key="payment_channel.channel_id", index=True, max_length=64)
+    amount: int = Field(sa_type=BigInteger)  # cumulative claimed once confirmed
+    voucher_nonce: int = Field(sa_type=BigInteger)
+    close: bool = False
+    status: str = Field(default="intent", max_length=16)
+    block_id: str | None = Field(default=None, max_length=64)
+    block: bytes | None = Field(default=None, sa_type=LargeBinary)
+    milestone_index: int | None = None
+    proof: str | None = Field(default=None, sa_type=Text)  # InclusionProofOut JSON
+    failure: str | None = Field(default=None, max_length=200)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 PAYMENT_TABLE_NAMES = (
@@ -83,6 +110,7 @@ PAYMENT_TABLE_NAMES = (
     "payment_id_token",
     "payment_channel",
     "payment_tariff",
+    "payment_settlement",
     "payment_session",
 )
 

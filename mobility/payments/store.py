@@ -18,6 +18,7 @@ from mobility.payments.models import (
     ChannelRecord,
     IdTokenRecord,
     SessionPaymentRecord,
+    SettlementRecord,
     TariffRecord,
     create_payment_tables,
 )
@@ -155,3 +156,100 @@ class PaymentStore:
                 .where(SessionPaymentRecord.status == "active")
             )
             return list(rows)
+
+    # Settlements -------------------------------------------------------------------------
+
+    def open_settlement(self, channel_id: str) -> SettlementRecord | None:
+        """The channel's settlement still in flight, if any (there is at most one)."""
+        with self._session() as db:
+            return db.exec(
+                select(SettlementRecord)
+                .where(SettlementRecord.channel_id == channel_id)
+                .where(col(SettlementRecord.status).in_(("intent", "built", "submitted")))
+            ).first()
+
+    def last_settlement(self, channel_id: str) -> SettlementRecord | None:
+        with self._session() as db:
+            return db.exec(
+                select(SettlementRecord)
+                .where(SettlementRecord.channel_id == channel_id)
+                .order_by(col(SettlementRecord.id).desc())
+            ).first()
+
+    def settlements_in_flight(self) -> list[SettlementRecord]:
+        with self._session() as db:
+            rows = db.exec(
+                select(SettlementRecord).where(
+                    col(SettlementRecord.status).in_(("intent", "built", "submitted"))
+                )
+            )
+            return list(rows)
+
+    def begin_settlement(self, channel_id: str, close: bool, at: datetime) -> SettlementRecord | None:
+        """Fix a claim of the channel's latest voucher and the ended sessions it covers.
+
+        None when a settlement is already in flight or nothing new is unclaimed.
+        """
+        with self._session() as db:
+            channel = db.get(ChannelRecord, channel_id, with_for_update=True)
+            in_flight = db.exec(
+                select(SettlementRecord)
+                .where(SettlementRecord.channel_id == channel_id)
+                .where(col(SettlementRecord.status).in_(("intent", "built", "submitted")))
+            ).first()
+            if channel is None or in_flight is not None or channel.paid <= channel.claimed:
+                return None
+            record = SettlementRecord(
+                channel_id=channel_id,
+                amount=channel.paid,
+                voucher_nonce=channel.voucher_nonce,
+                close=close,
+                created_at=at,
+            )
+            db.add(record)
+            db.flush()
+            db.exec(
+                update(SessionPaymentRecord)
+                .where(col(SessionPaymentRecord.channel_id) == channel_id)
+                .where(col(SessionPaymentRecord.status).in_(("paid", "unpaid")))
+                .where(col(SessionPaymentRecord.settlement_id).is_(None))
+                .values(settlement_id=record.id)
+            )
+            db.commit()
+            return record
+
+    def update_settlement(self, settlement_id: int, **changes: object) -> None:
+        with self._session() as db:
+            db.exec(
+                update(SettlementRecord).where(col(SettlementRecord.id) == settlement_id).values(**changes)
+            )
+            db.commit()
+
+    def confirm_settlement(self, settlement_id: int, milestone_index: int, proof: str, at: datetime) -> None:
+        """Record the confirmed claim and raise the channel's claimed amount, atomically."""
+        with self._session() as db:
+            record = db.get(SettlementRecord, settlement_id)
+            if record is None or record.status == "confirmed":
+                return
+            record.status, record.milestone_index, record.proof, record.confirmed_at = (
+                "confirmed",
+                milestone_index,
+                proof,
+                at,
+            )
+            db.add(record)
+            db.exec(
+                update(ChannelRecord)
+                .where(col(ChannelRecord.channel_id) == record.channel_id)
+                .where(col(ChannelRecord.claimed) < record.amount)
+                .values(claimed=record.amount)
+            )
+            db.commit()
+
+    def settlement(self, settlement_id: int) -> SettlementRecord | None:
+        with self._session() as db:
+            return db.get(SettlementRecord, settlement_id)
+
+    def all_channels(self) -> list[ChannelRecord]:
+        with self._session() as db:
+            return list(db.exec(select(ChannelRecord)))
