@@ -1,0 +1,159 @@
+"""A payment-engine process for the SIGKILL tests: it charges and settles one channel, and
+kills itself (SIGKILL, no clean-up) right after the step named on its command line commits.
+
+    python -m tests.payments.crash_worker DB_URL PHASE [CRASH_AT]
+
+PHASE `charge` opens a channel and runs a paid session (crash points: `voucher_stored`);
+PHASE `settle` claims it (crash points: `intent`, `built`, `sent`, `submitted`, `confirmed`).
+The crash hooks wrap store and client methods here, in the test, not in the engine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import signal
+import sys
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from mobility.charging.events import EndReason, MeterReading, SessionEnded, SessionStarted
+from mobility.db import create_db_engine
+from mobility.ledger.client import InProcessClient
+from mobility.ledger.coordinator import Coordinator
+from mobility.ledger.node import Node
+from mobility.ledger.store import LedgerStore
+from mobility.ledger.wallet import Wallet
+from mobility.payments.models import ChannelRecord
+from mobility.payments.service import PaymentRequest, PaymentService
+from mobility.payments.settlement import SettlementPolicy, Settler
+from mobility.payments.store import PaymentStore
+from mobility.payments.tariff import Tariff
+from tests.ledger.builders import COORDINATORS, GENESIS_TX, PARAMS, genesis
+from tests.payments.test_service import Recorder
+
+ALICE_SEED = bytes([0xA1]) * 32
+BOB_SEED = bytes([0xB0]) * 32
+T0 = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
+TARIFF = Tariff.model_validate(
+    {
+        "id": "city",
+        "currency": "EUR",
+        "elements": [{"price_components": [{"type": "ENERGY", "price": 300_000}]}],
+    }
+)
+
+
+def die() -> None:
+    sys.stdout.flush()
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def crash_after(obj: Any, name: str, when: Callable[..., bool] = lambda *a, **k: True) -> None:
+    """Replace `obj.name` with a version that SIGKILLs this process after it returns."""
+    original = getattr(obj, name)
+    if asyncio.iscoroutinefunction(original):
+
+        async def wrapped_async(*args: Any, **kwargs: Any) -> Any:
+            result = await original(*args, **kwargs)
+            if when(*args, **kwargs):
+                die()
+            return result
+
+        setattr(obj, name, wrapped_async)
+    else:
+
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            result = original(*args, **kwargs)
+            if when(*args, **kwargs):
+                die()
+            return result
+
+        setattr(obj, name, wrapped)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+async def charge(
+    store: PaymentStore, node: Node, client: InProcessClient, clock: Clock, crash_at: str
+) -> None:
+    alice, bob = Wallet(client, ALICE_SEED), Wallet(client, BOB_SEED)
+    store.add_tariff(TARIFF, T0)
+    store.add_account("alice", "driver")
+    store.add_id_token("A11CE", "alice")
+    _, channel_id = await alice.open_channel(bob.address, 1_000_000, T0 + dt.timedelta(days=30))
+    Coordinator(node, COORDINATORS[:2], clock=clock).issue()
+    store.add_channel(
+        ChannelRecord(
+            channel_id=channel_id.hex(),
+            account_id="alice",
+            payer_address=alice.address.to_bytes().hex(),
+            deposit=1_000_000,
+            expiry=T0 + dt.timedelta(days=30),
+        )
+    )
+    service = PaymentService(store, Recorder(), tariff_for=lambda _cp: "city", clock=clock)
+    requests: list[PaymentRequest] = []
+
+    async def remember(request: PaymentRequest) -> None:
+        requests.append(request)
+
+    service.subscribe(remember)
+    if crash_at == "voucher_stored":
+        crash_after(store, "store_voucher", lambda _c, payload, _n: payload.voucher.nonce == 3)
+    await service.handle(SessionStarted(1, "CP1", 1, "tx1", "a11ce", 0, T0))
+    for minute in range(1, 7):
+        payload = alice.voucher(channel_id, minute, requests[-1].amount)
+        print(f"voucher {minute} {payload.voucher.amount}", flush=True)
+        await service.submit_voucher(payload)
+        print(f"acknowledged {minute}", flush=True)
+        clock.now = T0 + dt.timedelta(minutes=minute)
+        energy = 10_000 * minute // 60
+        await service.handle(MeterReading("CP1", 1, 1, energy, energy, clock.now))
+    await service.handle(SessionEnded(1, "CP1", 1, "tx1", 1_000, EndReason.LOCAL, False, clock.now))
+
+
+async def settle(
+    store: PaymentStore, node: Node, client: InProcessClient, clock: Clock, crash_at: str
+) -> None:
+    bob = Wallet(client, BOB_SEED)
+    coordinator = Coordinator(node, COORDINATORS[:2], clock=clock)
+    steps = {"intent": "begin_settlement", "confirmed": "confirm_settlement"}
+    if crash_at in steps:
+        crash_after(store, steps[crash_at])
+    elif crash_at in ("built", "submitted"):
+        crash_after(store, "update_settlement", lambda _id, **changes: changes.get("status") == crash_at)
+    elif crash_at == "sent":
+        crash_after(client, "submit")
+    settler = Settler(store, bob, client, SettlementPolicy(threshold=1), clock=clock)
+    for _ in range(10):
+        records = await settler.run_once()
+        if any(r.status == "submitted" for r in records):
+            coordinator.issue()
+        if records and all(r.status in ("confirmed", "failed") for r in records):
+            break
+    print("settled", flush=True)
+
+
+def main(url: str, phase: str, crash_at: str) -> None:
+    engine = create_db_engine(url)
+    ledger = LedgerStore(engine)
+    ledger.create_tables()
+    if phase == "charge":
+        ledger.add_genesis(genesis(), GENESIS_TX)
+    node = Node(ledger, PARAMS)
+    client = InProcessClient(node)
+    store = PaymentStore(engine)
+    run: Callable[..., Coroutine[Any, Any, None]] = charge if phase == "charge" else settle
+    asyncio.run(run(store, node, client, Clock(), crash_at))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else "")
