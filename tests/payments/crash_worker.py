@@ -29,20 +29,9 @@ from mobility.payments.models import ChannelRecord
 from mobility.payments.service import PaymentRequest, PaymentService
 from mobility.payments.settlement import SettlementPolicy, Settler
 from mobility.payments.store import PaymentStore
-from mobility.payments.tariff import Tariff
 from tests.ledger.builders import COORDINATORS, GENESIS_TX, PARAMS, genesis
+from tests.payments.ledger_world import ALICE_SEED, BOB_SEED, T0, TARIFF, Clock
 from tests.payments.test_service import Recorder
-
-ALICE_SEED = bytes([0xA1]) * 32
-BOB_SEED = bytes([0xB0]) * 32
-T0 = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
-TARIFF = Tariff.model_validate(
-    {
-        "id": "city",
-        "currency": "EUR",
-        "elements": [{"price_components": [{"type": "ENERGY", "price": 300_000}]}],
-    }
-)
 
 
 def die() -> None:
@@ -71,14 +60,6 @@ def crash_after(obj: Any, name: str, when: Callable[..., bool] = lambda *a, **k:
             return result
 
         setattr(obj, name, wrapped)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> dt.datetime:
-        return self.now
 
 
 async def charge(

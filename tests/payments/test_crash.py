@@ -14,7 +14,7 @@ from mobility.db import create_db_engine
 from mobility.ledger.codec import Ed25519Address
 from mobility.ledger.store import LedgerStore
 from mobility.payments.store import PaymentStore
-from tests.payments.crash_worker import BOB_SEED
+from tests.payments.ledger_world import BOB_SEED
 
 ROOT = Path(__file__).resolve().parents[2]
 BOB = Ed25519Address.from_public_key(pow_rs.SigningKey(BOB_SEED).public_key)
