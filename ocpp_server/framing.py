@@ -88,6 +88,9 @@ class FramedConnection:
             await self._route_call(frame)
         elif frame[0] in (3, 4):
             self._route_response(frame)
+        elif frame[0] in (5, 6) and self.ocpp_version == "2.1":
+            # 2.1 CALLRESULTERROR and SEND: never answered; no SEND handlers yet (kept in the log).
+            LOGGER.info("%s: unanswered 2.1 message type %s", self.id, frame[0])
         else:
             await self._send_error(
                 _message_id(frame), Problem.UNKNOWN_MESSAGE_TYPE, f"message type {frame[0]} not supported"

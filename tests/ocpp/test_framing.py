@@ -53,6 +53,15 @@ async def test_unknown_message_type_is_not_supported_in_2x(quick: Harness, versi
         await _assert_still_up(websocket)
 
 
+async def test_21_send_and_callresulterror_are_not_answered(quick: Harness) -> None:
+    async with raw_client(quick.url(), "2.1") as websocket:
+        await websocket.send(
+            '[6,"s1","NotifyPeriodicEventStream",{"id":1,"pending":0,"basetime":"2026-01-01T00:00:00Z","data":[]}]'
+        )
+        await websocket.send('[5,"r1","InternalError","",{}]')
+        await _assert_still_up(websocket)
+
+
 async def test_unknown_message_type_is_ignored_in_16(quick: Harness) -> None:
     # OCPP-J 1.6 4.1.3: a message with an unknown type number is ignored.
     async with raw_client(quick.url(), "1.6") as websocket:

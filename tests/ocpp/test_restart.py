@@ -30,6 +30,13 @@ async def test_restart_mid_session_16(harness: Harness) -> None:
     assert not harness.central.is_connected("CP1")
 
     async with library_client(harness.url(), "1.6", Client16) as cp:
+        # A StartTransaction whose answer was lost in the restart is sent again: same session.
+        again = await cp.call(
+            call16.StartTransaction(
+                connector_id=1, id_tag=ALLOWED_TOKEN, meter_start=1_000, timestamp="2026-01-01T12:00:00Z"
+            )
+        )
+        assert again.transaction_id == tx
         # The charger replays what it queued while offline, including a repeated reading.
         await cp.call(
             call16.MeterValues(
@@ -50,6 +57,7 @@ async def test_restart_mid_session_16(harness: Harness) -> None:
     session = harness.store.session(tx)
     assert session is not None
     assert (session.energy_wh, session.end_reason, session.flagged) == (1_500, "Local", False)
+    assert len(harness.store.sessions("CP1")) == 1
     [ended] = harness.of_type(SessionEnded)
     assert ended.energy_wh == 1_500
 

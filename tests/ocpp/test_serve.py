@@ -1,0 +1,44 @@
+"""`mobility serve` as a real process: it starts the OCPP server from MOBILITY_ settings."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import sys
+from pathlib import Path
+
+from tests.ocpp.conftest import raw_client
+from tests.ocpp.frames import exchange, heartbeat
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def test_mobility_serve_accepts_a_registered_charge_point(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "MOBILITY_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}",
+        "MOBILITY_OCPP_PORT": str(port),
+    }
+    add = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "mobility.cli", "chargers", "add", "CP1", "--password", "secret1", env=env
+    )
+    assert await asyncio.wait_for(add.wait(), 60) == 0
+    server = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "mobility.cli", "serve", env=env, stderr=asyncio.subprocess.PIPE
+    )
+    try:
+        assert server.stderr is not None
+        async with asyncio.timeout(60):  # until the server says it listens
+            while b"listening on" not in await server.stderr.readline():
+                pass
+        async with raw_client(f"ws://127.0.0.1:{port}/ocpp/CP1", "1.6") as websocket:
+            assert (await exchange(websocket, heartbeat()))[0] == 3
+    finally:
+        server.terminate()
+        await asyncio.wait_for(server.wait(), 30)
