@@ -36,7 +36,7 @@ WINDOW = 178_500  # 0.5 kWh at 0.30 + 19 % VAT
 
 @dataclass
 class Recorder:
-    """Records the commands the payment layer sends to chargers."""
+    """Records the commands the payment layer sends to chargers (into a shared list, if given)."""
 
     calls: list[tuple[str, ...]] = field(default_factory=list)
 
