@@ -8,6 +8,7 @@ opens it on the spot so its energy is not lost.
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 from mobility.charging.events import EndReason
@@ -15,6 +16,7 @@ from mobility.charging.timeutil import format_timestamp, parse_timestamp
 from ocpp_server._ocpp import on
 from ocpp_server.commands import CommandResult
 from ocpp_server.framing import FramedConnection, send_command
+from ocpp_server.keys import to_camel
 from ocpp_server.readings import register_samples
 
 
@@ -72,6 +74,7 @@ class V2Connection(FramedConnection):
         event_type: str,
         timestamp: str,
         transaction_info: dict[str, Any],
+        seq_no: int,
         evse: dict[str, Any] | None = None,
         id_token: dict[str, Any] | None = None,
         meter_value: list[dict[str, Any]] | None = None,
@@ -86,6 +89,7 @@ class V2Connection(FramedConnection):
             token = str(id_token["id_token"]) if id_token else None
             first = samples[0].register_wh if samples and event_type == "Started" else None
             session = await self.service.start_session(self.id, connector_id, token, first, at, ref)
+        await self.service.transaction_seq_no(self.id, ref, seq_no)
         if session.ended_at is None:
             for sample in samples:
                 await self.service.meter_reading(
@@ -108,8 +112,12 @@ class V2Connection(FramedConnection):
         return self._call_result.MeterValues()
 
     @on("NotifyEvent")
-    async def on_notify_event(self, **_: Any) -> Any:
-        # Stored as the raw frame in the message log; nothing acts on device events yet.
+    async def on_notify_event(
+        self, generated_at: str, seq_no: int, event_data: list[dict[str, Any]], **_: Any
+    ) -> Any:
+        # Kept as JSON (camelCase, as sent); nothing acts on device events yet.
+        events = json.dumps(to_camel(event_data), separators=(",", ":"))
+        await self.service.device_events(self.id, parse_timestamp(generated_at), seq_no, events)
         return self._call_result.NotifyEvent()
 
     # Commands (ChargePointCommands) ------------------------------------------------------

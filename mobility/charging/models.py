@@ -63,6 +63,8 @@ class SessionRecord(SQLModel, table=True):
     end_reason: str | None = Field(default=None, max_length=32)
     flagged: bool = False
     flag_reason: str | None = Field(default=None, max_length=200)
+    last_seq_no: int | None = None
+    missing_seq_nos: int = 0
 
 
 class MeterReadingRecord(SQLModel, table=True):
@@ -77,6 +79,18 @@ class MeterReadingRecord(SQLModel, table=True):
     register_wh: int = Field(sa_type=BigInteger)
     context: str | None = Field(default=None, max_length=32)
     taken_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class DeviceEventRecord(SQLModel, table=True):
+    """A charging station's device-model event report (2.x NotifyEvent), kept as JSON."""
+
+    __tablename__ = "charging_device_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    charge_point_id: str = Field(foreign_key="charging_charge_point.id", index=True, max_length=48)
+    generated_at: datetime = Field(sa_type=UTCDateTime)
+    seq_no: int
+    events: str = Field(sa_column=Column(Text, nullable=False))
 
 
 class MessageLogRecord(SQLModel, table=True):
@@ -98,6 +112,7 @@ CHARGING_TABLE_NAMES = (
     "charging_session",
     "charging_meter_reading",
     "charging_message_log",
+    "charging_device_event",
 )
 
 

@@ -202,6 +202,24 @@ class ChargingService:
         """The session a charge point knows by `transaction_ref`."""
         return await asyncio.to_thread(self.store.session_by_ref, charge_point_id, transaction_ref)
 
+    async def transaction_seq_no(self, charge_point_id: str, transaction_ref: str, seq_no: int) -> None:
+        """Track a 2.x transaction's seqNo; gaps are counted on the session and logged."""
+        skipped = await asyncio.to_thread(self.store.note_seq_no, charge_point_id, transaction_ref, seq_no)
+        if skipped:
+            LOGGER.warning(
+                "%s transaction %s: %d event(s) missing before seqNo %d",
+                charge_point_id,
+                transaction_ref,
+                skipped,
+                seq_no,
+            )
+
+    async def device_events(
+        self, charge_point_id: str, generated_at: datetime, seq_no: int, events: str
+    ) -> None:
+        """Store a device-model event report (JSON text); nothing acts on these yet."""
+        await asyncio.to_thread(self.store.add_device_events, charge_point_id, generated_at, seq_no, events)
+
     async def log_frames(self, frames: list[tuple[str, str, str, datetime]]) -> None:
         """Append raw frames to the bounded per-charge-point log."""
         await asyncio.to_thread(self.store.log_frames, frames)

@@ -18,6 +18,7 @@ from mobility.charging.energy import apply_register
 from mobility.charging.models import (
     ChargePointRecord,
     ConnectorRecord,
+    DeviceEventRecord,
     MessageLogRecord,
     MeterReadingRecord,
     SessionRecord,
@@ -413,6 +414,44 @@ class ChargingStore:
             db.add(session)
             db.commit()
             return session, True
+
+    def note_seq_no(self, charge_point_id: str, transaction_ref: str, seq_no: int) -> int:
+        """Record a 2.x transaction event's seqNo (0 for the first); returns how many it skipped.
+
+        Late, out-of-order events do not reduce the count. Registers are cumulative, so a lost
+        Updated costs no energy; the gap count tells an operator the station lost messages.
+        """
+        with self._session() as db:
+            session = self._by_ref(db, charge_point_id, transaction_ref)
+            if session is None:
+                return 0
+            skipped = 0
+            if session.last_seq_no is None or seq_no > session.last_seq_no:
+                expected = 0 if session.last_seq_no is None else session.last_seq_no + 1
+                skipped = max(seq_no - expected, 0)
+                session.last_seq_no = seq_no
+                session.missing_seq_nos += skipped
+                db.add(session)
+                db.commit()
+            return skipped
+
+    def add_device_events(
+        self, charge_point_id: str, generated_at: datetime, seq_no: int, events: str
+    ) -> None:
+        """Keep a NotifyEvent report (JSON text)."""
+        with self._session() as db:
+            db.add(
+                DeviceEventRecord(
+                    charge_point_id=charge_point_id, generated_at=generated_at, seq_no=seq_no, events=events
+                )
+            )
+            db.commit()
+
+    def device_events(self, charge_point_id: str) -> list[DeviceEventRecord]:
+        """A charge point's stored event reports, oldest first."""
+        with self._session() as db:
+            query = select(DeviceEventRecord).where(DeviceEventRecord.charge_point_id == charge_point_id)
+            return list(db.exec(query.order_by(col(DeviceEventRecord.id))).all())
 
     # Raw message log ---------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -122,6 +123,7 @@ async def test_transaction_started_updated_ended(harness: Harness, version: str,
         3_000,
         "EVDisconnected",
     )
+    assert (session.last_seq_no, session.missing_seq_nos) == (2, 0)
     assert not session.flagged
     assert len(harness.of_type(SessionStarted)) == 1
     [ended] = harness.of_type(SessionEnded)
@@ -159,6 +161,7 @@ async def test_offline_transaction_without_started_is_applied_once(
         )
     [session] = harness.store.sessions("CP1")
     assert (session.connector_id, session.meter_start_wh, session.energy_wh) == (2, 5_000, 600)
+    assert (session.last_seq_no, session.missing_seq_nos) == (4, 3)  # Started (0) to 2 never came
     assert len(harness.of_type(SessionEnded)) == 1
 
 
@@ -186,3 +189,6 @@ async def test_meter_values_and_notify_event(harness: Harness, version: str, cls
         )
     await harness.central.stop()
     assert any('"NotifyEvent"' in record.frame for record in harness.store.message_log("CP1"))
+    [report] = harness.store.device_events("CP1")
+    assert report.seq_no == 0
+    assert json.loads(report.events)[0]["actualValue"] == "Available"
