@@ -20,7 +20,8 @@ from datetime import datetime, timedelta
 from mobility.charging.authorization import AuthorizationResult, AuthorizationStatus
 from mobility.charging.events import ChargingEvent, MeterReading, SessionEnded, SessionStarted
 from mobility.clock import Clock, utc_now
-from mobility.ledger.codec import Ed25519Address, VoucherPayload
+from mobility.group_commit import GroupCommit
+from mobility.ledger.codec import VoucherPayload
 from mobility.payments.commands import SessionCommands
 from mobility.payments.credit import Action, CreditPolicy, Decision, Enforcement, StopReason, decide
 from mobility.payments.credit import default_window as window_for_price
@@ -28,7 +29,7 @@ from mobility.payments.models import ChannelRecord, SessionPaymentRecord
 from mobility.payments.pricing import MeterSample, price_session
 from mobility.payments.store import PaymentStore, StaleVoucherError
 from mobility.payments.tariff import Dimension, Tariff
-from mobility.payments.vouchers import ChannelCredit, VoucherRejectedError, VoucherRejection
+from mobility.payments.vouchers import VoucherRejectedError
 
 LOGGER = logging.getLogger(__name__)
 
@@ -70,17 +71,6 @@ def credit_window(tariff: Tariff, fallback: int) -> int:
     return fallback
 
 
-def channel_credit(record: ChannelRecord) -> ChannelCredit:
-    latest = VoucherPayload.from_bytes(record.voucher) if record.voucher is not None else None
-    return ChannelCredit(
-        channel_id=bytes.fromhex(record.channel_id),
-        payer=Ed25519Address.from_bytes(bytes.fromhex(record.payer_address)),
-        deposit=record.deposit,
-        claimed=record.claimed,
-        latest=latest,
-    )
-
-
 class PaymentService:
     """Prices sessions as they run, keeps payers ahead of the meter, and enforces."""
 
@@ -106,6 +96,7 @@ class PaymentService:
         self._stopped: set[int] = set()
         self._locks: dict[str, asyncio.Lock] = {}
         self._subscribers: list[RequestSubscriber] = []
+        self._vouchers = GroupCommit(store.apply_vouchers)
 
     def subscribe(self, subscriber: RequestSubscriber) -> None:
         """Receive every payment request (the driver API streams them to apps)."""
@@ -259,25 +250,23 @@ class PaymentService:
     # Vouchers ----------------------------------------------------------------------------
 
     async def submit_voucher(self, payload: VoucherPayload) -> int:
-        """Check and store a voucher; the channel's new paid total, or VoucherRejectedError."""
-        channel_id = payload.voucher.channel_id.hex()
-        async with self._lock(channel_id):
-            for _ in range(3):
-                record = await asyncio.to_thread(self.store.channel, channel_id)
-                if record is None:
-                    raise VoucherRejectedError(VoucherRejection.WRONG_CHANNEL, "no such channel here")
-                credit = channel_credit(record).accept(payload)
-                try:
-                    await asyncio.to_thread(
-                        self.store.store_voucher, channel_id, payload, record.voucher_nonce
-                    )
-                    break
-                except StaleVoucherError:
-                    continue
-            else:
-                raise RuntimeError(f"channel {channel_id} kept changing under a voucher")
-        await self._evaluate(channel_id, self.clock())
-        return credit.paid
+        """Check and store a voucher; the channel's new paid total, or VoucherRejectedError.
+
+        Vouchers arriving together are verified as a batch and stored in one transaction; each
+        is acknowledged only after that commit.
+        """
+        for _ in range(3):
+            try:
+                result = await self._vouchers.submit(payload)
+                break
+            except StaleVoucherError:
+                continue  # another engine process stored a voucher for the channel first
+        else:
+            raise RuntimeError(f"channel {payload.voucher.channel_id.hex()} kept changing under a voucher")
+        if isinstance(result, VoucherRejectedError):
+            raise result
+        await self._evaluate(payload.voucher.channel_id.hex(), self.clock())
+        return result
 
     # Enforcement -------------------------------------------------------------------------
 

@@ -1,8 +1,8 @@
 """Blocking database work of the payment layer; the service runs it in a worker thread.
 
-Every change is one short transaction. A voucher is stored with a compare-and-set on the
-channel's voucher nonce, so two vouchers racing for one channel can never both win and a
-voucher acknowledged to the payer is on disk before the acknowledgement.
+Every change is one short transaction. Vouchers are stored with a compare-and-set on each
+channel's voucher nonce, so two engine processes racing for one channel can never both win,
+and a voucher acknowledged to the payer is on disk before the acknowledgement.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import Engine, func, update
 from sqlmodel import Session, col, select
 
-from mobility.ledger.codec import VoucherPayload
+from mobility.ledger.codec import Ed25519Address, VoucherPayload
 from mobility.payments.models import (
     AccountRecord,
     ChannelRecord,
@@ -23,6 +23,24 @@ from mobility.payments.models import (
     create_payment_tables,
 )
 from mobility.payments.tariff import Tariff
+from mobility.payments.vouchers import (
+    ChannelCredit,
+    VoucherRejectedError,
+    VoucherRejection,
+    verify_signatures,
+)
+
+
+def channel_credit(record: ChannelRecord) -> ChannelCredit:
+    """The engine's channel state as the voucher rules see it."""
+    latest = VoucherPayload.from_bytes(record.voucher) if record.voucher is not None else None
+    return ChannelCredit(
+        channel_id=bytes.fromhex(record.channel_id),
+        payer=Ed25519Address.from_bytes(bytes.fromhex(record.payer_address)),
+        deposit=record.deposit,
+        claimed=record.claimed,
+        latest=latest,
+    )
 
 
 class StaleVoucherError(RuntimeError):
@@ -75,20 +93,55 @@ class PaymentStore:
             rows = db.exec(select(ChannelRecord).where(ChannelRecord.account_id == account_id))
             return list(rows)
 
-    def store_voucher(self, channel_id: str, payload: VoucherPayload, previous_nonce: int) -> None:
-        """Make `payload` the channel's voucher if no other was stored since `previous_nonce`."""
-        voucher = payload.voucher
+    def apply_vouchers(self, payloads: list[VoucherPayload]) -> list[int | VoucherRejectedError]:
+        """Check and store many vouchers in one transaction (group commit).
+
+        Signatures are batch-verified; vouchers for one channel apply in order. Each result is
+        the channel's new paid total, or why that voucher was refused (changing nothing).
+        """
+        verdicts = verify_signatures(payloads)
+        results: list[int | VoucherRejectedError] = []
         with self._session() as db:
-            result = db.exec(
-                update(ChannelRecord)
-                .where(col(ChannelRecord.channel_id) == channel_id)
-                .where(col(ChannelRecord.voucher_nonce) == previous_nonce)
-                .values(paid=voucher.amount, voucher_nonce=voucher.nonce, voucher=payload.to_bytes())
-            )
-            if result.rowcount != 1:
-                db.rollback()
-                raise StaleVoucherError(channel_id)
+            ids = sorted({p.voucher.channel_id.hex() for p in payloads})
+            rows = {
+                r.channel_id: r
+                for r in db.exec(select(ChannelRecord).where(col(ChannelRecord.channel_id).in_(ids)))
+            }
+            credits = {channel_id: channel_credit(row) for channel_id, row in rows.items()}
+            read_nonces = {channel_id: row.voucher_nonce for channel_id, row in rows.items()}
+            for payload, verdict in zip(payloads, verdicts, strict=True):
+                channel_id = payload.voucher.channel_id.hex()
+                credit = credits.get(channel_id)
+                if credit is None:
+                    results.append(
+                        VoucherRejectedError(VoucherRejection.WRONG_CHANNEL, "no such channel here")
+                    )
+                    continue
+                try:
+                    credits[channel_id] = credit.accept(payload, verdict)
+                except VoucherRejectedError as refused:
+                    results.append(refused)
+                    continue
+                results.append(credits[channel_id].paid)
+            for channel_id, credit in credits.items():
+                latest = credit.latest
+                if latest is None or latest.voucher.nonce == read_nonces[channel_id]:
+                    continue
+                result = db.exec(
+                    update(ChannelRecord)
+                    .where(col(ChannelRecord.channel_id) == channel_id)
+                    .where(col(ChannelRecord.voucher_nonce) == read_nonces[channel_id])
+                    .values(
+                        paid=latest.voucher.amount,
+                        voucher_nonce=latest.voucher.nonce,
+                        voucher=latest.to_bytes(),
+                    )
+                )
+                if result.rowcount != 1:
+                    db.rollback()
+                    raise StaleVoucherError(channel_id)
             db.commit()
+        return results
 
     # Tariffs -----------------------------------------------------------------------------
 

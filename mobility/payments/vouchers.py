@@ -61,14 +61,22 @@ class ChannelCredit:
         """Deposit the payer has not yet signed over: what further sessions can draw on."""
         return self.deposit - self.paid
 
-    def accept(self, payload: VoucherPayload) -> ChannelCredit:
-        """This channel with `payload` as its latest voucher, or VoucherRejectedError."""
+    def accept(self, payload: VoucherPayload, signature_valid: bool | None = None) -> ChannelCredit:
+        """This channel with `payload` as its latest voucher, or VoucherRejectedError.
+
+        `signature_valid` is the verdict of a batch verification done by the caller; without
+        it the signature is verified here.
+        """
         voucher, why = payload.voucher, VoucherRejection
         if voucher.channel_id != self.channel_id:
             raise VoucherRejectedError(why.WRONG_CHANNEL, f"voucher is for {voucher.channel_id.hex()}")
         try:
             signer = Ed25519Address.from_public_key(payload.public_key)
-            valid = pow_rs.ed25519_verify(payload.public_key, voucher.signing_message(), payload.signature)
+            valid = (
+                signature_valid
+                if signature_valid is not None
+                else pow_rs.ed25519_verify(payload.public_key, voucher.signing_message(), payload.signature)
+            )
         except pow_rs.PowRsError as error:
             raise VoucherRejectedError(why.MALFORMED, str(error)) from error
         if signer != self.payer:
@@ -95,3 +103,19 @@ class ChannelCredit:
         if deposit < self.deposit:
             raise ValueError(f"deposit cannot shrink from {self.deposit} to {deposit}")
         return replace(self, deposit=deposit)
+
+
+def verify_signatures(payloads: list[VoucherPayload]) -> list[bool | None]:
+    """Batch-verify voucher signatures through pow_rs: a verdict per voucher, or None for a
+    malformed one (its own `accept` then says why)."""
+    items = [(p.public_key, p.voucher.signing_message(), p.signature) for p in payloads]
+    try:
+        return list(pow_rs.ed25519_verify_batch(items))
+    except pow_rs.PowRsError:
+        verdicts: list[bool | None] = []
+        for item in items:
+            try:
+                verdicts.append(pow_rs.ed25519_verify(*item))
+            except pow_rs.PowRsError:
+                verdicts.append(None)
+        return verdicts

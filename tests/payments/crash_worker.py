@@ -80,6 +80,8 @@ async def charge(
             expiry=T0 + dt.timedelta(days=30),
         )
     )
+    if crash_at == "voucher_stored":
+        crash_after(store, "apply_vouchers", lambda payloads: payloads[-1].voucher.nonce == 3)
     service = PaymentService(store, Recorder(), tariff_for=lambda _cp: "city", clock=clock)
     requests: list[PaymentRequest] = []
 
@@ -87,8 +89,6 @@ async def charge(
         requests.append(request)
 
     service.subscribe(remember)
-    if crash_at == "voucher_stored":
-        crash_after(store, "store_voucher", lambda _c, payload, _n: payload.voucher.nonce == 3)
     await service.handle(SessionStarted(1, "CP1", 1, "tx1", "a11ce", 0, T0))
     for minute in range(1, 7):
         payload = alice.voucher(channel_id, minute, requests[-1].amount)

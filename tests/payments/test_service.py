@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -276,3 +277,33 @@ async def test_restart_keeps_vouchers_and_prices_from_stored_readings(world: Wor
     record = world.store.session(1)
     assert record is not None
     assert (record.billed, record.status) == (714_000, "paid")
+
+
+async def test_a_batch_of_vouchers_is_judged_item_by_item(world: World) -> None:
+    good = voucher(1, 100_000)
+    forged = VoucherPayload(Voucher(CHANNEL, 3, 900_000), DRIVER.public_key, bytes(64))
+    not_a_point = VoucherPayload(Voucher(CHANNEL, 3, 900_000), bytes([2]) + bytes(31), bytes(64))
+    unknown = VoucherPayload(Voucher(bytes(32), 1, 1), DRIVER.public_key, DRIVER.sign(b"x"))
+    results = world.store.apply_vouchers([good, good, voucher(2, 200_000), forged, not_a_point, unknown])
+    assert results[0] == 100_000
+    assert results[2] == 200_000
+    reasons = [r.reason for r in results if isinstance(r, VoucherRejectedError)]
+    assert reasons == [
+        VoucherRejection.REPLAYED,
+        VoucherRejection.BAD_SIGNATURE,
+        VoucherRejection.MALFORMED,
+        VoucherRejection.WRONG_CHANNEL,
+    ]
+    channel = world.store.channel(CHANNEL.hex())
+    assert channel is not None
+    assert (channel.paid, channel.voucher_nonce) == (200_000, 2)
+
+
+async def test_concurrent_vouchers_share_a_commit_and_all_count(world: World) -> None:
+    results = await asyncio.gather(
+        *(world.service.submit_voucher(voucher(n, 10_000 * n)) for n in range(1, 41))
+    )
+    assert results == [10_000 * n for n in range(1, 41)]
+    channel = world.store.channel(CHANNEL.hex())
+    assert channel is not None
+    assert (channel.paid, channel.voucher_nonce) == (400_000, 40)
