@@ -97,6 +97,9 @@ class PaymentService:
         self._locks: dict[str, asyncio.Lock] = {}
         self._subscribers: list[RequestSubscriber] = []
         self._vouchers = GroupCommit(store.apply_vouchers)
+        # Channels with a running session seen by this process: only those need enforcing when
+        # a voucher arrives (after a restart, the next reading of a session re-adds it).
+        self._running: dict[str, set[int]] = {}
 
     def subscribe(self, subscriber: RequestSubscriber) -> None:
         """Receive every payment request (the driver API streams them to apps)."""
@@ -183,6 +186,7 @@ class PaymentService:
         )
         await asyncio.to_thread(self.store.start_session, record)
         self._samples.setdefault(event.session_id, [])
+        self._running.setdefault(channel.channel_id, set()).add(event.session_id)
         await self._evaluate(channel.channel_id, event.at)
 
     async def _session_samples(self, session_id: int) -> list[MeterSample]:
@@ -204,6 +208,7 @@ class PaymentService:
         record = await asyncio.to_thread(self.store.session, session_id)
         if record is None or record.status != "active":
             return
+        self._running.setdefault(record.channel_id, set()).add(session_id)
         samples = await self._session_samples(session_id)
         if samples and sample.at <= samples[-1].at:
             if sample.energy_wh <= samples[-1].energy_wh:
@@ -246,6 +251,10 @@ class PaymentService:
             )
         self._samples.pop(event.session_id, None)
         self._limited.discard(event.session_id)
+        running = self._running.get(record.channel_id, set())
+        running.discard(event.session_id)
+        if not running:
+            self._running.pop(record.channel_id, None)
 
     # Vouchers ----------------------------------------------------------------------------
 
@@ -265,7 +274,8 @@ class PaymentService:
             raise RuntimeError(f"channel {payload.voucher.channel_id.hex()} kept changing under a voucher")
         if isinstance(result, VoucherRejectedError):
             raise result
-        await self._evaluate(payload.voucher.channel_id.hex(), self.clock())
+        if payload.voucher.channel_id.hex() in self._running:
+            await self._evaluate(payload.voucher.channel_id.hex(), self.clock())
         return result
 
     # Enforcement -------------------------------------------------------------------------

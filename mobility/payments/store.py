@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Engine, func, update
+from sqlalchemy import Engine, func, text, update
 from sqlmodel import Session, col, select
 
 from mobility.ledger.codec import Ed25519Address, VoucherPayload
@@ -53,6 +53,7 @@ class PaymentStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         create_payment_tables(engine)
+        self._credits: dict[str, tuple[int, ChannelCredit]] = {}  # channel -> (nonce on disk, state)
 
     def _session(self) -> Session:
         return Session(self.engine, expire_on_commit=False)
@@ -98,17 +99,19 @@ class PaymentStore:
 
         Signatures are batch-verified; vouchers for one channel apply in order. Each result is
         the channel's new paid total, or why that voucher was refused (changing nothing).
+        Channel state is cached in this process; the compare-and-set on the voucher nonce
+        catches any other writer, and then the cache is dropped and StaleVoucherError raised.
         """
         verdicts = verify_signatures(payloads)
         results: list[int | VoucherRejectedError] = []
         with self._session() as db:
-            ids = sorted({p.voucher.channel_id.hex() for p in payloads})
-            rows = {
-                r.channel_id: r
-                for r in db.exec(select(ChannelRecord).where(col(ChannelRecord.channel_id).in_(ids)))
-            }
-            credits = {channel_id: channel_credit(row) for channel_id, row in rows.items()}
-            read_nonces = {channel_id: row.voucher_nonce for channel_id, row in rows.items()}
+            wanted = {p.voucher.channel_id.hex() for p in payloads}
+            missing = sorted(wanted - self._credits.keys())
+            if missing:
+                query = select(ChannelRecord).where(col(ChannelRecord.channel_id).in_(missing))
+                for row in db.exec(query):
+                    self._credits[row.channel_id] = (row.voucher_nonce, channel_credit(row))
+            credits = {c: self._credits[c][1] for c in wanted if c in self._credits}
             for payload, verdict in zip(payloads, verdicts, strict=True):
                 channel_id = payload.voucher.channel_id.hex()
                 credit = credits.get(channel_id)
@@ -123,24 +126,35 @@ class PaymentStore:
                     results.append(refused)
                     continue
                 results.append(credits[channel_id].paid)
-            for channel_id, credit in credits.items():
-                latest = credit.latest
-                if latest is None or latest.voucher.nonce == read_nonces[channel_id]:
-                    continue
-                result = db.exec(
-                    update(ChannelRecord)
-                    .where(col(ChannelRecord.channel_id) == channel_id)
-                    .where(col(ChannelRecord.voucher_nonce) == read_nonces[channel_id])
-                    .values(
-                        paid=latest.voucher.amount,
-                        voucher_nonce=latest.voucher.nonce,
-                        voucher=latest.to_bytes(),
-                    )
+            changed = [
+                (channel_id, self._credits[channel_id][0], credit.latest)
+                for channel_id, credit in credits.items()
+                if credit.latest is not None and credit.latest.voucher.nonce != self._credits[channel_id][0]
+            ]
+            if changed:
+                statement = text(
+                    "UPDATE payment_channel SET paid = :paid, voucher_nonce = :nonce, voucher = :voucher"
+                    " WHERE channel_id = :id AND voucher_nonce = :read_nonce"
                 )
-                if result.rowcount != 1:
+                parameters = [
+                    {
+                        "id": channel_id,
+                        "read_nonce": read_nonce,
+                        "paid": latest.voucher.amount,
+                        "nonce": latest.voucher.nonce,
+                        "voucher": latest.to_bytes(),
+                    }
+                    for channel_id, read_nonce, latest in changed
+                ]
+                updated = db.connection().execute(statement, parameters).rowcount
+                if updated != len(changed):
                     db.rollback()
-                    raise StaleVoucherError(channel_id)
+                    for channel_id, _, _ in changed:
+                        self._credits.pop(channel_id, None)
+                    raise StaleVoucherError(f"{len(changed) - updated} of {len(changed)} channels changed")
             db.commit()
+        for channel_id, _, latest in changed:
+            self._credits[channel_id] = (latest.voucher.nonce, credits[channel_id])
         return results
 
     # Tariffs -----------------------------------------------------------------------------
@@ -298,6 +312,7 @@ class PaymentStore:
                 .values(claimed=record.amount)
             )
             db.commit()
+        self._credits.pop(record.channel_id, None)
 
     def settlement(self, settlement_id: int) -> SettlementRecord | None:
         with self._session() as db:

@@ -71,7 +71,8 @@ class ChannelCredit:
         if voucher.channel_id != self.channel_id:
             raise VoucherRejectedError(why.WRONG_CHANNEL, f"voucher is for {voucher.channel_id.hex()}")
         try:
-            signer = Ed25519Address.from_public_key(payload.public_key)
+            known_key = self.latest is not None and self.latest.public_key == payload.public_key
+            signer = self.payer if known_key else Ed25519Address.from_public_key(payload.public_key)
             valid = (
                 signature_valid
                 if signature_valid is not None
@@ -90,7 +91,7 @@ class ChannelCredit:
             raise VoucherRejectedError(why.LOWER_AMOUNT, f"amount {voucher.amount} < {self.paid}")
         if voucher.amount > self.deposit:
             raise VoucherRejectedError(why.OVER_DEPOSIT, f"amount {voucher.amount} > {self.deposit}")
-        return replace(self, latest=payload)
+        return ChannelCredit(self.channel_id, self.payer, self.deposit, self.claimed, payload)
 
     def claimed_up_to(self, amount: int) -> ChannelCredit:
         """After a confirmed claim of `amount` (cumulative) on the ledger."""
