@@ -1,0 +1,196 @@
+"""Simulated charge points against the real CentralSystem over loopback websockets.
+
+Simulated time is moved by hand (`step`); every wait is on an event with a real-time limit.
+The core check is always the same: the energy the server stored for each session equals,
+to the Wh, the energy the simulator delivered, and each session exists exactly once.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from mobility.charging.models import SessionRecord
+from sims.chargers.clock import ManualClock
+from sims.chargers.connector import StopReason, Transaction
+from sims.chargers.ev import EVBattery, EVSpec
+from sims.chargers.outbox import TxEvent, TxMessage
+from sims.chargers.station import LinkState, SimulatedChargePoint
+from tests.ocpp.conftest import ALLOWED_TOKEN, Harness
+from tests.sims.conftest import LIMIT, Rig, station_config, step
+
+VERSIONS = ["1.6", "2.0.1", "2.1"]
+
+
+def ev(capacity_wh: int = 60_000, max_power_w: int = 11_000, soc_permille: int = 200) -> EVBattery:
+    return EVBattery(EVSpec(capacity_wh=capacity_wh, max_power_w=max_power_w), soc_permille=soc_permille)
+
+
+def stored(central: Harness, station: SimulatedChargePoint, transaction: Transaction) -> SessionRecord:
+    assert transaction.ref is not None
+    session = central.store.session_by_ref(station.id, transaction.ref)
+    assert session is not None, f"{station.id} {transaction.ref} unknown to the server"
+    return session
+
+
+def assert_server_matches(central: Harness, station: SimulatedChargePoint) -> int:
+    """Every simulated transaction is stored once, ended, unflagged, with exactly its energy."""
+    total = 0
+    sessions = central.store.sessions(station.id)
+    assert len(sessions) == len(station.transactions)
+    for transaction in station.transactions:
+        session = stored(central, station, transaction)
+        delivered = transaction.delivered_wh(0)
+        assert session.energy_wh == delivered, (station.id, transaction.ref)
+        assert not session.flagged, session.flag_reason
+        assert session.ended_at is not None
+        assert transaction.stop_reason is not None
+        assert session.end_reason == str(transaction.stop_reason)
+        total += delivered
+    return total
+
+
+async def test_mixed_fleet_sessions_energy_matches_exactly(
+    central: Harness, clock: ManualClock, rig: Rig
+) -> None:
+    stations = [
+        await rig.power_on(SimulatedChargePoint(station_config(central, f"MIX-{n}", version), clock))
+        for n, version in enumerate(VERSIONS)
+    ]
+    for station in stations:
+        assert central.central.is_connected(station.id)
+        first = await station.plug_in(1, ev(max_power_w=11_000), ALLOWED_TOKEN)
+        second = await station.plug_in(
+            2, ev(capacity_wh=20_000, max_power_w=50_000, soc_permille=700), ALLOWED_TOKEN
+        )
+        assert first is not None
+        assert second is not None
+    for _ in range(10):
+        await step(clock, stations, 60)
+    for station in stations:
+        station.stop(1)  # the driver stops at the app; connector 2 runs on into its taper
+    for _ in range(30):
+        await step(clock, stations, 60)
+    for station in stations:
+        station.unplug(2)
+    await step(clock, stations, 1)
+    total = 0
+    for station in stations:
+        total += assert_server_matches(central, station)
+        first, second = station.transactions
+        assert first.delivered_wh(0) == 11_000 * 10 // 60  # ten minutes at 11 kW, exactly
+        assert 0 < second.delivered_wh(0) < 22_000 * 40 // 60  # tapering from 70 % SoC
+        assert len(central.store.readings(stored(central, station, first).id or 0)) >= 10
+    assert total == sum(station.stats.energy_wh for station in stations)
+
+
+async def test_refused_token_starts_nothing(central: Harness, clock: ManualClock, rig: Rig) -> None:
+    station = await rig.power_on(SimulatedChargePoint(station_config(central, "REFUSE", "2.0.1"), clock))
+    assert await station.plug_in(1, ev(), "NOT-ALLOWED") is None
+    assert station.stats.sessions_refused == 1
+    assert station.connectors[1].ev is None
+    assert central.store.sessions(station.id) == []
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+async def test_offline_period_replays_everything_once(
+    central: Harness, clock: ManualClock, rig: Rig, version: str
+) -> None:
+    station = await rig.power_on(
+        SimulatedChargePoint(station_config(central, f"OFF-{version}", version), clock)
+    )
+    before = await station.plug_in(1, ev(), ALLOWED_TOKEN)
+    assert before is not None
+    await step(clock, [station], 60)
+    station.go_offline(900)
+    await station.wait_until(lambda: station.state is LinkState.NO_NETWORK, LIMIT)
+    for _ in range(5):
+        await step(clock, [station], 60)
+    station.stop(1)  # ends while offline
+    during = await station.plug_in(2, ev(), ALLOWED_TOKEN)  # starts while offline
+    assert during is not None
+    await step(clock, [station], 120)
+    assert not station.online
+    assert len(station.outbox) >= 8
+    assert station.stats.offline_messages >= 8
+    if version == "1.6":
+        assert during.ref is None  # the server has not numbered it yet
+    clock.advance(900)  # the network is back; then at most one back-off ceiling
+    await station.wait_until(lambda: station.state is LinkState.BACKOFF, LIMIT)
+    clock.advance(station.config.backoff.cap_s)
+    await station.wait_until(lambda: station.online, LIMIT)
+    await station.drained(LIMIT)
+    station.unplug(2)
+    await step(clock, [station], 1)
+    assert station.stats.reconnects == 1
+    assert_server_matches(central, station)
+    if version != "1.6":
+        frames = [json.loads(record.frame) for record in central.store.message_log(station.id)]
+        offline_events = [
+            frame[3]
+            for frame in frames
+            if frame[0] == 2 and frame[2] == "TransactionEvent" and frame[3].get("offline")
+        ]
+        assert {event["eventType"] for event in offline_events} == {"Started", "Updated", "Ended"}
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+async def test_drop_and_retransmission_count_nothing_twice(
+    central: Harness, clock: ManualClock, rig: Rig, version: str
+) -> None:
+    station = await rig.power_on(
+        SimulatedChargePoint(station_config(central, f"DROP-{version}", version), clock)
+    )
+    transaction = await station.plug_in(1, ev(), ALLOWED_TOKEN)
+    assert transaction is not None
+    await step(clock, [station], 60)
+    assert station.drop_connection()
+    await station.wait_until(lambda: station.state is LinkState.BACKOFF, LIMIT)
+    await step(clock, [station], 30)
+    clock.advance(station.config.backoff.cap_s)
+    await station.wait_until(lambda: station.online, LIMIT)
+    await step(clock, [station], 60)
+    station.stop(1)
+    await step(clock, [station], 1)
+    ended = [m for m in station.transactions if m.stop_reason is not None]
+    assert ended == [transaction]
+    energy = stored(central, station, transaction).energy_wh
+    assert transaction.stopped_at is not None
+    seconds = (transaction.stopped_at - transaction.started_at).total_seconds()
+    assert energy == transaction.delivered_wh(0) == 11_000 * int(seconds) // 3600
+    # Replay the whole transaction again: same message IDs (answers lost) and fresh ones.
+    sessions_before = len(central.store.sessions(station.id))
+    replay = _replay_of(station, transaction)
+    for _ in range(2):  # first with fresh message IDs, then the same IDs once more
+        for message in replay:
+            station.outbox.put(message)
+        await station.drained(LIMIT)
+    assert all(message.message_id is not None for message in replay)
+    assert len(central.store.sessions(station.id)) == sessions_before
+    assert stored(central, station, transaction).energy_wh == energy
+    assert station.stats.call_errors == 0
+
+
+def _replay_of(station: SimulatedChargePoint, transaction: Transaction) -> list[TxMessage]:
+    """Messages as a charger that never heard the answers would send them again."""
+    at = transaction.started_at
+    register = transaction.start_register_wh
+    stop_register = transaction.stop_register_wh
+    assert transaction.stopped_at is not None
+    assert stop_register is not None
+    messages = [
+        TxMessage(TxEvent.STARTED, transaction, at, register, 11_000, True, "Authorized", 0, None),
+        TxMessage(
+            TxEvent.ENDED,
+            transaction,
+            transaction.stopped_at,
+            stop_register,
+            0,
+            True,
+            "StopAuthorized",
+            9,
+            StopReason.LOCAL,
+        ),
+    ]
+    return messages
