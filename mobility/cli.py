@@ -36,27 +36,37 @@ def serve(
     tls_cert: str | None = typer.Option(None, help="PEM certificate: serve wss:// (security profile 2)."),
     tls_key: str | None = typer.Option(None, help="PEM private key for --tls-cert."),
 ) -> None:
-    """Start the engine: the OCPP central system (the HTTP API comes with a later issue)."""
+    """Start the engine: OCPP central system, HTTP API with the ledger, embedded node and coordinator."""
     import asyncio
     import contextlib
     import logging
 
+    from mobility.engine import EngineOptions, run_engine
     from mobility.settings import Settings
-    from ocpp_server.app import run_server
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    options = EngineOptions(
+        allowed_tokens=tuple(allow_token or ()),
+        accept_all_tokens=accept_all_tokens,
+        response_timeout=response_timeout,
+        heartbeat_interval=heartbeat_interval,
+        tls_cert=tls_cert,
+        tls_key=tls_key,
+    )
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(
-            run_server(
-                Settings(),
-                allowed_tokens=allow_token or [],
-                accept_all_tokens=accept_all_tokens,
-                response_timeout=response_timeout,
-                heartbeat_interval=heartbeat_interval,
-                tls_cert=tls_cert,
-                tls_key=tls_key,
-            )
-        )
+        asyncio.run(run_engine(Settings(), options))
+
+
+ledger = typer.Typer(help="The tangle ledger.", no_args_is_help=True)
+app.add_typer(ledger, name="ledger")
+
+
+@ledger.command("node")
+def ledger_node() -> None:
+    """Run a ledger node alone (with its coordinator when a key file is configured)."""
+    from mobility.ledger.__main__ import main as run_node
+
+    run_node()
 
 
 chargers = typer.Typer(help="Charge point registry.", no_args_is_help=True)

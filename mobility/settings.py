@@ -19,6 +19,10 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     accept_unknown_chargers: bool = False
+    # The payment layer authorizes and meters sessions when enabled; off until the driver and
+    # operator APIs (which register accounts, channels and tariffs) are part of the engine.
+    payments_enabled: bool = False
+    default_tariff_id: str = "default"
 
     @property
     def resolved_database_url(self) -> str:

@@ -16,6 +16,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from mobility.charging.authorization import AuthorizationResult, AuthorizationStatus
 from mobility.charging.events import ChargingEvent, MeterReading, SessionEnded, SessionStarted
@@ -94,6 +95,10 @@ class PaymentService:
         self._enforcement: dict[str, Enforcement] = {}
         self._limited: set[int] = set()
         self._stopped: set[int] = set()
+        # Commands go out from their own task, in order: a charger's message that triggered
+        # one is answered without waiting for the charger to answer the command.
+        self._outbox: asyncio.Queue[Callable[[], Awaitable[None]]] = asyncio.Queue()
+        self._sender: asyncio.Task[None] | None = None
         self._locks: dict[str, asyncio.Lock] = {}
         self._subscribers: list[RequestSubscriber] = []
         self._vouchers = GroupCommit(store.apply_vouchers)
@@ -172,7 +177,7 @@ class PaymentService:
         if channel is None or tariff is None:
             LOGGER.warning("session %s has no payment (%s): stopping it", event.session_id, reason)
             self._stopped.add(event.session_id)
-            await self.commands.stop(event.charge_point_id, event.transaction_ref)
+            self._send(partial(self.commands.stop, event.charge_point_id, event.transaction_ref))
             return
         record = SessionPaymentRecord(
             session_id=event.session_id,
@@ -335,14 +340,34 @@ class PaymentService:
                 await asyncio.to_thread(
                     self.store.update_session, session.session_id, enforcement=f"stop:{decision.reason}"
                 )
-                await self.commands.stop(charge_point_id, transaction_ref)
+                self._send(partial(self.commands.stop, charge_point_id, transaction_ref))
             elif decision.action == Action.LIMIT and session.session_id not in self._limited:
                 self._limited.add(session.session_id)
                 await asyncio.to_thread(self.store.update_session, session.session_id, enforcement="limit")
-                await self.commands.limit_power(
-                    charge_point_id, connector_id, transaction_ref, self.settings.limited_power_w
+                watts = self.settings.limited_power_w
+                self._send(
+                    partial(self.commands.limit_power, charge_point_id, connector_id, transaction_ref, watts)
                 )
             elif decision.action == Action.CONTINUE and session.session_id in self._limited:
                 self._limited.discard(session.session_id)
                 await asyncio.to_thread(self.store.update_session, session.session_id, enforcement=None)
-                await self.commands.clear_limit(charge_point_id, connector_id, transaction_ref)
+                self._send(partial(self.commands.clear_limit, charge_point_id, connector_id, transaction_ref))
+
+    def _send(self, command: Callable[[], Awaitable[None]]) -> None:
+        self._outbox.put_nowait(command)
+        if self._sender is None or self._sender.done():
+            self._sender = asyncio.create_task(self._send_all())
+
+    async def _send_all(self) -> None:
+        while not self._outbox.empty():
+            command = self._outbox.get_nowait()
+            try:
+                await command()
+            except Exception:
+                LOGGER.exception("a payment command to a charger failed")
+            finally:
+                self._outbox.task_done()
+
+    async def commands_sent(self) -> None:
+        """Wait until every command decided so far has been answered (or failed)."""
+        await self._outbox.join()

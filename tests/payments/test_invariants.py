@@ -88,6 +88,7 @@ async def scenario(s: Setup, sessions: list[list[Step]], pay_every: int) -> None
             await service.handle(reading)
             if duplicate:
                 await service.handle(reading)
+            await service.commands_sent()
             if ("stop", f"tx{session_id}") in stopped:
                 break  # the charger obeys the remote stop
         s.clock.now += dt.timedelta(seconds=30)

@@ -1,0 +1,211 @@
+"""The engine as one asyncio process: OCPP central system, HTTP API, embedded ledger node with
+its coordinator, and (when enabled) the payment layer with its settlement loop.
+
+    chargers --OCPP--> CentralSystem --events--> ChargingService --> PaymentService
+    apps --HTTP--> FastAPI (/ledger ...)          Coordinator --milestones--> Node <-- Settler
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI
+
+from mobility.charging.authorization import AllowListAuthorizer
+from mobility.charging.models import create_charging_tables
+from mobility.charging.service import ChargingService
+from mobility.charging.store import ChargingStore
+from mobility.db import create_db_engine
+from mobility.devnet import development_ledger, operator_seed
+from mobility.ledger.api import create_ledger_router
+from mobility.ledger.client import InProcessClient
+from mobility.ledger.config import LedgerSettings, open_node
+from mobility.ledger.coordinator import Coordinator
+from mobility.ledger.node import Node
+from mobility.ledger.service import every, run_coordinator
+from mobility.ledger.wallet import Wallet
+from mobility.payments.service import PaymentService
+from mobility.payments.settlement import Settler
+from mobility.payments.store import PaymentStore
+from mobility.settings import Settings
+from ocpp_server.server import CentralSystem, ServerConfig, tls_context
+
+LOGGER = logging.getLogger(__name__)
+POWER_LIMIT_PROFILE = 900  # the charging profile ID the payment layer uses to cap power
+
+
+@dataclass(frozen=True, slots=True)
+class EngineOptions:
+    """`mobility serve` options that are not `MOBILITY_` settings."""
+
+    allowed_tokens: tuple[str, ...] = ()
+    accept_all_tokens: bool = False
+    response_timeout: float = 30.0
+    heartbeat_interval: int = 300
+    tls_cert: str | None = None
+    tls_key: str | None = None
+    settlement_interval: float = 30.0
+
+
+class CentralSystemCommands:
+    """The payment layer's `SessionCommands`, carried out by the OCPP central system."""
+
+    def __init__(self, central: CentralSystem) -> None:
+        self.central = central
+
+    async def limit_power(
+        self, charge_point_id: str, connector_id: int, transaction_ref: str, watts: int
+    ) -> None:
+        await self.central.commands(charge_point_id).set_power_limit(connector_id, watts, POWER_LIMIT_PROFILE)
+
+    async def clear_limit(self, charge_point_id: str, connector_id: int, transaction_ref: str) -> None:
+        await self.central.commands(charge_point_id).clear_power_limit(POWER_LIMIT_PROFILE)
+
+    async def stop(self, charge_point_id: str, transaction_ref: str) -> None:
+        await self.central.commands(charge_point_id).remote_stop(transaction_ref)
+
+
+@dataclass
+class Engine:
+    """Every part of a running engine, built by `Engine.build` and run by `run`."""
+
+    settings: Settings
+    node: Node
+    charging: ChargingService
+    central: CentralSystem
+    api: FastAPI
+    coordinator: Coordinator | None
+    milestone_interval: float
+    payments: PaymentService | None
+    settler: Settler | None
+    options: EngineOptions
+    _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    _api_server: uvicorn.Server | None = None
+    _api_socket: socket.socket | None = None
+
+    @classmethod
+    def build(
+        cls, settings: Settings, options: EngineOptions, ledger: LedgerSettings | None = None
+    ) -> Engine:
+        """Open the database and assemble the parts (blocking: call it off the event loop)."""
+        database = create_db_engine(settings.resolved_database_url)
+        ledger_settings = development_ledger(ledger or LedgerSettings(), settings.data_dir)
+        node = open_node(ledger_settings, settings.resolved_database_url)
+        keys = ledger_settings.coordinator_keys()
+        coordinator = Coordinator(node, keys) if keys else None
+
+        create_charging_tables(database)
+        charging = ChargingService(
+            ChargingStore(database), AllowListAuthorizer(options.allowed_tokens, options.accept_all_tokens)
+        )
+        config = ServerConfig(
+            host=settings.ocpp_host,
+            port=settings.ocpp_port,
+            accept_unknown_chargers=settings.accept_unknown_chargers,
+            response_timeout=options.response_timeout,
+            heartbeat_interval=options.heartbeat_interval,
+            ssl_context=tls_context(options.tls_cert, options.tls_key)
+            if options.tls_cert and options.tls_key
+            else None,
+        )
+        central = CentralSystem(charging, config)
+
+        payments, settler = None, None
+        if settings.payments_enabled:
+            store = PaymentStore(database)
+            payments = PaymentService(
+                store, CentralSystemCommands(central), tariff_for=lambda _cp: settings.default_tariff_id
+            )
+            charging.authorizer = payments
+            charging.subscribe(payments.handle)
+            client = InProcessClient(node)
+            settler = Settler(store, Wallet(client, operator_seed(settings.data_dir)), client)
+
+        api = FastAPI(title="mobility engine", version="0.1.0")
+        api.include_router(create_ledger_router(node))
+
+        @api.get("/health", tags=["engine"])
+        def health() -> dict[str, str]:
+            return {"status": "ok"}
+
+        return cls(
+            settings=settings,
+            node=node,
+            charging=charging,
+            central=central,
+            api=api,
+            coordinator=coordinator,
+            milestone_interval=ledger_settings.milestone_interval_seconds,
+            payments=payments,
+            settler=settler,
+            options=options,
+        )
+
+    @property
+    def api_port(self) -> int:
+        """The bound HTTP port (useful with port 0)."""
+        assert self._api_socket is not None, "engine not started"
+        return int(self._api_socket.getsockname()[1])
+
+    async def start(self) -> None:
+        """Listen for chargers and apps, and start the background loops."""
+        await self.central.start()
+        config = uvicorn.Config(
+            self.api,
+            host=self.settings.api_host,
+            port=self.settings.api_port,
+            log_level="warning",
+            lifespan="off",
+        )
+        self._api_server = uvicorn.Server(config)
+        # Bound here, so the port is known (and taken) before the first request can arrive.
+        self._api_socket = socket.create_server((self.settings.api_host, self.settings.api_port))
+        self._tasks.append(asyncio.create_task(self._api_server.serve(sockets=[self._api_socket])))
+        if self.coordinator is not None:
+            self._tasks.append(
+                asyncio.create_task(run_coordinator(self.coordinator, every(self.milestone_interval)))
+            )
+        if self.settler is not None:
+            self._tasks.append(asyncio.create_task(self._settle_forever(self.settler)))
+        LOGGER.info(
+            "engine listening on ws://%s:%d/ocpp/<id> and http://%s:%d",
+            self.settings.ocpp_host,
+            self.central.port,
+            self.settings.api_host,
+            self.api_port,
+        )
+
+    async def _settle_forever(self, settler: Settler) -> None:
+        async for _ in every(self.options.settlement_interval):
+            try:
+                await settler.run_once()
+            except Exception:
+                LOGGER.exception("settlement pass failed")
+
+    async def stop(self) -> None:
+        """Stop listening and end the background loops."""
+        if self._api_server is not None:
+            self._api_server.should_exit = True
+        for task in self._tasks:
+            if task is not self._tasks[0]:
+                task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.central.stop()
+
+
+async def run_engine(settings: Settings, options: EngineOptions) -> None:
+    """Build, start and run the engine until cancelled."""
+    engine = await asyncio.to_thread(Engine.build, settings, options)
+    await engine.start()
+    try:
+        await asyncio.Future()
+    finally:
+        await engine.stop()
