@@ -1,0 +1,135 @@
+"""Batched intake (`put_blocks`, `submit_many`) ends exactly where one-by-one intake ends.
+
+The batch writer solidifies in memory from a few bulk queries instead of asking the database
+block by block; these tests pin that it is the same function: same results per block, same
+stored state, whatever the arrival order and however the blocks are cut into batches.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from mobility.db import create_db_engine
+from mobility.ledger.codec import BasicOutput, Block, UtxoInput
+from mobility.ledger.coordinator import Coordinator
+from mobility.ledger.ingest import PutResult
+from mobility.ledger.node import Node, SubmitResult
+from mobility.ledger.store import GENESIS_ENTRY_POINT, LedgerStore
+from mobility.ledger.validation import BlockRejectedError, RejectReason
+from tests.ledger.builders import ALICE, BOB, CAROL, COORDINATORS, address, mined, spend, transfer
+from tests.ledger.test_confirmation import clock, make_node, scenario
+from tests.ledger.test_store import T0, FakeClock, random_dag
+
+ROOT = (GENESIS_ENTRY_POINT,)
+
+
+def new_store(url: str) -> LedgerStore:
+    store = LedgerStore(create_db_engine(url), clock=FakeClock())
+    store.create_tables()
+    return store
+
+
+def stored_view(store: LedgerStore, blocks: list[Block]) -> list[tuple[bool, object, int]]:
+    """Solidity, solid time and parent count of every block, as the store reports them."""
+    view: list[tuple[bool, object, int]] = []
+    for item in blocks:
+        meta = store.metadata(item.block_id)
+        assert meta is not None
+        view.append((meta.solid, meta.solid_at, len(meta.parents)))
+    return view
+
+
+@pytest.mark.parametrize("seed", ["a", "b", "c", "d"])
+def test_batches_match_one_by_one(database_url: str, tmp_path: Path, seed: str) -> None:
+    blocks = random_dag(seed, 40)
+    rng = random.Random(seed)
+    arrival = blocks[:] + rng.sample(blocks, 5)  # some blocks arrive twice
+    rng.shuffle(arrival)
+
+    single = new_store(f"sqlite:///{tmp_path / 'single.db'}")
+    expected = [single.put_block(item) for item in arrival]
+
+    batched = new_store(database_url)
+    got: list[PutResult] = []
+    start = 0
+    while start < len(arrival):  # uneven batches, so held blocks wait across batches
+        size = rng.randint(1, 12)
+        got += batched.put_blocks([(item, item.to_bytes()) for item in arrival[start : start + size]])
+        start += size
+
+    assert got == expected
+    assert stored_view(batched, blocks) == stored_view(single, blocks)
+    assert batched.unsolid_count() == 0
+    assert batched.missing_parents() == []
+    single.engine.dispose()
+    batched.engine.dispose()
+
+
+def test_held_chain_stored_earlier_is_solidified_by_a_later_batch(database_url: str) -> None:
+    store = new_store(database_url)
+    parent = random_dag("chain", 1)[0]
+    chain = [parent]
+    for index in range(4):
+        chain.append(Block(2, (chain[-1].block_id,), None, nonce=index))
+    held = store.put_blocks([(item, item.to_bytes()) for item in reversed(chain[1:])])
+    assert not any(result.solid for result in held)
+    (result,) = store.put_blocks([(parent, parent.to_bytes())])
+    assert result.solid
+    assert result.made_solid == tuple(item.block_id for item in chain[1:])
+    assert store.unsolid_count() == 0
+    meta = store.metadata(chain[-1].block_id)
+    assert meta is not None
+    assert meta.solid_at == T0
+    store.engine.dispose()
+
+
+@pytest.fixture
+def node(database_url: str) -> Iterator[Node]:
+    made = make_node(database_url)
+    yield made
+    made.store.engine.dispose()
+
+
+def test_submit_many_rejects_only_the_bad_blocks(node: Node) -> None:
+    good = transfer([spend(0)], [BasicOutput(1_000_000, address(BOB))], [ALICE])
+    good_data = mined(good, ROOT)
+    thief = mined(transfer([spend(1)], [BasicOutput(500_000, address(CAROL))], [CAROL]), ROOT)
+    onward = transfer([UtxoInput(good.transaction_id, 0)], [BasicOutput(1_000_000, address(CAROL))], [BOB])
+    onward_data = mined(onward, (Block.from_bytes(good_data).block_id,))
+    results = node.submit_many([good_data, thief, b"\x02", onward_data, good_data])
+
+    assert isinstance(results[0], SubmitResult)
+    assert results[0].inputs_checked
+    assert results[0].created
+    assert isinstance(results[1], BlockRejectedError)
+    assert results[1].reason is RejectReason.ADDRESS_MISMATCH
+    assert isinstance(results[2], BlockRejectedError)
+    assert results[2].reason is RejectReason.MALFORMED
+    assert isinstance(results[3], SubmitResult)
+    assert results[3].inputs_checked  # spends an output of a block earlier in the same batch
+    assert results[3].solid
+    assert isinstance(results[4], SubmitResult)
+    assert not results[4].created
+    assert not node.store.has_block(Block.from_bytes(thief).block_id)
+
+
+def test_submit_many_in_any_cut_reaches_the_same_ledger(node: Node, tmp_path: Path) -> None:
+    blocks = scenario(node, Coordinator(node, COORDINATORS[:2], clock=clock))
+    digest = node.store.state_digest()
+    for seed in range(3):
+        other = make_node(f"sqlite:///{tmp_path / f'other-{seed}.db'}")
+        rng = random.Random(seed)
+        shuffled = blocks[:]
+        rng.shuffle(shuffled)
+        start = 0
+        while start < len(shuffled):
+            size = rng.randint(1, 4)
+            for result in other.submit_many(shuffled[start : start + size]):
+                assert isinstance(result, SubmitResult)
+            start += size
+        assert other.store.state_digest() == digest
+        other.store.engine.dispose()
