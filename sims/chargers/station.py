@@ -260,11 +260,13 @@ class SimulatedChargePoint:
 
         Offline, the station trusts the token (as chargers configured for offline
         transactions do); the central system still gets its say in the start's answer.
-        Returns None when the token is refused.
+        Returns None when the token is refused or the station is down.
         """
         connector = self.connectors[connector_id]
         if connector.ev is not None or connector.transaction is not None:
             raise ConnectorBusyError(f"{self.id} connector {connector_id} is occupied")
+        if self.state in (LinkState.POWERED_OFF, LinkState.REBOOTING):
+            return None  # a dark charger: the driver goes elsewhere
         connector.ev = ev
         connector.updated_at = self.clock.now()
         self._status(connector)
@@ -558,6 +560,7 @@ class SimulatedChargePoint:
             payload = self.dialect.transaction(message)
             if payload is None:
                 self.outbox.done(message)
+                self._notify()
                 continue
             if message.message_id is None:
                 message.message_id = str(uuid.uuid4())
@@ -567,6 +570,7 @@ class SimulatedChargePoint:
                 LOGGER.warning("%s: %s refused: %s", self.id, message.event, error)
                 self.stats.call_errors += 1
                 self.outbox.done(message)
+                self._notify()
                 continue
             self.outbox.done(message)
             self.stats.messages_sent += 1
@@ -597,11 +601,12 @@ class SimulatedChargePoint:
                 skip_schema_validation=not self.config.validate_messages,
             )
         )
-        if lost is None:
-            return await call
-        waiter = asyncio.ensure_future(lost.wait())
+        waiter = asyncio.ensure_future(lost.wait() if lost is not None else asyncio.Future())
         try:
             await asyncio.wait({call, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        except BaseException:
+            await _cancel(call)  # never leave a CALL waiting for an answer on a dead link
+            raise
         finally:
             waiter.cancel()
         if not call.done():

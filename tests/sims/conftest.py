@@ -7,9 +7,11 @@ from collections.abc import AsyncIterator, Iterable
 
 import pytest
 
+from mobility.charging.models import SessionRecord
 from ocpp_server.server import ServerConfig
 from sims.chargers.backoff import Backoff
 from sims.chargers.clock import ManualClock
+from sims.chargers.connector import Transaction
 from sims.chargers.station import SimulatedChargePoint, StationConfig
 from tests.ocpp.conftest import Harness, start_harness
 
@@ -84,10 +86,44 @@ def station_config(
     return StationConfig(**values)  # type: ignore[arg-type]
 
 
+async def wait_online(station: SimulatedChargePoint) -> None:
+    """Until the station is booted and connected."""
+    await station.wait_until(lambda: station.online, LIMIT)
+
+
 async def step(clock: ManualClock, stations: Iterable[SimulatedChargePoint], seconds: float) -> None:
     """Move simulated time, let the woken loops run once, and wait until every queue is answered."""
     clock.advance(seconds)
     await asyncio.sleep(0)  # a yield, so the woken meter loops queue their samples
     for station in stations:
-        if station.online:
-            await station.drained(LIMIT)
+        await settled(station)
+
+
+async def settled(station: SimulatedChargePoint) -> None:
+    """Until the station's queue is answered, or it is offline (a fault woken by the same
+    advance may have taken it down: then its queue waits for a later advance)."""
+    await station.wait_until(lambda: not station.online or not station.outbox, LIMIT)
+
+
+def stored(central: Harness, station: SimulatedChargePoint, transaction: Transaction) -> SessionRecord:
+    assert transaction.ref is not None
+    session = central.store.session_by_ref(station.id, transaction.ref)
+    assert session is not None, f"{station.id} {transaction.ref} unknown to the server"
+    return session
+
+
+def assert_server_matches(central: Harness, station: SimulatedChargePoint) -> int:
+    """Every simulated transaction is stored once, ended, unflagged, with exactly its energy."""
+    total = 0
+    sessions = central.store.sessions(station.id)
+    assert len(sessions) == len(station.transactions)
+    for transaction in station.transactions:
+        session = stored(central, station, transaction)
+        delivered = transaction.delivered_wh(0)
+        assert session.energy_wh == delivered, (station.id, transaction.ref)
+        assert not session.flagged, session.flag_reason
+        assert session.ended_at is not None
+        assert transaction.stop_reason is not None
+        assert session.end_reason == str(transaction.stop_reason)
+        total += delivered
+    return total

@@ -11,44 +11,19 @@ import json
 
 import pytest
 
-from mobility.charging.models import SessionRecord
 from sims.chargers.clock import ManualClock
 from sims.chargers.connector import StopReason, Transaction
 from sims.chargers.ev import EVBattery, EVSpec
 from sims.chargers.outbox import TxEvent, TxMessage
 from sims.chargers.station import LinkState, SimulatedChargePoint
 from tests.ocpp.conftest import ALLOWED_TOKEN, Harness
-from tests.sims.conftest import LIMIT, Rig, station_config, step
+from tests.sims.conftest import LIMIT, Rig, assert_server_matches, station_config, step, stored
 
 VERSIONS = ["1.6", "2.0.1", "2.1"]
 
 
 def ev(capacity_wh: int = 60_000, max_power_w: int = 11_000, soc_permille: int = 200) -> EVBattery:
     return EVBattery(EVSpec(capacity_wh=capacity_wh, max_power_w=max_power_w), soc_permille=soc_permille)
-
-
-def stored(central: Harness, station: SimulatedChargePoint, transaction: Transaction) -> SessionRecord:
-    assert transaction.ref is not None
-    session = central.store.session_by_ref(station.id, transaction.ref)
-    assert session is not None, f"{station.id} {transaction.ref} unknown to the server"
-    return session
-
-
-def assert_server_matches(central: Harness, station: SimulatedChargePoint) -> int:
-    """Every simulated transaction is stored once, ended, unflagged, with exactly its energy."""
-    total = 0
-    sessions = central.store.sessions(station.id)
-    assert len(sessions) == len(station.transactions)
-    for transaction in station.transactions:
-        session = stored(central, station, transaction)
-        delivered = transaction.delivered_wh(0)
-        assert session.energy_wh == delivered, (station.id, transaction.ref)
-        assert not session.flagged, session.flag_reason
-        assert session.ended_at is not None
-        assert transaction.stop_reason is not None
-        assert session.end_reason == str(transaction.stop_reason)
-        total += delivered
-    return total
 
 
 async def test_mixed_fleet_sessions_energy_matches_exactly(
@@ -194,3 +169,80 @@ def _replay_of(station: SimulatedChargePoint, transaction: Transaction) -> list[
         ),
     ]
     return messages
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+async def test_server_power_limit_lowers_simulated_power(
+    central: Harness, clock: ManualClock, rig: Rig, version: str
+) -> None:
+    station = await rig.power_on(
+        SimulatedChargePoint(station_config(central, f"LIM-{version}", version), clock)
+    )
+    transaction = await station.plug_in(1, ev(max_power_w=50_000), ALLOWED_TOKEN)
+    assert transaction is not None
+    await step(clock, [station], 600)
+    assert station.connectors[1].power_w(clock.now()) == 22_000
+    commands = central.central.commands(station.id)
+    result = await commands.set_power_limit(1, 3_680, profile_id=42)
+    assert result.accepted
+    assert station.connectors[1].power_w(clock.now()) == 3_680
+    await step(clock, [station], 3_600)
+    assert station.connectors[1].power_w(clock.now()) == 3_680
+    assert (await commands.clear_power_limit(42)).accepted
+    assert station.connectors[1].power_w(clock.now()) == 22_000
+    await step(clock, [station], 600)
+    station.stop(1)
+    await step(clock, [station], 1)
+    # 10 min at 22 kW, one hour at 3.68 kW, 10 min at 22 kW: exactly, on both sides.
+    assert transaction.delivered_wh(0) == 22_000 // 6 + 3_680 + 22_000 // 6 + 1
+    assert_server_matches(central, station)
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+async def test_remote_start_and_stop(central: Harness, clock: ManualClock, rig: Rig, version: str) -> None:
+    station = await rig.power_on(
+        SimulatedChargePoint(station_config(central, f"REM-{version}", version), clock)
+    )
+    commands = central.central.commands(station.id)
+    assert (await commands.remote_start(2, ALLOWED_TOKEN)).accepted
+    await station.drained(LIMIT)
+    (transaction,) = station.transactions
+    assert transaction.connector_id == 2
+    assert transaction.ref is not None
+    await step(clock, [station], 900)
+    assert (await commands.remote_stop(transaction.ref)).accepted
+    await station.drained(LIMIT)
+    assert transaction.stop_reason is StopReason.REMOTE
+    assert transaction.delivered_wh(0) == 11_000 // 4
+    assert not (await commands.remote_stop(transaction.ref)).accepted
+    assert_server_matches(central, station)
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+async def test_power_loss_and_reset_end_sessions_and_reboot(
+    central: Harness, clock: ManualClock, rig: Rig, version: str
+) -> None:
+    station = await rig.power_on(
+        SimulatedChargePoint(station_config(central, f"RBT-{version}", version), clock)
+    )
+    assert await station.plug_in(1, ev(), ALLOWED_TOKEN) is not None
+    await step(clock, [station], 300)
+    station.power_loss()
+    await station.wait_until(lambda: station.state is LinkState.REBOOTING, LIMIT)
+    clock.advance(station.config.reboot_delay_s)
+    await station.wait_until(lambda: station.online, LIMIT)
+    await station.drained(LIMIT)
+    assert station.transactions[0].stop_reason is StopReason.POWER_LOSS
+    station.unplug(1)
+    assert await station.plug_in(1, ev(), ALLOWED_TOKEN) is not None
+    await step(clock, [station], 300)
+    assert (await central.central.commands(station.id).reset(hard=False)).accepted
+    await station.wait_until(lambda: station.state is LinkState.REBOOTING, LIMIT)
+    clock.advance(station.config.reboot_delay_s)
+    await station.wait_until(lambda: station.online, LIMIT)
+    await station.drained(LIMIT)
+    assert station.transactions[1].stop_reason is StopReason.REBOOT
+    assert station.stats.reboots == 2
+    # Two 5-minute sessions at 11 kW on one meter: each floored register difference, 1833 Wh in all.
+    assert sum(tx.delivered_wh(0) for tx in station.transactions) == 11_000 // 6
+    assert_server_matches(central, station)
