@@ -152,17 +152,17 @@ class Fleet:
     async def finish(self, limit: float = 10.0) -> FleetSummary:
         """Stop drivers and faults, end running sessions, deliver what can be, power off.
 
-        `limit` bounds, in real seconds, how long to wait for the queues to empty.
+        Offline periods are cut short so every station reconnects and replays its queue;
+        `limit` bounds, in real seconds, how long to wait for that.
         """
         await self.calm()
         await _cancel(self._agents)
         for station in self.stations:
             for connector_id in station.connectors:
                 station.stop(connector_id)
-        online = [station for station in self.stations if station.online]
+            station.heal()
         with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(limit):
-                await asyncio.gather(*(station.outbox.drained() for station in online))
+            await asyncio.gather(*(_delivered(station, limit) for station in self.stations))
         summary = self.summary()
         await _cancel(self._powered)
         return summary
@@ -238,3 +238,9 @@ async def _cancel(tasks: list[asyncio.Task[None]]) -> None:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
     tasks.clear()
+
+
+async def _delivered(station: SimulatedChargePoint, limit: float) -> None:
+    """Until the station is online with an empty queue (or `limit` real seconds pass)."""
+    with contextlib.suppress(TimeoutError):
+        await station.wait_until(lambda: station.online and not station.outbox, limit)

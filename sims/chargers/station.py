@@ -160,6 +160,7 @@ class SimulatedChargePoint:
         self._graceful_reboot = False
         self._boot_reason = "PowerUp"
         self._no_network_until: datetime | None = None
+        self._network_back = asyncio.Event()
         self._ever_connected = False
 
     # Observation ---------------------------------------------------------------------------
@@ -231,6 +232,12 @@ class SimulatedChargePoint:
         """Lose the network for `seconds` of simulated time; sessions go on and queue."""
         self._no_network_until = self.clock.now() + timedelta(seconds=seconds)
         self.drop_connection()
+        self._notify()
+
+    def heal(self) -> None:
+        """End an offline period now (a run winding down wants its queues delivered)."""
+        self._no_network_until = None
+        self._network_back.set()
         self._notify()
 
     def power_loss(self) -> None:
@@ -493,7 +500,13 @@ class SimulatedChargePoint:
                 self._no_network_until = None
                 break
             self._set_state(LinkState.NO_NETWORK)
-            await self.clock.sleep(left)
+            self._network_back.clear()
+            sleeper = asyncio.ensure_future(self.clock.sleep(left))
+            healed = asyncio.ensure_future(self._network_back.wait())
+            try:
+                await asyncio.wait({sleeper, healed}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                await _cancel(sleeper, healed)
 
     async def _back_off(self, attempt: int) -> None:
         self._set_state(LinkState.BACKOFF)

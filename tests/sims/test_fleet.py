@@ -7,7 +7,7 @@ import random
 import pytest
 
 from sims.chargers.backoff import Backoff
-from sims.chargers.cli import build_parser, parse_mix
+from sims.chargers.cli import build_parser, main, parse_mix, run
 from sims.chargers.clock import ManualClock
 from sims.chargers.fleet import Fleet, FleetConfig, assign_versions
 from tests.ocpp.conftest import ALLOWED_TOKEN, Harness
@@ -81,3 +81,43 @@ async def test_faulty_mixed_fleet_bills_exactly_what_it_delivered(
     assert summary.stations == {"1.6": 3, "2.0.1": 2, "2.1": 1}
     total = sum(assert_server_matches(central, station) for station in fleet.stations)
     assert total == summary.energy_wh > 0
+
+
+async def test_cli_run_against_the_server_in_accelerated_time(central: Harness) -> None:
+    """The CLI's own path (accelerated clock): 20 simulated minutes in about one real second."""
+    arguments = build_parser().parse_args(
+        [
+            "--url",
+            f"ws://127.0.0.1:{central.central.port}/ocpp",
+            "--count",
+            "3",
+            "--seed",
+            "11",
+            "--speed",
+            "1200",
+            "--duration-s",
+            "1200",
+            "--mean-idle-s",
+            "60",
+            "--id-token",
+            ALLOWED_TOKEN,
+            "--prefix",
+            "CLI",
+        ]
+    )
+    summary = await run(arguments)
+    assert summary.undelivered == 0
+    assert summary.sessions_started > 0
+    sessions = [session for n in range(3) for session in central.store.sessions(f"CLI-{n:04d}")]
+    assert len(sessions) == summary.sessions_started
+    assert all(session.ended_at is not None and not session.flagged for session in sessions)
+    assert sum(session.energy_wh for session in sessions) == summary.energy_wh
+
+
+def test_cli_main_prints_a_summary_without_a_server(capsys: pytest.CaptureFixture[str]) -> None:
+    arguments = "--url ws://127.0.0.1:9/ocpp --count 2 --speed 6000 --duration-s 60"
+    status = main([*arguments.split(), "--drain-limit-s", "0.2", "--mean-idle-s", "1e9"])
+    out = capsys.readouterr().out
+    assert status == 0
+    assert "stations          2" in out
+    assert "0 online at the end" in out
