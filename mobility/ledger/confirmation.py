@@ -22,10 +22,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from sqlmodel import Session, col, select
+from sqlalchemy import bindparam, insert, text, update
+from sqlmodel import Session, SQLModel, col, select
 
 import pow_rs
 from mobility.ledger.codec import Block, MilestonePayload, Output, TransactionPayload, output_from_bytes
+from mobility.ledger.ingest import IN_CHUNK
 from mobility.ledger.models import BlockRecord, MilestoneRecord, OutputRecord, SpendRecord
 from mobility.ledger.params import NetworkParams
 from mobility.ledger.validation import BlockRejectedError, check_transaction_inputs
@@ -64,12 +66,83 @@ class WhiteFlagResult:
         return pow_rs.merkle_root(self.applied)
 
 
+@dataclass(frozen=True, slots=True)
+class _ConeBlock:
+    solid: bool
+    payload_type: int | None
+    data: bytes
+
+
+def _load_cone(session: Session, parents: tuple[bytes, ...]) -> dict[bytes, _ConeBlock]:
+    """Every stored block of the unreferenced past cone of `parents`, in one recursive query.
+
+    Walking block by block cost two ORM round trips and a parse per block (a 10,000-block
+    cone took seconds on SQLite, far more on PostgreSQL). The recursion stops at blocks a
+    milestone already referenced and at parents the node does not have: `white_flag_order`
+    tells those apart with one more query over the boundary.
+    """
+    block = SQLModel.metadata.tables["ledger_block"]
+    approval = SQLModel.metadata.tables["ledger_approval"]
+    seed = select(block.c.block_id).where(
+        col(block.c.block_id).in_(parents), block.c.milestone_index.is_(None)
+    )
+    cone = seed.cte("cone", recursive=True)
+    step = (
+        select(approval.c.parent_id)
+        .join(cone, approval.c.child_id == cone.c.block_id)
+        .join(block, block.c.block_id == approval.c.parent_id)
+        .where(block.c.milestone_index.is_(None))
+    )
+    cone = cone.union(step)
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        # The recursion runs once per level of the cone. On tables filled faster than
+        # autovacuum re-analyzes them (a burst, a fresh node), PostgreSQL plans each level as a
+        # hash join over a full scan of the approvals: 1.2 s instead of 20 ms for 3,000 blocks.
+        # Index lookups per level are right at any table size; for this transaction only.
+        session.execute(text("SET LOCAL enable_hashjoin = off"))
+        session.execute(text("SET LOCAL enable_mergejoin = off"))
+    query = select(block.c.block_id, block.c.solid, block.c.payload_type, block.c.data).join(
+        cone, cone.c.block_id == block.c.block_id
+    )
+    return {row[0]: _ConeBlock(row[1], row[2], row[3]) for row in session.execute(query)}
+
+
+def _parents_of(data: bytes) -> tuple[bytes, ...]:
+    """The parents field of a stored block (validated on arrival, so read without a full parse)."""
+    return tuple(data[2 + 32 * index : 34 + 32 * index] for index in range(data[1]))
+
+
+def _check_boundary(session: Session, boundary: set[bytes]) -> None:
+    """Parents outside the loaded cone must be blocks a milestone already referenced."""
+    wanted = sorted(boundary)
+    found: set[bytes] = set()
+    for start in range(0, len(wanted), IN_CHUNK):
+        query = select(BlockRecord.block_id).where(
+            col(BlockRecord.block_id).in_(wanted[start : start + IN_CHUNK]),
+            col(BlockRecord.solid),
+            col(BlockRecord.milestone_index).is_not(None),
+        )
+        found.update(session.exec(query))
+    for block_id in wanted:
+        if block_id not in found:
+            raise MilestoneError(f"past cone is not solid at {block_id.hex()}")
+
+
 def white_flag_order(
     session: Session, parents: tuple[bytes, ...], entry_points: frozenset[bytes]
 ) -> list[bytes]:
     """Block IDs of the unreferenced past cone of `parents`, post-order, parents left to right."""
+    return _white_flag(session, parents, entry_points)[0]
+
+
+def _white_flag(
+    session: Session, parents: tuple[bytes, ...], entry_points: frozenset[bytes]
+) -> tuple[list[bytes], dict[bytes, _ConeBlock]]:
+    cone = _load_cone(session, parents)
     order: list[bytes] = []
     seen: set[bytes] = set()
+    boundary: set[bytes] = set()
     stack: list[tuple[bytes, bool]] = [(parent, False) for parent in reversed(parents)]
     while stack:
         block_id, expanded = stack.pop()
@@ -79,15 +152,16 @@ def white_flag_order(
         if block_id in seen or block_id in entry_points:
             continue
         seen.add(block_id)
-        record = session.get(BlockRecord, block_id)
-        if record is None or not record.solid:
-            raise MilestoneError(f"past cone is not solid at {block_id.hex()}")
-        if record.milestone_index is not None:
+        record = cone.get(block_id)
+        if record is None:
+            boundary.add(block_id)  # referenced by an earlier milestone, or missing
             continue
+        if not record.solid:
+            raise MilestoneError(f"past cone is not solid at {block_id.hex()}")
         stack.append((block_id, True))
-        block_parents = Block.from_bytes(record.data).parents
-        stack.extend((parent, False) for parent in reversed(block_parents))
-    return order
+        stack.extend((parent, False) for parent in reversed(_parents_of(record.data)))
+    _check_boundary(session, boundary)
+    return order, cone
 
 
 def walk(
@@ -99,31 +173,63 @@ def walk(
 ) -> WhiteFlagResult:
     """Compute, without writing, what applying a milestone with `parents`, timestamp `now`, would do."""
     result = WhiteFlagResult()
+    order, cone = _white_flag(session, parents, entry_points)
+    transactions: dict[bytes, TransactionPayload] = {}
+    for block_id in order:
+        if cone[block_id].payload_type == TransactionPayload.TYPE:
+            payload = Block.from_bytes(cone[block_id].data).payload
+            assert isinstance(payload, TransactionPayload)
+            transactions[block_id] = payload
+    ledger = _ConfirmedLedger.load(
+        session, {item.output_id for payload in transactions.values() for item in payload.essence.inputs}
+    )
     fresh: dict[bytes, Output] = {}
-    for block_id in white_flag_order(session, parents, entry_points):
+    for block_id in order:
         result.referenced.append(block_id)
-        record = session.get(BlockRecord, block_id)
-        assert record is not None
-        if record.payload_type != TransactionPayload.TYPE:
+        transaction = transactions.get(block_id)
+        if transaction is None:
             continue
-        payload = Block.from_bytes(record.data).payload
-        assert isinstance(payload, TransactionPayload)
-        reason = _conflict(session, payload, result, fresh, params, now)
+        reason = _conflict(ledger, transaction, result, fresh, params, now)
         if reason is not None:
             result.conflicts[block_id] = reason
             continue
-        transaction_id = payload.transaction_id
-        for item in payload.essence.inputs:
+        transaction_id = transaction.transaction_id
+        for item in transaction.essence.inputs:
             result.spends[item.output_id] = transaction_id
-        for output_id, output in zip(payload.output_ids(), payload.essence.outputs, strict=True):
+        for output_id, output in zip(transaction.output_ids(), transaction.essence.outputs, strict=True):
             fresh[output_id] = output
             result.created.append(output_id)
         result.applied.append(block_id)
     return result
 
 
+@dataclass(frozen=True, slots=True)
+class _ConfirmedLedger:
+    """The confirmed state of the outputs a cone's transactions spend, read in bulk up front."""
+
+    spent: frozenset[bytes]
+    outputs: dict[bytes, Output]
+
+    @classmethod
+    def load(cls, session: Session, output_ids: set[bytes]) -> _ConfirmedLedger:
+        wanted = sorted(output_ids)
+        spent: set[bytes] = set()
+        outputs: dict[bytes, Output] = {}
+        for start in range(0, len(wanted), IN_CHUNK):
+            chunk = wanted[start : start + IN_CHUNK]
+            spent.update(
+                session.exec(select(SpendRecord.output_id).where(col(SpendRecord.output_id).in_(chunk)))
+            )
+            query = select(OutputRecord.output_id, OutputRecord.data).where(
+                col(OutputRecord.output_id).in_(chunk), col(OutputRecord.created_milestone).is_not(None)
+            )
+            for output_id, data in session.exec(query):
+                outputs[output_id] = output_from_bytes(data)
+        return cls(frozenset(spent), outputs)
+
+
 def _conflict(
-    session: Session,
+    ledger: _ConfirmedLedger,
     payload: TransactionPayload,
     result: WhiteFlagResult,
     fresh: dict[bytes, Output],
@@ -134,9 +240,9 @@ def _conflict(
     found: dict[bytes, Output] = {}
     for item in payload.essence.inputs:
         key = item.output_id
-        if key in result.spends or session.get(SpendRecord, key) is not None:
+        if key in result.spends or key in ledger.spent:
             return ConflictReason.INPUT_SPENT.value
-        output = fresh.get(key) or _confirmed_output(session, key)
+        output = fresh.get(key) or ledger.outputs.get(key)
         if output is None:
             return ConflictReason.INPUT_NOT_FOUND.value
         found[key] = output
@@ -145,13 +251,6 @@ def _conflict(
     except BlockRejectedError as error:
         return f"{ConflictReason.INVALID.value}:{error.reason.value}"
     return None
-
-
-def _confirmed_output(session: Session, output_id: bytes) -> Output | None:
-    record = session.get(OutputRecord, output_id)
-    if record is None or record.created_milestone is None:
-        return None
-    return output_from_bytes(record.data)
 
 
 def apply_milestone(
@@ -205,19 +304,35 @@ def latest_milestone(session: Session) -> MilestoneRecord | None:
 
 
 def _write(session: Session, result: WhiteFlagResult, index: int) -> None:
-    for position, block_id in enumerate(result.referenced):
-        record = session.get(BlockRecord, block_id)
-        assert record is not None
-        record.milestone_index = index
-        record.milestone_position = position
-        record.conflict_reason = result.conflicts.get(block_id)
-        session.add(record)
-    for output_id in result.created:
-        output = session.get(OutputRecord, output_id)
-        assert output is not None
-        output.created_milestone = index
-        session.add(output)
-    session.flush()
-    for output_id, transaction_id in result.spends.items():
-        session.add(SpendRecord(output_id=output_id, transaction_id=transaction_id, milestone_index=index))
-    session.flush()
+    """The confirmation in three bulk statements (one UPDATE per block used to be flushed)."""
+    tables = SQLModel.metadata.tables
+    block, output = tables["ledger_block"], tables["ledger_output"]
+    if result.referenced:
+        session.execute(
+            update(block)
+            .where(block.c.block_id == bindparam("referenced_id"))
+            .values(
+                milestone_index=index,
+                milestone_position=bindparam("position"),
+                conflict_reason=bindparam("reason"),
+            ),
+            [
+                {"referenced_id": block_id, "position": position, "reason": result.conflicts.get(block_id)}
+                for position, block_id in enumerate(result.referenced)
+            ],
+        )
+    if result.created:
+        session.execute(
+            update(output)
+            .where(output.c.output_id == bindparam("created_id"))
+            .values(created_milestone=index),
+            [{"created_id": output_id} for output_id in result.created],
+        )
+    if result.spends:
+        session.execute(
+            insert(tables["ledger_spend"]),
+            [
+                {"output_id": output_id, "transaction_id": transaction_id, "milestone_index": index}
+                for output_id, transaction_id in result.spends.items()
+            ],
+        )

@@ -38,7 +38,11 @@ class ApprovalRecord(SQLModel, table=True):
     __tablename__ = "ledger_approval"
 
     parent_id: bytes = Field(sa_type=LargeBinary, primary_key=True)
-    child_id: bytes = Field(sa_type=LargeBinary, primary_key=True, foreign_key="ledger_block.block_id")
+    # Indexed on its own: the primary key serves parent-to-children lookups; a block's parents
+    # (milestone cone walks, metadata) need child-to-parents, a full scan without this index.
+    child_id: bytes = Field(
+        sa_type=LargeBinary, primary_key=True, foreign_key="ledger_block.block_id", index=True
+    )
 
 
 class OutputRecord(SQLModel, table=True):
@@ -96,6 +100,9 @@ LEDGER_TABLE_NAMES = (
 
 
 def create_ledger_tables(engine: Engine) -> None:
-    """Create the ledger's tables (only those) if they do not exist."""
+    """Create the ledger's tables (only those) if they do not exist, and any index added since."""
     tables = [SQLModel.metadata.tables[name] for name in LEDGER_TABLE_NAMES]
     SQLModel.metadata.create_all(engine, tables=tables)
+    for table in tables:
+        for index in table.indexes:
+            index.create(engine, checkfirst=True)
