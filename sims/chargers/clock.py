@@ -27,6 +27,14 @@ class SimClock(Protocol):
         """Return once `seconds` of simulated time have passed."""
         ...
 
+    async def sleep_until(self, when: datetime) -> None:
+        """Return once the simulated time is `when` or later.
+
+        An absolute deadline does not depend on when the waiting task first runs, so a
+        wait started in a background task cannot miss an `advance` made meanwhile.
+        """
+        ...
+
 
 class ManualClock:
     """A clock that moves only when `advance` is called: tests decide when time passes.
@@ -48,12 +56,15 @@ class ManualClock:
 
     async def sleep(self, seconds: float) -> None:
         """Wait until `advance` moves the clock `seconds` past now."""
-        if seconds <= 0:
+        await self.sleep_until(self._now + timedelta(seconds=max(seconds, 0)))
+
+    async def sleep_until(self, when: datetime) -> None:
+        """Wait until `advance` reaches `when` (at once if it already has)."""
+        if when <= self._now:
             await asyncio.sleep(0)
             return
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        deadline = self._now + timedelta(seconds=seconds)
-        heapq.heappush(self._sleepers, (deadline, next(self._order), future))
+        heapq.heappush(self._sleepers, (when, next(self._order), future))
         await future
 
     def advance(self, seconds: float) -> None:
@@ -99,6 +110,10 @@ class AcceleratedClock:
     async def sleep(self, seconds: float) -> None:
         """Sleep the real time that corresponds to `seconds` of simulated time."""
         await asyncio.sleep(max(seconds, 0.0) / self.speed)
+
+    async def sleep_until(self, when: datetime) -> None:
+        """Sleep until the simulated time reaches `when`."""
+        await self.sleep((when - self.now()).total_seconds())
 
 
 def format_timestamp(value: datetime) -> str:

@@ -495,13 +495,13 @@ class SimulatedChargePoint:
 
     async def _wait_for_network(self) -> None:
         while self._no_network_until is not None:
-            left = (self._no_network_until - self.clock.now()).total_seconds()
-            if left <= 0:
+            until = self._no_network_until
+            if until <= self.clock.now():
                 self._no_network_until = None
                 break
             self._set_state(LinkState.NO_NETWORK)
             self._network_back.clear()
-            sleeper = asyncio.ensure_future(self.clock.sleep(left))
+            sleeper = asyncio.ensure_future(self.clock.sleep_until(until))
             healed = asyncio.ensure_future(self._network_back.wait())
             try:
                 await asyncio.wait({sleeper, healed}, return_when=asyncio.FIRST_COMPLETED)

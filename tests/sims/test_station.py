@@ -7,6 +7,8 @@ to the Wh, the energy the simulator delivered, and each session exists exactly o
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import json
 
 import pytest
@@ -245,4 +247,61 @@ async def test_power_loss_and_reset_end_sessions_and_reboot(
     assert station.stats.reboots == 2
     # Two 5-minute sessions at 11 kW on one meter: each floored register difference, 1833 Wh in all.
     assert sum(tx.delivered_wh(0) for tx in station.transactions) == 11_000 // 6
+    assert_server_matches(central, station)
+
+
+@pytest.mark.parametrize("version", ["1.6", "2.1"])
+async def test_offline_start_refused_on_replay_is_deauthorized(
+    central: Harness, clock: ManualClock, rig: Rig, version: str
+) -> None:
+    """Offline the station trusts any badge; the central system's answer on replay still rules."""
+    station = await rig.power_on(
+        SimulatedChargePoint(station_config(central, f"DEAUTH-{version}", version), clock)
+    )
+    station.go_offline(300)
+    await station.wait_until(lambda: station.state is LinkState.NO_NETWORK, LIMIT)
+    transaction = await station.plug_in(1, ev(), "STRANGER")
+    assert transaction is not None
+    await step(clock, [station], 300)
+    await station.wait_until(lambda: station.state is LinkState.BACKOFF, LIMIT)
+    clock.advance(station.config.backoff.cap_s)
+    await station.wait_until(lambda: station.online, LIMIT)
+    await station.wait_until(lambda: not transaction.active, LIMIT)
+    await station.drained(LIMIT)
+    assert transaction.stop_reason is StopReason.DE_AUTHORIZED
+    assert_server_matches(central, station)
+
+
+async def test_basic_auth(central: Harness, clock: ManualClock, rig: Rig) -> None:
+    central.store.register_charge_point("AUTH-1", "right-password")
+    wrong = SimulatedChargePoint(station_config(central, "AUTH-1", "2.0.1", password="wrong"), clock)
+    rig.tasks["wrong"] = asyncio.create_task(wrong.run())
+    await wrong.wait_until(lambda: wrong.stats.failed_connects == 1, LIMIT)
+    assert not wrong.online
+    rig.tasks.pop("wrong").cancel()
+    right = SimulatedChargePoint(station_config(central, "AUTH-1", "2.0.1", password="right-password"), clock)
+    await rig.power_on(right)
+    assert central.central.is_connected("AUTH-1")
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+async def test_server_restart_mid_session(
+    central: Harness, clock: ManualClock, rig: Rig, version: str
+) -> None:
+    """The central system restarts (same port): the station reconnects and the session goes on."""
+    station = await rig.power_on(
+        SimulatedChargePoint(station_config(central, f"RST-{version}", version), clock)
+    )
+    transaction = await station.plug_in(1, ev(), ALLOWED_TOKEN)
+    assert transaction is not None
+    await step(clock, [station], 600)
+    await central.restart(dataclasses.replace(central.central.config, port=central.central.port))
+    await station.wait_until(lambda: station.state is LinkState.BACKOFF, LIMIT)
+    await step(clock, [station], 60)  # ends the back-off; this sample may queue while away
+    await station.wait_until(lambda: station.online, LIMIT)
+    await step(clock, [station], 600)
+    station.stop(1)
+    await step(clock, [station], 1)
+    assert station.stats.reconnects == 1
+    assert transaction.delivered_wh(0) == 11_000 * 1_260 // 3_600
     assert_server_matches(central, station)
