@@ -61,6 +61,8 @@ GENESIS_TX = pow_rs.blake2b_256(b"bench genesis")
 KEYS = [pow_rs.SigningKey(pow_rs.blake2b_256(b"bench key %d" % i)) for i in range(32)]
 BATCH = 100
 CRYPTO_ROUNDS = 5
+REPEATS = 3
+SINGLE_BLOCKS = 300
 
 
 @dataclass(frozen=True)
@@ -265,26 +267,33 @@ def main() -> None:
         backends.append(("PostgreSQL", postgres_database(admin_url)))
     else:
         print("no PostgreSQL URL: SQLite only")
-    modes: list[tuple[str, Ingest]] = [("submit", one_by_one), (f"submit_many({BATCH})", batched)]
-
+    # One block per commit is slow and steady: fewer blocks give the same per-block figure.
+    modes: list[tuple[str, Ingest, int]] = [
+        ("submit", one_by_one, min(count, SINGLE_BLOCKS)),
+        (f"submit_many({BATCH})", batched, count),
+    ]
+    print(f"best of {REPEATS} runs each, every run on a fresh database; the reference is re-measured")
+    print("around each run and the best kept, so a ratio compares like with like on a busy box")
     header = f"{'workload':<13} {'path':<32} {'us/block':>9} {'blocks/s':>9} {'x crypto':>9}"
     print(header)
     print("-" * len(header))
     for workload, genesis_outputs in ((tagged, {}), (transactions, outputs)):
         crypto = crypto_seconds(workload.crypto) / count
         validate = validate_seconds(workload, outputs) / count
-
-        def row(path: str, seconds: float, ref: float, name: str = workload.name) -> None:
-            print(f"{name:<13} {path:<32} {seconds * 1e6:>9.1f} {1 / seconds:>9,.0f} {seconds / ref:>8.2f}x")
-
-        row("crypto only (reference)", crypto, crypto)
-        row("validate (no storage)", validate, crypto)
+        rows = [("validate (no storage)", validate)]
         for backend, database in backends:
-            for mode, ingest in modes:
-                total = ingest_seconds(database, workload, genesis_outputs, ingest) / count
-                # Re-measure the reference after each run: on a shared box the load moves.
-                crypto = min(crypto, crypto_seconds(workload.crypto) / count)
-                row(f"{backend}, {mode}", total, crypto)
+            for mode, ingest, blocks in modes:
+                part = Workload(workload.name, workload.blocks[:blocks], workload.crypto[:blocks])
+                best = float("inf")
+                for _ in range(REPEATS):
+                    best = min(best, ingest_seconds(database, part, genesis_outputs, ingest) / blocks)
+                    crypto = min(crypto, crypto_seconds(workload.crypto) / count)
+                rows.append((f"{backend}, {mode}", best))
+        for path, seconds in [("crypto only (reference)", crypto), *rows]:
+            print(
+                f"{workload.name:<13} {path:<32} {seconds * 1e6:>9.1f} {1 / seconds:>9,.0f}"
+                f" {seconds / crypto:>8.2f}x"
+            )
         print(f"{'':<13} {'(goal: total <= 3.00x crypto)':<32}")
 
 

@@ -74,7 +74,7 @@ class InProcessClient:
 
     async def submit(self, block: bytes) -> bytes:
         """Submit a mined block; its block ID."""
-        result = await asyncio.to_thread(self.views.submit, block)
+        result = await self.views.submit_async(block)
         return bytes.fromhex(result.block_id)
 
     async def submit_for_pow(self, block_without_nonce: bytes) -> bytes:

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, func
+from sqlalchemy import Engine, bindparam, func
 from sqlmodel import Session, col, select
 
 import pow_rs
@@ -45,6 +45,11 @@ from mobility.ledger.params import NetworkParams
 from mobility.ledger.solidifier import parents_of
 
 GENESIS_ENTRY_POINT = bytes(32)
+
+# Built once, so SQLAlchemy does not recompute the cache key of a new IN list per call.
+_OUTPUTS_BY_ID = select(OutputRecord.output_id, OutputRecord.data).where(
+    col(OutputRecord.output_id).in_(bindparam("ids", expanding=True))
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -375,10 +380,8 @@ class LedgerStore:
         wanted = sorted(set(output_ids))
         with self._session() as session:
             for start in range(0, len(wanted), IN_CHUNK):
-                query = select(OutputRecord.output_id, OutputRecord.data).where(
-                    col(OutputRecord.output_id).in_(wanted[start : start + IN_CHUNK])
-                )
-                for output_id, data in session.exec(query):
+                chunk = {"ids": wanted[start : start + IN_CHUNK]}
+                for output_id, data in session.execute(_OUTPUTS_BY_ID, chunk):
                     found[output_id] = output_from_bytes(data)
         return found
 

@@ -7,14 +7,15 @@ stored state, whatever the arrival order and however the blocks are cut into bat
 
 from __future__ import annotations
 
+import asyncio
 import random
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
 
 from mobility.db import create_db_engine
-from mobility.ledger.codec import BasicOutput, Block, UtxoInput
+from mobility.ledger.codec import BasicOutput, Block, TaggedDataPayload, UtxoInput
 from mobility.ledger.coordinator import Coordinator
 from mobility.ledger.ingest import PutResult
 from mobility.ledger.node import Node, SubmitResult
@@ -133,3 +134,27 @@ def test_submit_many_in_any_cut_reaches_the_same_ledger(node: Node, tmp_path: Pa
             start += size
         assert other.store.state_digest() == digest
         other.store.engine.dispose()
+
+
+async def test_concurrent_async_submits_share_batches(node: Node, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocks = [mined(TaggedDataPayload(b"t", bytes([index])), ROOT) for index in range(30)]
+    sizes: list[int] = []
+    submit_many = node.submit_many
+
+    def recording(batch: Sequence[bytes]) -> list[SubmitResult | BlockRejectedError]:
+        sizes.append(len(batch))
+        return submit_many(batch)
+
+    monkeypatch.setattr(node, "submit_many", recording)
+    thief = mined(transfer([spend(1)], [BasicOutput(500_000, address(CAROL))], [CAROL]), ROOT)
+    outcomes = await asyncio.gather(
+        *(node.submit_async(data) for data in [*blocks, thief]), return_exceptions=True
+    )
+    rejected = outcomes.pop()
+    assert isinstance(rejected, BlockRejectedError)
+    assert rejected.reason is RejectReason.ADDRESS_MISMATCH
+    assert all(isinstance(result, SubmitResult) and result.solid for result in outcomes)
+    assert sum(sizes) == len(blocks) + 1
+    assert len(sizes) < len(blocks)  # later arrivals waited for, and shared, a batch
+    for data in blocks:
+        assert node.store.has_block(Block.from_bytes(data).block_id)

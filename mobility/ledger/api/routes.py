@@ -101,7 +101,7 @@ def create_ledger_router(node: Node, rng: random.Random | None = None) -> APIRou
         """Submit a block (octet-stream bytes, or JSON `{"block": hex}`); answers its block ID."""
         data = await _body_bytes(request)
         try:
-            return await asyncio.to_thread(views.submit, data)
+            return await views.submit_async(data)
         except BlockRejectedError as error:
             return _rejected(error)
 

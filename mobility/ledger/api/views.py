@@ -68,6 +68,11 @@ class NodeViews:
         result = self.node.submit(data)
         return Submitted(block_id=result.block_id.hex(), solid=result.solid, created=result.created)
 
+    async def submit_async(self, data: bytes) -> Submitted:
+        """`submit` through the node's group commit; raises `BlockRejectedError`."""
+        result = await self.node.submit_async(data)
+        return Submitted(block_id=result.block_id.hex(), solid=result.solid, created=result.created)
+
     def mine_and_submit(self, block_without_nonce: bytes) -> Submitted:
         """Remote PoW: parse (raises `CodecError`), mine to the network minimum, submit."""
         block = Block.from_bytes(block_without_nonce + bytes(8))
