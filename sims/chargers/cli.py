@@ -7,6 +7,7 @@ import asyncio
 import json
 import logging
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import asdict
 
@@ -81,11 +82,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run and print; exit status 1 if transaction messages were left undelivered."""
     arguments = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if arguments.verbose else logging.WARNING)
+    began = time.perf_counter()
     summary = asyncio.run(run(arguments))
+    elapsed = time.perf_counter() - began
+    rate = summary.messages_sent / elapsed if elapsed > 0 else 0.0
     if arguments.json:
-        print(json.dumps(asdict(summary), indent=2, sort_keys=True))
+        print(json.dumps({**asdict(summary), "real_seconds": round(elapsed, 3)}, indent=2, sort_keys=True))
     else:
         print("\n".join(summary.lines()))
+        print(f"real time         {elapsed:.1f} s ({rate:.0f} transaction messages answered per second)")
     return 1 if summary.undelivered else 0
 
 
