@@ -57,6 +57,21 @@ def serve(
         asyncio.run(run_engine(Settings(), options))
 
 
+db = typer.Typer(help="The engine's database.", no_args_is_help=True)
+app.add_typer(db, name="db")
+
+
+@db.command("upgrade")
+def db_upgrade(revision: str = typer.Argument("head", help="Alembic revision to migrate to.")) -> None:
+    """Apply the migrations to the configured database (the engine also does it on start)."""
+    from mobility.migrate import upgrade
+    from mobility.settings import Settings
+
+    url = Settings().resolved_database_url
+    upgrade(url, revision)
+    typer.echo(f"database at revision {revision}")
+
+
 ledger = typer.Typer(help="The tangle ledger.", no_args_is_help=True)
 app.add_typer(ledger, name="ledger")
 

@@ -30,6 +30,7 @@ from mobility.ledger.coordinator import Coordinator
 from mobility.ledger.node import Node
 from mobility.ledger.service import every, run_coordinator
 from mobility.ledger.wallet import Wallet
+from mobility.migrate import upgrade
 from mobility.payments.service import PaymentService
 from mobility.payments.settlement import Settler
 from mobility.payments.store import PaymentStore
@@ -93,7 +94,8 @@ class Engine:
     def build(
         cls, settings: Settings, options: EngineOptions, ledger: LedgerSettings | None = None
     ) -> Engine:
-        """Open the database and assemble the parts (blocking: call it off the event loop)."""
+        """Migrate and open the database, and assemble the parts (blocking: off the event loop)."""
+        upgrade(settings.resolved_database_url)
         database = create_db_engine(settings.resolved_database_url)
         ledger_settings = development_ledger(ledger or LedgerSettings(), settings.data_dir)
         node = open_node(ledger_settings, settings.resolved_database_url)

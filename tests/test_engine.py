@@ -127,6 +127,7 @@ async def test_a_paid_session_over_ocpp_settles_on_the_embedded_ledger(
         await cp.call(
             call16.StopTransaction(transaction_id=tx, meter_stop=50_000 + energy, timestamp=iso(end))
         )
+        await engine.payments.commands_sent()
         assert cp.received == []  # a paying driver is never limited or stopped
 
     (session,) = [s for s in [store.session(i) for i in range(1, 5)] if s is not None]
@@ -176,4 +177,5 @@ async def test_a_driver_who_stops_paying_is_stopped_over_ocpp(engine: Engine, tm
                 connector_id=1, transaction_id=started.transaction_id, meter_value=meter(at, 1_000)
             )
         )
+        await engine.payments.commands_sent()  # the stop goes out after the MeterValues answer
         assert cp.received == [("RemoteStopTransaction", {"transaction_id": started.transaction_id})]

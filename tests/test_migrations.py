@@ -1,0 +1,35 @@
+"""The Alembic migrations build exactly the schema the SQLModel models describe, on both
+backends, and can be undone and redone."""
+
+from __future__ import annotations
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect
+from sqlmodel import SQLModel
+
+import mobility.charging.models
+import mobility.ledger.models
+import mobility.payments.models  # noqa: F401  (register every table)
+from mobility.db import create_db_engine
+from mobility.migrate import alembic_config, upgrade
+
+
+def test_migrations_match_the_models(database_url: str) -> None:
+    upgrade(database_url)
+    engine = create_db_engine(database_url)
+    with engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
+    engine.dispose()
+    assert differences == []
+
+
+def test_downgrade_and_upgrade_again(database_url: str) -> None:
+    upgrade(database_url)
+    command.downgrade(alembic_config(database_url), "base")
+    engine = create_db_engine(database_url)
+    assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+    upgrade(database_url)
+    assert set(SQLModel.metadata.tables) <= set(inspect(engine).get_table_names())
+    engine.dispose()
