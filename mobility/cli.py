@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
-
-from mobility.demo_pow import run_pow_demo
 
 app = typer.Typer(help="EV charging payment engine.", no_args_is_help=True)
 
@@ -18,10 +17,29 @@ def main() -> None:
 
 @app.command()
 def demo(
+    seed: int = typer.Option(7, help="Seed of the simulated city: the same seed, the same run."),
+    hours: float = typer.Option(2.0, help="Simulated hours."),
+    speed: float = typer.Option(240.0, help="Simulated seconds per real second."),
+    chargers: int = typer.Option(8, help="Simulated charge points."),
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Keep the engine's data here (default: a temporary folder).")
+    ] = None,
+) -> None:
+    """Run the engine on its defaults, driven by a simulated city; exit 1 if it does not reconcile."""
+    from mobility.demo import run_demo
+
+    if not run_demo(seed=seed, hours=hours, speed=speed, chargers=chargers, data_dir=data_dir):
+        raise typer.Exit(1)
+
+
+@app.command("pow-demo")
+def pow_demo(
     seed: int = typer.Option(7, help="Seed for the demonstration's keys and blocks."),
     target_score: float = typer.Option(4000.0, help="Proof-of-work score each block must reach."),
 ) -> None:
-    """Show the engine's core at work: mine, sign and verify a few blocks."""
+    """The Rust core at work: mine, sign and verify a few blocks."""
+    from mobility.demo_pow import run_pow_demo
+
     run_pow_demo(seed=seed, target_score=target_score)
 
 
