@@ -69,20 +69,17 @@ def meter(at: dt.datetime, register_wh: int) -> list[dict[str, Any]]:
     return [{"timestamp": iso(at), "sampled_value": [sample]}]
 
 
-async def test_a_paid_session_over_ocpp_settles_on_the_embedded_ledger(
-    engine: Engine, tmp_path: Path
-) -> None:
+async def paying_driver(engine: Engine, data_dir: Path) -> tuple[Wallet, Wallet, bytes, dt.datetime]:
+    """A funded driver with a channel to the operator, registered with the payment layer."""
     assert engine.payments is not None
-    assert engine.settler is not None
     client = InProcessClient(engine.node)
-    faucet, driver = Wallet(client, faucet_seed(tmp_path)), Wallet(client, DRIVER_SEED)
-    operator = Wallet(client, operator_seed(tmp_path))
+    faucet, driver = Wallet(client, faucet_seed(data_dir)), Wallet(client, DRIVER_SEED)
+    operator = Wallet(client, operator_seed(data_dir))
     await faucet.transfer(driver.address, 5_000_000)
     await milestone(engine)
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     _, channel_id = await driver.open_channel(operator.address, 2_000_000, now + dt.timedelta(days=30))
     await milestone(engine)
-
     store = engine.payments.store
     store.add_tariff(TARIFF, now)
     store.add_account("driver", "driver")
@@ -96,6 +93,16 @@ async def test_a_paid_session_over_ocpp_settles_on_the_embedded_ledger(
             expiry=now + dt.timedelta(days=30),
         )
     )
+    return driver, operator, channel_id, now
+
+
+async def test_a_paid_session_over_ocpp_settles_on_the_embedded_ledger(
+    engine: Engine, tmp_path: Path
+) -> None:
+    assert engine.payments is not None
+    assert engine.settler is not None
+    driver, operator, channel_id, now = await paying_driver(engine, tmp_path)
+    store = engine.payments.store
     requests: list[PaymentRequest] = []
 
     async def remember(request: PaymentRequest) -> None:
@@ -144,27 +151,7 @@ async def test_a_paid_session_over_ocpp_settles_on_the_embedded_ledger(
 
 async def test_a_driver_who_stops_paying_is_stopped_over_ocpp(engine: Engine, tmp_path: Path) -> None:
     assert engine.payments is not None
-    client = InProcessClient(engine.node)
-    driver = Wallet(client, DRIVER_SEED)
-    await Wallet(client, faucet_seed(tmp_path)).transfer(driver.address, 5_000_000)
-    await milestone(engine)
-    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    operator = Wallet(client, operator_seed(tmp_path))
-    _, channel_id = await driver.open_channel(operator.address, 2_000_000, now + dt.timedelta(days=30))
-    await milestone(engine)
-    store = engine.payments.store
-    store.add_tariff(TARIFF, now)
-    store.add_account("driver", "driver")
-    store.add_id_token("D71VER", "driver")
-    store.add_channel(
-        ChannelRecord(
-            channel_id=channel_id.hex(),
-            account_id="driver",
-            payer_address=driver.address.to_bytes().hex(),
-            deposit=2_000_000,
-            expiry=now + dt.timedelta(days=30),
-        )
-    )
+    _, _, _, now = await paying_driver(engine, tmp_path)
     url = f"ws://127.0.0.1:{engine.central.port}/ocpp/CP-8"
     async with library_client(url, "1.6", Client16, charge_point_id="CP-8") as cp:
         await cp.call(call16.BootNotification(charge_point_vendor="sim", charge_point_model="m1"))

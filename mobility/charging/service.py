@@ -12,7 +12,6 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from mobility.charging.authorization import AllowListAuthorizer, AuthorizationResult, Authorizer
-from mobility.charging.batching import ReadingWriter
 from mobility.charging.events import (
     ChargePointOffline,
     ChargePointOnline,
@@ -27,6 +26,7 @@ from mobility.charging.models import ChargePointRecord, SessionRecord
 from mobility.charging.passwords import verify_password
 from mobility.charging.store import ChargingStore, ReadingOutcome, ReadingRequest
 from mobility.clock import Clock, utc_now
+from mobility.group_commit import GroupCommit
 
 LOGGER = logging.getLogger(__name__)
 Subscriber = Callable[[ChargingEvent], Awaitable[None]]
@@ -45,7 +45,8 @@ class ChargingService:
         self.authorizer: Authorizer = authorizer or AllowListAuthorizer()
         self.clock = clock
         self._subscribers: list[Subscriber] = []
-        self._readings = ReadingWriter(store)
+        # Readings arrive at volume: those that come together share one commit.
+        self._readings = GroupCommit(store.add_readings, max_batch=500)
 
     def subscribe(self, subscriber: Subscriber) -> None:
         """Receive every event from now on, in order."""
@@ -153,7 +154,7 @@ class ChargingService:
     ) -> ReadingOutcome:
         """Store a register reading, attach it to its session, publish MeterReading."""
         request = ReadingRequest(charge_point_id, connector_id, register_wh, at, transaction_ref, context)
-        outcome = await self._readings.write(request)
+        outcome = await self._readings.submit(request)
         await self._publish(
             MeterReading(
                 charge_point_id, connector_id, outcome.session_id, register_wh, outcome.energy_wh, at
