@@ -66,6 +66,10 @@ class CommandTarget(Protocol):
         """Reboot, after the answer to Reset has gone out."""
         ...
 
+    def trigger(self, message: str, connector_id: int | None) -> str:
+        """Queue the requested message; Accepted, Rejected or NotImplemented."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class BootAnswer:
@@ -174,6 +178,10 @@ class Client16(ChargePoint16):  # type: ignore[misc]
     def after_reset(self, type: str, **_: Any) -> None:
         self.target.request_reset(hard=type == "Hard")
 
+    @on("TriggerMessage")
+    def on_trigger_message(self, requested_message: str, connector_id: int | None = None, **_: Any) -> Any:
+        return result16.TriggerMessage(status=self.target.trigger(requested_message, connector_id))
+
 
 class Dialect16:
     """OCPP 1.6J."""
@@ -250,8 +258,12 @@ def _status16(connector: Connector, at: datetime) -> str:
     return "Preparing" if connector.ev is not None else "Available"
 
 
+def _context(message: TxMessage) -> str:
+    return "Trigger" if message.trigger == "Trigger" else CONTEXTS[message.event]
+
+
 def _meter_value16(message: TxMessage) -> dict[str, Any]:
-    context = CONTEXTS[message.event]
+    context = _context(message)
     return {
         "timestamp": format_timestamp(message.at),
         "sampled_value": [
@@ -318,6 +330,11 @@ class _Handlers2x:
     @after("Reset")
     def after_reset(self, type: str, **_: Any) -> None:
         self.target.request_reset(hard=type == "Immediate")
+
+    @on("TriggerMessage")
+    def on_trigger_message(self, requested_message: str, evse: dict[str, Any] | None = None, **_: Any) -> Any:
+        status = self.target.trigger(requested_message, int(evse["id"]) if evse else None)
+        return self._call_result.TriggerMessage(status=status)
 
 
 class Client201(_Handlers2x, ChargePoint201):  # type: ignore[misc]
@@ -415,7 +432,7 @@ class Dialect21(Dialect2x):
 
 
 def _meter_value2x(message: TxMessage) -> dict[str, Any]:
-    context = CONTEXTS[message.event]
+    context = _context(message)
     return {
         "timestamp": format_timestamp(message.at),
         "sampled_value": [

@@ -444,6 +444,35 @@ class SimulatedChargePoint:
         self._notify()
         return removed
 
+    def trigger(self, message: str, connector_id: int | None) -> str:
+        """TriggerMessage: Heartbeat, StatusNotification and MeterValues are supported.
+
+        Triggered meter values go through the outbox like periodic ones (context Trigger),
+        so they stay in order with the transaction's other messages.
+        """
+        chosen = [
+            connector
+            for n, connector in self.connectors.items()
+            if connector_id is None or connector_id == 0 or n == connector_id
+        ]
+        if message == "Heartbeat":
+            self._notices.put_nowait(self.dialect.heartbeat())
+        elif message == "StatusNotification":
+            for connector in chosen:
+                self._status(connector)
+        elif message == "MeterValues":
+            now = self.clock.now()
+            charging = [connector for connector in chosen if connector.transaction is not None]
+            if not charging:
+                return "Rejected"
+            for connector in charging:
+                connector.advance_to(now)
+                assert connector.transaction is not None
+                self._queue(TxEvent.UPDATED, connector.transaction, connector, now, "Trigger")
+        else:
+            return "NotImplemented"
+        return "Accepted"
+
     def _integrate_all(self) -> None:
         now = self.clock.now()
         for connector in self.connectors.values():

@@ -15,7 +15,7 @@ from sims.chargers.connector import Transaction
 from sims.chargers.station import SimulatedChargePoint, StationConfig
 from tests.ocpp.conftest import Harness, start_harness
 
-LIMIT = 10.0
+LIMIT = 20.0
 """Real seconds any single wait in these tests may take before it fails."""
 
 

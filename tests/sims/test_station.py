@@ -328,3 +328,23 @@ async def test_heal_ends_an_offline_period_early(central: Harness, clock: Manual
     await station.wait_until(lambda: station.online, LIMIT)
     await station.drained(LIMIT)
     assert_server_matches(central, station)
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+async def test_trigger_message(central: Harness, clock: ManualClock, rig: Rig, version: str) -> None:
+    station = await rig.power_on(
+        SimulatedChargePoint(station_config(central, f"TRG-{version}", version), clock)
+    )
+    commands = central.central.commands(station.id)
+    assert (await commands.trigger_message("MeterValues", 1)).status == "Rejected"  # nothing charging
+    transaction = await station.plug_in(1, ev(), ALLOWED_TOKEN)
+    assert transaction is not None
+    clock.advance(30)
+    assert (await commands.trigger_message("MeterValues", 1)).accepted
+    assert (await commands.trigger_message("Heartbeat")).accepted
+    assert (await commands.trigger_message("StatusNotification")).accepted
+    assert (await commands.trigger_message("FirmwareStatusNotification")).status == "NotImplemented"
+    await station.drained(LIMIT)
+    session = stored(central, station, transaction)
+    assert session.energy_wh == 11_000 * 30 // 3_600
+    assert "Trigger" in {reading.context for reading in central.store.readings(session.id or 0)}
