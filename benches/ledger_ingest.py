@@ -12,9 +12,10 @@ database created and dropped for the run, three figures per block, all measured 
   Python rules on top of the crypto, no database).
 - `Node.submit`: one block at a time, each committed (durable) before the next, the way an
   HTTP client that waits for its answer drives the node.
-- `Node.submit_many`: the same blocks handed over in batches (a gossip burst, or concurrent
-  HTTP submits grouped), one database transaction per batch, each block still acknowledged
-  only after its batch committed.
+- `Node.submit_many`: the same blocks handed over in batches (a gossip burst), one database
+  transaction per batch, each block still acknowledged only after its batch committed.
+- `Node.submit_async` from 100 concurrent submitters, the path of the API and the in-process
+  client: the group commit gathers whatever arrived while the previous batch was written.
 
 Blocks are built, signed and mined before any timing, with a low minimum PoW score. The box
 is a noisy shared one: read the multiples, not the absolute times.
@@ -23,6 +24,7 @@ Run: `.venv/bin/python benches/ledger_ingest.py [blocks per kind, default 2000]`
 
 from __future__ import annotations
 
+import asyncio
 import os
 import random
 import sys
@@ -62,6 +64,7 @@ KEYS = [pow_rs.SigningKey(pow_rs.blake2b_256(b"bench key %d" % i)) for i in rang
 BATCH = 100
 CRYPTO_ROUNDS = 5
 REPEATS = 3
+CLIENTS = 100
 SINGLE_BLOCKS = 300
 
 
@@ -210,6 +213,25 @@ def batched(node: Node, blocks: list[bytes]) -> float:
     return time.perf_counter() - started
 
 
+def concurrent(node: Node, blocks: list[bytes]) -> float:
+    """`CLIENTS` async submitters at once, as the API sees them: the group commit batches them."""
+
+    async def run() -> float:
+        slots = asyncio.Semaphore(CLIENTS)
+
+        async def one(data: bytes) -> None:
+            async with slots:
+                await node.submit_async(data)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(one(data) for data in blocks))
+        return time.perf_counter() - started
+
+    elapsed = asyncio.run(run())
+    assert node.store.unsolid_count() == 0
+    return elapsed
+
+
 Ingest = Callable[[Node, list[bytes]], float]
 
 
@@ -271,6 +293,7 @@ def main() -> None:
     modes: list[tuple[str, Ingest, int]] = [
         ("submit", one_by_one, min(count, SINGLE_BLOCKS)),
         (f"submit_many({BATCH})", batched, count),
+        (f"submit_async, {CLIENTS} concurrent", concurrent, count),
     ]
     print(f"best of {REPEATS} runs each, every run on a fresh database; the reference is re-measured")
     print("around each run and the best kept, so a ratio compares like with like on a busy box")
