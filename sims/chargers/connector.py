@@ -8,8 +8,7 @@ under the limits in force, split wherever a charging-profile period changes.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -79,7 +78,6 @@ class Connector:
     ev: EVBattery | None = None
     transaction: Transaction | None = None
     updated_at: datetime | None = None
-    on_change: Callable[[Connector], None] = field(default=lambda _connector: None, repr=False)
 
     @property
     def register_wh(self) -> int:

@@ -72,6 +72,7 @@ class FleetSummary:
     offline_messages: int
     messages_sent: int
     call_errors: int
+    timeouts: int
     undelivered: int
     online: int
 
@@ -86,7 +87,7 @@ class FleetSummary:
             f"faults            {self.drops} drops, {self.reboots} reboots, {self.reconnects} reconnects",
             f"messages          {self.messages_sent} transaction messages answered "
             f"({self.offline_messages} produced offline), {self.call_errors} refused, "
-            f"{self.undelivered} undelivered",
+            f"{self.undelivered} undelivered, {self.timeouts} answers timed out",
         ]
 
 
@@ -195,6 +196,7 @@ class Fleet:
             offline_messages=sum(s.offline_messages for s in stats),
             messages_sent=sum(s.messages_sent for s in stats),
             call_errors=sum(s.call_errors for s in stats),
+            timeouts=sum(s.timeouts for s in stats),
             undelivered=sum(len(station.outbox) for station in self.stations),
             online=sum(1 for station in self.stations if station.online),
         )

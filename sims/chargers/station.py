@@ -43,6 +43,9 @@ from sims.chargers.profiles import Profile, ProfileSet
 
 LOGGER = logging.getLogger(__name__)
 
+TIMEOUTS_BEFORE_RECONNECT = 3
+"""Consecutive unanswered transaction messages after which the link is dropped and rebuilt."""
+
 ENDED_TRIGGERS = {
     StopReason.LOCAL: "StopAuthorized",
     StopReason.REMOTE: "RemoteStop",
@@ -114,6 +117,7 @@ class StationStats:
     messages_sent: int = 0
     offline_messages: int = 0
     call_errors: int = 0
+    timeouts: int = 0
 
 
 def default_ev() -> EVBattery:
@@ -597,6 +601,7 @@ class SimulatedChargePoint:
             group.create_task(self._heartbeat(client))
 
     async def _send_transactions(self, client: Any) -> None:
+        timeouts = 0
         while True:
             message = await self.outbox.head()
             payload = self.dialect.transaction(message)
@@ -608,12 +613,22 @@ class SimulatedChargePoint:
                 message.message_id = str(uuid.uuid4())
             try:
                 answer = await self._call(client, payload, message.message_id)
+            except TimeoutError:
+                # A slow server, not necessarily a dead link: ask again on the same socket with
+                # the same message ID (answered from the server's cache if it was applied);
+                # only repeated silence makes the link suspect enough to reconnect.
+                self.stats.timeouts += 1
+                timeouts += 1
+                if timeouts >= TIMEOUTS_BEFORE_RECONNECT:
+                    raise
+                continue
             except OCPPError as error:
                 LOGGER.warning("%s: %s refused: %s", self.id, message.event, error)
                 self.stats.call_errors += 1
                 self.outbox.done(message)
                 self._notify()
                 continue
+            timeouts = 0
             self.outbox.done(message)
             self.stats.messages_sent += 1
             accepted = self.dialect.transaction_answer(message, answer)
@@ -625,12 +640,19 @@ class SimulatedChargePoint:
     async def _send_notices(self, client: Any) -> None:
         while True:
             payload = await self._notices.get()
-            await self._call(client, payload)
+            await self._call_lossy(client, payload)
 
     async def _heartbeat(self, client: Any) -> None:
         while True:
             await self.clock.sleep(self.heartbeat_interval_s)
-            await self._call(client, self.dialect.heartbeat())
+            await self._call_lossy(client, self.dialect.heartbeat())
+
+    async def _call_lossy(self, client: Any, payload: Any) -> None:
+        """A CALL whose loss does not matter (status, heartbeat): a timeout is only counted."""
+        try:
+            await self._call(client, payload)
+        except TimeoutError:
+            self.stats.timeouts += 1
 
     async def _call(self, client: Any, payload: Any, message_id: str | None = None) -> Any:
         """One CALL; raises ConnectionLostError at once if the link dies meanwhile."""
