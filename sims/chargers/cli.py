@@ -49,6 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--mean-dwell-s", type=float, default=3 * 3_600.0)
     parser.add_argument("--faults-per-hour", type=float, default=0.0, help="per charge point")
     parser.add_argument(
+        "--power-on-spread-s", type=float, default=60.0, help="stations boot at random within this"
+    )
+    parser.add_argument(
         "--drain-limit-s", type=float, default=10.0, help="real seconds to deliver at the end"
     )
     parser.add_argument("--no-validate", action="store_true", help="skip the library's schema checks")
@@ -72,6 +75,7 @@ async def run(arguments: argparse.Namespace) -> FleetSummary:
         mean_idle_s=arguments.mean_idle_s,
         mean_dwell_s=arguments.mean_dwell_s,
         faults_per_hour=arguments.faults_per_hour,
+        power_on_spread_s=arguments.power_on_spread_s,
         validate_messages=not arguments.no_validate,
     )
     fleet = Fleet(config, AcceleratedClock(arguments.speed))

@@ -52,6 +52,8 @@ class FleetConfig:
     faults_per_hour: float = 0.0
     """Per station; each fault is a drop (60 %), an offline period (30 %) or a power loss."""
     max_offline_s: float = 1_800.0
+    power_on_spread_s: float = 0.0
+    """Stations power on at uniform random times in [0, spread): no thundering herd at start."""
     backoff: Backoff = field(default_factory=Backoff)
     response_timeout_s: float = 10.0
     validate_messages: bool = True
@@ -141,8 +143,10 @@ class Fleet:
     async def start(self) -> None:
         """Power every station and let drivers and faults loose."""
         self.started_at = self.clock.now()
+        spread = random.Random(f"power-on:{self.config.seed}")
         for index, station in enumerate(self.stations):
-            self._powered.append(asyncio.create_task(station.run()))
+            delay = spread.uniform(0.0, self.config.power_on_spread_s)
+            self._powered.append(asyncio.create_task(self._power_on(station, delay)))
             for connector_id in station.connectors:
                 rng = random.Random(f"driver:{self.config.seed}:{index}:{connector_id}")
                 self._agents.append(asyncio.create_task(self._driver(station, connector_id, rng)))
@@ -200,6 +204,11 @@ class Fleet:
             undelivered=sum(len(station.outbox) for station in self.stations),
             online=sum(1 for station in self.stations if station.online),
         )
+
+    async def _power_on(self, station: SimulatedChargePoint, delay_s: float) -> None:
+        if delay_s > 0:
+            await self.clock.sleep(delay_s)
+        await station.run()
 
     async def _driver(self, station: SimulatedChargePoint, connector_id: int, rng: random.Random) -> None:
         """Arrive, charge, leave, repeat: exponential idle and dwell times."""
