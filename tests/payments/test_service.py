@@ -18,7 +18,7 @@ from mobility.payments.credit import Action, StopReason
 from mobility.payments.models import ChannelRecord
 from mobility.payments.pricing import MeterSample, price_session
 from mobility.payments.service import PaymentRequest, PaymentService, PaymentSettings
-from mobility.payments.store import PaymentStore
+from mobility.payments.store import PaymentStore, StaleVoucherError
 from mobility.payments.tariff import Tariff
 from mobility.payments.vouchers import VoucherRejectedError, VoucherRejection
 
@@ -313,3 +313,39 @@ async def test_concurrent_vouchers_share_a_commit_and_all_count(world: World) ->
     channel = world.store.channel(CHANNEL.hex())
     assert channel is not None
     assert (channel.paid, channel.voucher_nonce) == (400_000, 40)
+
+
+async def test_a_voucher_stored_by_another_process_fails_the_whole_batch(world: World) -> None:
+    """The compare-and-set on the voucher nonce: all of a batch is written, or none of it."""
+    fleet = pow_rs.SigningKey(bytes([7]) * 32)
+    fleet_channel = pow_rs.blake2b_256(b"fleet channel")
+    world.store.add_channel(
+        ChannelRecord(
+            channel_id=fleet_channel.hex(),
+            account_id="alice",
+            payer_address=Ed25519Address.from_public_key(fleet.public_key).to_bytes().hex(),
+            deposit=20_000_000,
+            expiry=T0 + dt.timedelta(days=30),
+        )
+    )
+
+    def fleet_voucher(nonce: int, amount: int) -> VoucherPayload:
+        body = Voucher(fleet_channel, nonce, amount)
+        return VoucherPayload(body, fleet.public_key, fleet.sign(body.signing_message()))
+
+    def on_disk(channel_id: bytes) -> tuple[int, int]:
+        channel = world.store.channel(channel_id.hex())
+        assert channel is not None
+        return channel.paid, channel.voucher_nonce
+
+    first = world.store
+    assert first.apply_vouchers([voucher(1, 100_000), fleet_voucher(1, 50_000)]) == [100_000, 50_000]
+    rival = PaymentStore(first.engine)  # a second engine process on the same database
+    assert rival.apply_vouchers([voucher(2, 200_000)]) == [200_000]
+    with pytest.raises(StaleVoucherError):
+        first.apply_vouchers([voucher(3, 300_000), fleet_voucher(2, 60_000)])
+    assert on_disk(CHANNEL) == (200_000, 2)
+    assert on_disk(fleet_channel) == (50_000, 1)  # rolled back with the stale channel
+    # Re-read after the failure, the same batch goes through.
+    assert first.apply_vouchers([voucher(3, 300_000), fleet_voucher(2, 60_000)]) == [300_000, 60_000]
+    assert (on_disk(CHANNEL), on_disk(fleet_channel)) == ((300_000, 3), (60_000, 2))
