@@ -48,6 +48,21 @@ _HELD_CHILDREN_SQL = (
 )
 
 
+def driver_executemany(session: Session, sql: str, rows: Sequence[tuple[Any, ...]]) -> None:
+    """`sql` (with `?` placeholders) for every row, by the driver's own `executemany` in the
+    session's transaction: no per-value processing in Python, and psycopg pipelines it.
+    Values must already be in the driver's terms (bytes, int, str, bool, None).
+    """
+    connection = session.connection()
+    if connection.dialect.paramstyle != "qmark":
+        sql = sql.replace("?", "%s")
+    cursor = connection.connection.cursor()
+    try:
+        cursor.executemany(sql, rows)
+    finally:
+        cursor.close()
+
+
 def any_unsolid(session: Session) -> bool:
     """Whether any stored block is held, by an index probe (`solid = false`, unlike
     `solid IS false`, can use the index on both backends)."""
