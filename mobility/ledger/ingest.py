@@ -138,7 +138,7 @@ def transaction_id_of(block: Block, raw: bytes) -> bytes:
 
 
 def bulk_insert(session: Session, table: Table, rows: Sequence[Row]) -> None:
-    """INSERT `rows` (dicts with every column of `table`) with the driver's own `executemany`.
+    """INSERT `rows` (dicts with every column of `table`) through the driver.
 
     SQLAlchemy's executemany processes every bound value of every row in Python; profiled at
     ingest that was most of the remaining storage cost, more than the database work. Only
@@ -154,15 +154,23 @@ def bulk_insert(session: Session, table: Table, rows: Sequence[Row]) -> None:
         if isinstance(table.c[name].type, UTCDateTime)
         and (processor := table.c[name].type._cached_bind_processor(dialect)) is not None
     }
-    marker = "?" if dialect.paramstyle == "qmark" else "%s"
-    sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join([marker] * len(names))})"
     values = [
         tuple(processors[name](row[name]) if name in processors else row[name] for name in names)
         for row in rows
     ]
+    head = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES "
     cursor = connection.connection.cursor()
     try:
-        cursor.executemany(sql, values)
+        if dialect.paramstyle == "qmark":  # SQLite: one prepared statement, stepped per row
+            cursor.executemany(head + f"({', '.join(['?'] * len(names))})", values)
+            return
+        # psycopg pipelines an executemany as one statement per row, each executed by the
+        # server on its own; multi-row VALUES (within the 65,535-parameter limit) is one each.
+        per_row = f"({', '.join(['%s'] * len(names))})"
+        step = max(1, 60_000 // len(names))
+        for start in range(0, len(values), step):
+            chunk = values[start : start + step]
+            cursor.execute(head + ", ".join([per_row] * len(chunk)), [v for row in chunk for v in row])
     finally:
         cursor.close()
 
