@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlmodel import SQLModel
 
-import mobility.charging.models
-import mobility.ledger.models
-import mobility.payments.models  # noqa: F401  (the imports register the tables)
 from mobility.db import create_db_engine
+from mobility.schema import METADATA
 
-target_metadata = SQLModel.metadata
+target_metadata = METADATA
 
 
 def run_migrations() -> None:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 app = typer.Typer(help="EV charging payment engine.", no_args_is_help=True)
 
@@ -115,17 +118,59 @@ def chargers_add(
     disabled: bool = typer.Option(False, help="Register it disabled (BootNotification Rejected)."),
 ) -> None:
     """Register (or update) a charge point; its password is stored as a salted scrypt hash."""
-    from mobility.charging.models import create_charging_tables
     from mobility.charging.store import ChargingStore
-    from mobility.db import create_db_engine
-    from mobility.settings import Settings
 
     if not 0 < len(charge_point_id) <= 48:
         raise typer.BadParameter("a charge point ID has 1 to 48 characters")
-    engine = create_db_engine(Settings().resolved_database_url)
-    create_charging_tables(engine)
-    ChargingStore(engine).register_charge_point(charge_point_id, password, enabled=not disabled)
+    ChargingStore(_migrated_database()).register_charge_point(charge_point_id, password, enabled=not disabled)
     typer.echo(f"registered {charge_point_id}")
+
+
+def _migrated_database() -> Engine:
+    from mobility.db import create_db_engine
+    from mobility.migrate import upgrade
+    from mobility.settings import Settings
+
+    url = Settings().resolved_database_url
+    upgrade(url)
+    return create_db_engine(url)
+
+
+operators = typer.Typer(help="Charge-point operators (tenants of the operator API).", no_args_is_help=True)
+app.add_typer(operators, name="operators")
+
+
+@operators.command("add")
+def operators_add(
+    operator_id: str = typer.Argument(..., help="The operator's ID."),
+    name: str = typer.Option("", help="Display name."),
+) -> None:
+    """Register an operator and print a new API key with every operator scope (shown once)."""
+    from mobility.api.auth import OPERATOR_SCOPES
+    from mobility.api.store import ApiStore
+
+    store = ApiStore(_migrated_database())
+    store.add_operator(operator_id, name)
+    typer.echo(store.add_api_key("operator", operator_id, OPERATOR_SCOPES).key)
+
+
+fleets = typer.Typer(help="Fleet operators (tenants of the fleet API).", no_args_is_help=True)
+app.add_typer(fleets, name="fleets")
+
+
+@fleets.command("add")
+def fleets_add(
+    account_id: str = typer.Argument(..., help="The fleet's account ID."),
+    name: str = typer.Option("", help="Display name."),
+) -> None:
+    """Register a fleet account and print a new API key with every fleet scope (shown once)."""
+    from mobility.api.auth import FLEET_SCOPES
+    from mobility.api.store import ApiStore
+    from mobility.payments.store import PaymentStore
+
+    database = _migrated_database()
+    PaymentStore(database).add_account(account_id, "fleet", name)
+    typer.echo(ApiStore(database).add_api_key("fleet", account_id, FLEET_SCOPES).key)
 
 
 if __name__ == "__main__":

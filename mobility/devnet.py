@@ -34,6 +34,11 @@ def operator_seed(data_dir: Path) -> bytes:
     return _seed(data_dir / "ledger" / "operator.seed")
 
 
+def api_token_secret(data_dir: Path) -> bytes:
+    """The key that signs drivers' bearer tokens (kept, so a restart keeps them valid)."""
+    return _seed(data_dir / "api-token.secret")
+
+
 def faucet_seed(data_dir: Path) -> bytes:
     """The development faucet's seed: it holds the genesis funds."""
     return _seed(data_dir / "ledger" / "faucet.seed")

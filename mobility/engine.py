@@ -17,13 +17,16 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI
 
+import pow_rs
+from mobility.api.app import create_api
+from mobility.api.auth import TokenSigner
+from mobility.api.context import ApiContext
+from mobility.api.store import ApiStore
 from mobility.charging.authorization import AllowListAuthorizer
-from mobility.charging.models import create_charging_tables
 from mobility.charging.service import ChargingService
 from mobility.charging.store import ChargingStore
 from mobility.db import create_db_engine
-from mobility.devnet import development_ledger, operator_seed
-from mobility.ledger.api import create_ledger_router
+from mobility.devnet import api_token_secret, development_ledger, operator_seed
 from mobility.ledger.client import InProcessClient
 from mobility.ledger.config import LedgerSettings, open_node
 from mobility.ledger.coordinator import Coordinator
@@ -102,7 +105,6 @@ class Engine:
         keys = ledger_settings.coordinator_keys()
         coordinator = Coordinator(node, keys) if keys else None
 
-        create_charging_tables(database)
         charging = ChargingService(
             ChargingStore(database), AllowListAuthorizer(options.allowed_tokens, options.accept_all_tokens)
         )
@@ -129,12 +131,18 @@ class Engine:
             client = InProcessClient(node)
             settler = Settler(store, Wallet(client, operator_seed(settings.data_dir)), client)
 
-        api = FastAPI(title="mobility engine", version="0.1.0")
-        api.include_router(create_ledger_router(node))
-
-        @api.get("/health", tags=["engine"])
-        def health() -> dict[str, str]:
-            return {"status": "ok"}
+        payment_store = PaymentStore(database)
+        context = ApiContext(
+            api_store=ApiStore(database),
+            charging=charging.store,
+            payment_store=payment_store,
+            node=node,
+            operator_key=pow_rs.SigningKey(operator_seed(settings.data_dir)),
+            tokens=TokenSigner(api_token_secret(settings.data_dir)),
+            central=central,
+            payments=payments,
+        )
+        api = create_api(context)
 
         return cls(
             settings=settings,

@@ -7,20 +7,17 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
-from sqlmodel import SQLModel
 
-import mobility.charging.models
-import mobility.ledger.models
-import mobility.payments.models  # noqa: F401  (register every table)
 from mobility.db import create_db_engine
 from mobility.migrate import alembic_config, upgrade
+from mobility.schema import METADATA
 
 
 def test_migrations_match_the_models(database_url: str) -> None:
     upgrade(database_url)
     engine = create_db_engine(database_url)
     with engine.connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
+        differences = compare_metadata(MigrationContext.configure(connection), METADATA)
     engine.dispose()
     assert differences == []
 
@@ -31,5 +28,5 @@ def test_downgrade_and_upgrade_again(database_url: str) -> None:
     engine = create_db_engine(database_url)
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
     upgrade(database_url)
-    assert set(SQLModel.metadata.tables) <= set(inspect(engine).get_table_names())
+    assert set(METADATA.tables) <= set(inspect(engine).get_table_names())
     engine.dispose()

@@ -1,7 +1,7 @@
 """Persistent state of the charging side: charge points, connectors, sessions, readings, raw log.
 
-Tables are created from this metadata by `create_charging_tables` until Alembic migrations
-arrive (a later issue). Energy is integer Wh; times are UTC-aware (`UTCDateTime`).
+The engine's schema comes from the Alembic migrations; `create_charging_tables` builds this
+package's tables alone for its tests. Energy is integer Wh; times are UTC-aware (`UTCDateTime`).
 """
 
 from __future__ import annotations
@@ -28,6 +28,12 @@ class ChargePointRecord(SQLModel, table=True):
     protocol: str | None = Field(default=None, max_length=16)
     online: bool = False
     last_seen: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Set through the operator API: who runs it, where it stands, what it charges.
+    operator_id: str | None = Field(default=None, index=True, max_length=64)
+    site: str | None = Field(default=None, max_length=100)
+    latitude: float | None = None
+    longitude: float | None = None
+    tariff_id: str | None = Field(default=None, max_length=36)
 
 
 class ConnectorRecord(SQLModel, table=True):
@@ -117,6 +123,6 @@ CHARGING_TABLE_NAMES = (
 
 
 def create_charging_tables(engine: Engine) -> None:
-    """Create this package's tables if missing (stand-in for Alembic, which comes later)."""
+    """Create this package's tables if missing (tests of this package; the engine migrates)."""
     tables = [SQLModel.metadata.tables[name] for name in CHARGING_TABLE_NAMES]
     SQLModel.metadata.create_all(engine, tables=tables)

@@ -7,12 +7,14 @@ import uvicorn
 from mobility.ledger.config import LedgerSettings, open_node
 from mobility.ledger.coordinator import Coordinator
 from mobility.ledger.service import create_node_app
+from mobility.migrate import upgrade
 from mobility.settings import Settings
 
 
 def main() -> None:
     """Serve the node on the engine's API host and port."""
     settings, ledger = Settings(), LedgerSettings()
+    upgrade(settings.resolved_database_url)
     node = open_node(ledger, settings.resolved_database_url)
     keys = ledger.coordinator_keys()
     coordinator = Coordinator(node, keys) if keys else None

@@ -1,8 +1,8 @@
 """Ledger tables: blocks with their metadata, approvals (parent to child), outputs and spends.
 
-Tables are created from this metadata by `create_ledger_tables` until Alembic migrations
-arrive. IDs are raw bytes (BLOB / bytea), amounts are integer micro-units in BIGINT (the
-token supply parameter keeps them below 2**63), times are UTC-aware.
+The engine's schema comes from the Alembic migrations; `create_ledger_tables` builds these
+tables alone for tests. IDs are raw bytes (BLOB / bytea), amounts are integer micro-units in
+BIGINT (the token supply parameter keeps them below 2**63), times are UTC-aware.
 """
 
 from __future__ import annotations

@@ -28,6 +28,9 @@ class IdTokenRecord(SQLModel, table=True):
 
     token: str = Field(primary_key=True, max_length=64)
     account_id: str = Field(foreign_key="payment_account.id", index=True, max_length=64)
+    # A fleet's tokens name the vehicle and driver they belong to (fleet reconciliation).
+    vehicle_id: str | None = Field(default=None, index=True, max_length=64)
+    driver_name: str | None = Field(default=None, max_length=200)
 
 
 class ChannelRecord(SQLModel, table=True):

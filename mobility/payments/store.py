@@ -81,6 +81,10 @@ class PaymentStore:
                 db.add(AccountRecord(id=account_id, kind=kind, name=name))
                 db.commit()
 
+    def account(self, account_id: str) -> AccountRecord | None:
+        with self._session() as db:
+            return db.get(AccountRecord, account_id)
+
     def add_id_token(self, token: str, account_id: str) -> None:
         with self._session() as db:
             db.merge(IdTokenRecord(token=token.upper(), account_id=account_id))

@@ -41,8 +41,10 @@ async def test_mobility_serve_accepts_a_registered_charge_point(tmp_path: Path) 
     try:
         assert server.stderr is not None
         async with asyncio.timeout(60):  # until the server says it listens
-            while b"engine listening on" not in await server.stderr.readline():
-                pass
+            said: list[bytes] = []
+            while b"engine listening on" not in (line := await server.stderr.readline()):
+                assert line, b"mobility serve exited before listening:\n" + b"".join(said[-20:])
+                said.append(line)
         async with raw_client(f"ws://127.0.0.1:{port}/ocpp/CP1", "1.6") as websocket:
             assert (await exchange(websocket, heartbeat()))[0] == 3
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{api_port}") as http:

@@ -1,0 +1,1 @@
+"""The engine's HTTP API: drivers (mobile app), charge-point operators and fleet operators."""

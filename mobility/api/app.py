@@ -1,0 +1,36 @@
+"""The engine's HTTP API: one FastAPI app with the routes grouped by who calls them."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from mobility.api import driver, fleet, login, operator
+from mobility.api.context import ApiContext
+from mobility.api.problems import install_problem_handlers
+from mobility.ledger.api import create_ledger_router
+
+DESCRIPTION = """\
+Routes by caller: `/driver/...` (the mobile app: a bearer token from `/driver/login`),
+`/operator/...` and `/fleet/...` (API keys with scopes: `Authorization: Bearer mob_...`), and
+the ledger node's `/ledger/...`. Errors are RFC 9457 problem documents; lists take
+`limit` and `offset` and answer with `items` and `total`.
+"""
+
+
+def create_api(context: ApiContext) -> FastAPI:
+    """The app over `context`."""
+    app = FastAPI(title="mobility engine", version="0.1.0", description=DESCRIPTION)
+    app.state.context = context
+    install_problem_handlers(app)
+    app.include_router(login.router)
+    app.include_router(driver.router)
+    app.include_router(operator.router)
+    app.include_router(fleet.router)
+    app.include_router(create_ledger_router(context.node))
+
+    @app.get("/health", tags=["engine"])
+    def health() -> dict[str, str]:
+        """Liveness: the process answers."""
+        return {"status": "ok"}
+
+    return app

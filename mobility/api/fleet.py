@@ -1,0 +1,26 @@
+"""The fleet routes (`/fleet/...`)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from mobility.api.auth import FleetPrincipal
+from mobility.api.context import fleet_with
+
+router = APIRouter(prefix="/fleet", tags=["fleet"])
+
+
+class KeyInfo(BaseModel):
+    """The calling key's tenant and scopes."""
+
+    tenant_id: str
+    scopes: list[str]
+
+
+@router.get("/me", response_model=KeyInfo)
+async def me(caller: Annotated[FleetPrincipal, fleet_with()]) -> KeyInfo:
+    """Which fleet this API key belongs to, and what it may do."""
+    return KeyInfo(tenant_id=caller.account_id, scopes=sorted(caller.scopes))

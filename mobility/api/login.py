@@ -1,0 +1,133 @@
+"""Drivers sign up with an Ed25519 public key and log in by signing a challenge: no passwords."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+
+import pow_rs
+from mobility.api.auth import LOGIN_DOMAIN
+from mobility.api.context import Context, Driver
+from mobility.api.problems import Problem
+from mobility.api.store import AlreadyExistsError
+
+router = APIRouter(prefix="/driver", tags=["driver: account"])
+
+HexKey = Annotated[str, Field(pattern=r"^[0-9a-fA-F]{64}$", description="Ed25519 public key, hex.")]
+
+
+class SignUp(BaseModel):
+    """A new driver."""
+
+    public_key: HexKey
+    name: str = Field(default="", max_length=200)
+
+
+class SignedUp(BaseModel):
+    """The driver's account."""
+
+    account_id: str
+
+
+class ChallengeRequest(BaseModel):
+    """Whose login this challenge is for."""
+
+    public_key: HexKey
+
+
+class ChallengeOut(BaseModel):
+    """Sign `LOGIN_DOMAIN + bytes.fromhex(challenge)` with the driver's key."""
+
+    challenge: str
+    sign_prefix: str = LOGIN_DOMAIN.decode()
+    expires_at: datetime
+
+
+class Login(BaseModel):
+    """A signed challenge."""
+
+    public_key: HexKey
+    challenge: str = Field(pattern=r"^[0-9a-fA-F]{64}$")
+    signature: str = Field(pattern=r"^[0-9a-fA-F]{128}$")
+
+
+class TokenOut(BaseModel):
+    """A bearer token for the driver routes."""
+
+    access_token: str
+    token_type: str = "bearer"
+    expires_at: datetime
+    account_id: str
+
+
+def _limit(context: Context, request: Request, public_key: str) -> None:
+    client = request.client.host if request.client else "unknown"
+    for key in (f"ip:{client}", f"key:{public_key.lower()}"):
+        retry = context.login_limiter.hit(key)
+        if retry is not None:
+            raise Problem(
+                429,
+                "Too many login attempts",
+                f"try again in {retry:.0f} s",
+                "rate-limited",
+                {"Retry-After": str(max(1, round(retry)))},
+            )
+
+
+@router.post("/signup", status_code=201, response_model=SignedUp)
+async def sign_up(body: SignUp, context: Context) -> SignedUp:
+    """Create a driver account for a public key (409 if it has one)."""
+    try:
+        account_id = await asyncio.to_thread(
+            context.api_store.add_driver, bytes.fromhex(body.public_key), body.name
+        )
+    except AlreadyExistsError as error:
+        raise Problem(409, "Already signed up", str(error), "already-exists") from error
+    return SignedUp(account_id=account_id)
+
+
+@router.post("/login/challenge", response_model=ChallengeOut)
+async def login_challenge(body: ChallengeRequest, context: Context, request: Request) -> ChallengeOut:
+    """A one-time challenge to sign (rate limited per client and key)."""
+    _limit(context, request, body.public_key)
+    challenge, expires_at = context.challenges.issue(body.public_key.lower())
+    return ChallengeOut(challenge=challenge.hex(), expires_at=expires_at)
+
+
+@router.post("/login", response_model=TokenOut)
+async def login(body: Login, context: Context, request: Request) -> TokenOut:
+    """Exchange a signed challenge for a short-lived bearer token."""
+    _limit(context, request, body.public_key)
+    public_key, challenge = bytes.fromhex(body.public_key), bytes.fromhex(body.challenge)
+    fresh = context.challenges.take(body.public_key.lower(), challenge)
+    try:
+        signed = pow_rs.ed25519_verify(public_key, LOGIN_DOMAIN + challenge, bytes.fromhex(body.signature))
+    except pow_rs.PowRsError:  # not a curve point: no valid signature is possible
+        signed = False
+    driver = await asyncio.to_thread(context.api_store.driver_by_key, public_key)
+    if not (fresh and signed and driver is not None):
+        raise Problem(401, "Login failed", "unknown key, stale challenge or bad signature", "login-failed")
+    issued = context.tokens.issue(driver.account_id)
+    return TokenOut(access_token=issued.token, expires_at=issued.expires_at, account_id=driver.account_id)
+
+
+class Me(BaseModel):
+    """The logged-in driver."""
+
+    account_id: str
+    name: str
+    public_key: str
+
+
+@router.get("/me", response_model=Me)
+async def me(driver: Driver, context: Context) -> Me:
+    """Who the token belongs to."""
+    account = await asyncio.to_thread(context.payment_store.account, driver.account_id)
+    key = await asyncio.to_thread(context.api_store.driver_key_of, driver.account_id)
+    if account is None or key is None:
+        raise Problem(404, "Not found", "this account no longer exists", "not-found")
+    return Me(account_id=account.id, name=account.name, public_key=key.public_key)

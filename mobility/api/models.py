@@ -1,0 +1,60 @@
+"""Tables of the API layer: operators (tenants owning charge points), API keys for operators
+and fleets, drivers' public keys, and fleet vehicles.
+
+Charge points carry their operator, site, location and tariff in `charging_charge_point`;
+id tokens carry their vehicle and driver in `payment_id_token`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+from mobility.db import UTCDateTime
+
+
+class OperatorRecord(SQLModel, table=True):
+    """A charge-point operator: a tenant of the operator API."""
+
+    __tablename__ = "api_operator"
+
+    id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(default="", max_length=200)
+
+
+class ApiKeyRecord(SQLModel, table=True):
+    """An operator's or fleet's API key. Only a SHA-256 of the (random, 256-bit) secret is kept."""
+
+    __tablename__ = "api_key"
+
+    key_id: str = Field(primary_key=True, max_length=32)
+    secret_sha256: str = Field(max_length=64)
+    role: str = Field(max_length=16)  # "operator" or "fleet"
+    tenant_id: str = Field(index=True, max_length=64)  # operator ID, or the fleet's account ID
+    scopes: str = Field(default="", max_length=500)  # space-separated
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    revoked: bool = False
+
+
+class DriverKeyRecord(SQLModel, table=True):
+    """A driver's Ed25519 public key: the driver logs in by signing a server challenge."""
+
+    __tablename__ = "api_driver_key"
+
+    public_key: str = Field(primary_key=True, max_length=64)  # hex
+    account_id: str = Field(foreign_key="payment_account.id", unique=True, max_length=64)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class VehicleRecord(SQLModel, table=True):
+    """A vehicle of a fleet; its id tokens point at it (`payment_id_token.vehicle_id`)."""
+
+    __tablename__ = "fleet_vehicle"
+
+    id: str = Field(primary_key=True, max_length=64)
+    account_id: str = Field(foreign_key="payment_account.id", index=True, max_length=64)
+    label: str = Field(default="", max_length=200)
+
+
+API_TABLE_NAMES = ("api_operator", "api_key", "api_driver_key", "fleet_vehicle")

@@ -1,0 +1,104 @@
+"""The whole engine (OCPP server, API, embedded ledger, payments) on each database backend,
+and an httpx client talking to its API over loopback, with helpers to become each role."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+import pow_rs
+from mobility.api.auth import FLEET_SCOPES, LOGIN_DOMAIN, OPERATOR_SCOPES
+from mobility.engine import Engine, EngineOptions
+from mobility.ledger.config import LedgerSettings
+from mobility.settings import Settings
+
+Headers = dict[str, str]
+
+
+class ManualClock:
+    """A clock tests move by hand."""
+
+    def __init__(self, start: dt.datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += dt.timedelta(**delta)
+
+
+@pytest.fixture
+async def engine(database_url: str, tmp_path: Path) -> AsyncIterator[Engine]:
+    settings = Settings(
+        data_dir=tmp_path,
+        database_url=database_url,
+        ocpp_port=0,
+        api_port=0,
+        accept_unknown_chargers=True,
+        payments_enabled=True,
+    )
+    ledger = LedgerSettings(min_pow_score=1.0, milestone_interval_seconds=3600)  # milestones by hand
+    built = await asyncio.to_thread(Engine.build, settings, EngineOptions(), ledger)
+    await built.start()
+    try:
+        yield built
+    finally:
+        await built.stop()
+
+
+@pytest.fixture
+async def http(engine: Engine) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{engine.api_port}", timeout=30) as client:
+        yield client
+
+
+def bearer(token: str) -> Headers:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def sign_up(http: httpx.AsyncClient, key: pow_rs.SigningKey, name: str = "") -> str:
+    response = await http.post("/driver/signup", json={"public_key": key.public_key.hex(), "name": name})
+    assert response.status_code == 201, response.text
+    account_id: str = response.json()["account_id"]
+    return account_id
+
+
+async def log_in(http: httpx.AsyncClient, key: pow_rs.SigningKey) -> Headers:
+    challenge = (await http.post("/driver/login/challenge", json={"public_key": key.public_key.hex()})).json()
+    signature = key.sign(LOGIN_DOMAIN + bytes.fromhex(challenge["challenge"]))
+    response = await http.post(
+        "/driver/login",
+        json={
+            "public_key": key.public_key.hex(),
+            "challenge": challenge["challenge"],
+            "signature": signature.hex(),
+        },
+    )
+    assert response.status_code == 200, response.text
+    return bearer(response.json()["access_token"])
+
+
+async def driver(http: httpx.AsyncClient, seed_byte: int) -> tuple[pow_rs.SigningKey, str, Headers]:
+    """A signed-up, logged-in driver: key, account ID, auth headers."""
+    key = pow_rs.SigningKey(bytes([seed_byte]) * 32)
+    account_id = await sign_up(http, key)
+    return key, account_id, await log_in(http, key)
+
+
+async def operator(engine: Engine, operator_id: str, scopes: frozenset[str] = OPERATOR_SCOPES) -> Headers:
+    store = engine.api.state.context.api_store
+    await asyncio.to_thread(store.add_operator, operator_id)
+    return bearer((await asyncio.to_thread(store.add_api_key, "operator", operator_id, scopes)).key)
+
+
+async def fleet(engine: Engine, account_id: str, scopes: frozenset[str] = FLEET_SCOPES) -> Headers:
+    context = engine.api.state.context
+    await asyncio.to_thread(context.payment_store.add_account, account_id, "fleet")
+    store = context.api_store
+    return bearer((await asyncio.to_thread(store.add_api_key, "fleet", account_id, scopes)).key)

@@ -1,0 +1,129 @@
+"""Authentication and the common API conventions: challenge login, bearer tokens, API keys
+with scopes, roles kept apart, rate-limited login, problem details, OpenAPI."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+import httpx
+
+import pow_rs
+from mobility.api.auth import LOGIN_DOMAIN
+from mobility.engine import Engine
+from tests.api.conftest import ManualClock, bearer, driver, fleet, operator, sign_up
+
+PROBLEM = "application/problem+json"
+
+
+async def test_sign_up_log_in_and_see_yourself(http: httpx.AsyncClient) -> None:
+    key, account_id, headers = await driver(http, 0x11)
+    me = (await http.get("/driver/me", headers=headers)).json()
+    assert me == {"account_id": account_id, "name": "", "public_key": key.public_key.hex()}
+    again = await http.post("/driver/signup", json={"public_key": key.public_key.hex()})
+    assert again.status_code == 409
+    assert again.headers["content-type"] == PROBLEM
+    assert again.json()["type"] == "urn:mobility:problem:already-exists"
+
+
+async def test_a_login_needs_a_fresh_challenge_signed_by_the_signed_up_key(http: httpx.AsyncClient) -> None:
+    key, stranger = pow_rs.SigningKey(bytes([0x21]) * 32), pow_rs.SigningKey(bytes([0x22]) * 32)
+    await sign_up(http, key)
+
+    async def attempt(
+        signer: pow_rs.SigningKey, claimed: bytes, challenge: str | None = None
+    ) -> httpx.Response:
+        if challenge is None:
+            issued = await http.post("/driver/login/challenge", json={"public_key": claimed.hex()})
+            challenge = issued.json()["challenge"]
+        signature = signer.sign(LOGIN_DOMAIN + bytes.fromhex(challenge)).hex()
+        body = {"public_key": claimed.hex(), "challenge": challenge, "signature": signature}
+        return await http.post("/driver/login", json=body)
+
+    assert (await attempt(stranger, key.public_key)).status_code == 401  # wrong key's signature
+    assert (await attempt(stranger, stranger.public_key)).status_code == 401  # not signed up
+    issued = (await http.post("/driver/login/challenge", json={"public_key": key.public_key.hex()})).json()
+    assert (await attempt(key, key.public_key, issued["challenge"])).status_code == 200
+    replay = await attempt(key, key.public_key, issued["challenge"])
+    assert replay.status_code == 401
+    assert replay.json()["type"] == "urn:mobility:problem:login-failed"
+    unsigned = await attempt(key, key.public_key, "00" * 32)  # never issued
+    assert unsigned.status_code == 401
+
+
+async def test_tokens_expire_and_forged_tokens_fail(engine: Engine, http: httpx.AsyncClient) -> None:
+    clock = ManualClock(dt.datetime.now(dt.UTC))
+    engine.api.state.context.tokens.clock = clock
+    _, _, headers = await driver(http, 0x31)
+    assert (await http.get("/driver/me", headers=headers)).status_code == 200
+    token = headers["Authorization"].removeprefix("Bearer ")
+    payload, mac = token.split(".")
+    forged = f"{payload[:-2]}{'AA' if payload[-2:] != 'AA' else 'BB'}.{mac}"
+    assert (await http.get("/driver/me", headers=bearer(forged))).status_code == 401
+    clock.advance(minutes=16)
+    expired = await http.get("/driver/me", headers=headers)
+    assert expired.status_code == 401
+    assert expired.headers["www-authenticate"] == "Bearer"
+    assert (await http.get("/driver/me")).status_code == 401
+
+
+async def test_login_is_rate_limited_per_key(engine: Engine, http: httpx.AsyncClient) -> None:
+    clock = ManualClock(dt.datetime.now(dt.UTC))
+    engine.api.state.context.login_limiter.clock = clock
+    key = pow_rs.SigningKey(bytes([0x41]) * 32)
+    body = {"public_key": key.public_key.hex()}
+    statuses = [(await http.post("/driver/login/challenge", json=body)).status_code for _ in range(11)]
+    assert statuses == [200] * 10 + [429]
+    limited = await http.post("/driver/login/challenge", json=body)
+    assert limited.json()["type"] == "urn:mobility:problem:rate-limited"
+    assert int(limited.headers["retry-after"]) >= 1
+    clock.advance(minutes=1)
+    assert (await http.post("/driver/login/challenge", json=body)).status_code == 200
+
+
+async def test_roles_are_kept_apart(engine: Engine, http: httpx.AsyncClient) -> None:
+    _, _, driver_headers = await driver(http, 0x51)
+    operator_headers = await operator(engine, "op-1")
+    fleet_headers = await fleet(engine, "fleet-1")
+    assert (await http.get("/operator/me", headers=operator_headers)).json()["tenant_id"] == "op-1"
+    assert (await http.get("/fleet/me", headers=fleet_headers)).json()["tenant_id"] == "fleet-1"
+    for path, headers in [
+        ("/driver/me", operator_headers),
+        ("/driver/me", fleet_headers),
+        ("/operator/me", driver_headers),
+        ("/operator/me", fleet_headers),
+        ("/fleet/me", driver_headers),
+        ("/fleet/me", operator_headers),
+    ]:
+        response = await http.get(path, headers=headers)
+        assert response.status_code == 403, (path, response.text)
+        assert response.json()["type"] == "urn:mobility:problem:wrong-role"
+
+
+async def test_api_keys_can_be_revoked_and_wrong_keys_fail(engine: Engine, http: httpx.AsyncClient) -> None:
+    headers = await operator(engine, "op-2")
+    key = headers["Authorization"].removeprefix("Bearer ")
+    store = engine.api.state.context.api_store
+    wrong_secret = key[:-4] + ("aaaa" if not key.endswith("aaaa") else "bbbb")
+    assert (await http.get("/operator/me", headers=bearer(wrong_secret))).status_code == 401
+    assert await asyncio.to_thread(store.revoke_api_key, key.split("_")[1])
+    assert (await http.get("/operator/me", headers=headers)).status_code == 401
+
+
+async def test_bad_input_is_a_422_problem_naming_the_field(http: httpx.AsyncClient) -> None:
+    response = await http.post("/driver/signup", json={"public_key": "not hex"})
+    assert response.status_code == 422
+    assert response.headers["content-type"] == PROBLEM
+    problem = response.json()
+    assert problem["errors"][0]["loc"] == ["body", "public_key"]
+    assert "public_key" in problem["detail"]
+    assert (
+        await http.post("/driver/signup", content=b"{", headers={"content-type": "application/json"})
+    ).status_code == 422
+
+
+async def test_openapi_documents_every_group(http: httpx.AsyncClient) -> None:
+    spec = (await http.get("/openapi.json")).json()
+    prefixes = {path.split("/")[1] for path in spec["paths"]}
+    assert {"driver", "operator", "fleet", "ledger"} <= prefixes
+    assert (await http.get("/docs")).status_code == 200
