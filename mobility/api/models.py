@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import Index, Text
 from sqlmodel import Field, SQLModel
 
 from mobility.db import UTCDateTime
@@ -57,4 +58,50 @@ class VehicleRecord(SQLModel, table=True):
     label: str = Field(default="", max_length=200)
 
 
-API_TABLE_NAMES = ("api_operator", "api_key", "api_driver_key", "fleet_vehicle")
+
+
+class OperatorTariffRecord(SQLModel, table=True):
+    """Which operator a tariff ID (all its versions) belongs to: whoever created version 1.
+
+    A table of its own, so the payment layer's tariff versions stay as they are and a tariff ID
+    is claimed once, by its primary key, even when two operators race for it.
+    """
+
+    __tablename__ = "api_operator_tariff"
+
+    tariff_id: str = Field(primary_key=True, max_length=36)
+    operator_id: str = Field(index=True, max_length=64)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ChargerCommandRecord(SQLModel, table=True):
+    """A command an operator sent to a charge point, and how the charger answered.
+
+    Written before the command goes out (`outcome` "pending") and completed after, so a
+    command whose answer never came (the process stopped) still shows.
+    """
+
+    __tablename__ = "api_charger_command"
+    __table_args__ = (Index("ix_api_charger_command_cp_id", "charge_point_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    charge_point_id: str = Field(foreign_key="charging_charge_point.id", max_length=48)
+    operator_id: str = Field(max_length=64)
+    command: str = Field(max_length=32)
+    request: str = Field(sa_type=Text)  # the command body as JSON
+    outcome: str = Field(default="pending", max_length=16)  # pending, answered, error, timeout, lost
+    status: str | None = Field(default=None, max_length=32)  # the charger's status
+    response: str | None = Field(default=None, sa_type=Text)  # the charger's payload as JSON
+    error: str | None = Field(default=None, max_length=200)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    answered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+API_TABLE_NAMES = (
+    "api_operator",
+    "api_key",
+    "api_driver_key",
+    "fleet_vehicle",
+    "api_operator_tariff",
+    "api_charger_command",
+)
