@@ -1,0 +1,76 @@
+"""`mobility ...` as a real child process, for tests that talk to the engine from outside."""
+
+from __future__ import annotations
+
+import os
+import selectors
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+def free_port() -> int:
+    """A TCP port on loopback nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def engine_env(data_dir: Path, database_url: str, **settings: str) -> dict[str, str]:
+    """The environment of an engine on `database_url` with free ports (`MOBILITY_` + upper-case keys)."""
+    return {
+        **os.environ,
+        "MOBILITY_DATA_DIR": str(data_dir),
+        "MOBILITY_DATABASE_URL": database_url,
+        "MOBILITY_OCPP_PORT": str(free_port()),
+        "MOBILITY_API_PORT": str(free_port()),
+        **{f"MOBILITY_{key.upper()}": value for key, value in settings.items()},
+    }
+
+
+def mobility(env: dict[str, str], *args: str) -> str:
+    """Run a `mobility` command to completion; its standard output."""
+    done = subprocess.run(
+        [sys.executable, "-m", "mobility.cli", *args], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@contextmanager
+def serving(env: dict[str, str], ready_within: float = 60.0) -> Iterator[subprocess.Popen[bytes]]:
+    """`mobility serve` until the block ends; entered once it says it listens.
+
+    The wait polls the child's stderr with a deadline (a wall-clock bound on a child process,
+    not a test of time), and fails with what the child said if it exits first.
+    """
+    # Unbuffered, so a line read never leaves further lines hidden from the selector in a buffer.
+    server = subprocess.Popen(
+        [sys.executable, "-m", "mobility.cli", "serve"], env=env, stderr=subprocess.PIPE, bufsize=0
+    )
+    assert server.stderr is not None
+    said: list[bytes] = []
+    try:
+        with selectors.DefaultSelector() as selector:
+            selector.register(server.stderr, selectors.EVENT_READ)
+            deadline = time.monotonic() + ready_within
+            while not any(b"engine listening on" in line for line in said):
+                remaining = deadline - time.monotonic()
+                assert remaining > 0, b"mobility serve did not listen in time:\n" + b"".join(said[-20:])
+                if selector.select(remaining):
+                    line = server.stderr.readline()
+                    assert line, b"mobility serve exited before listening:\n" + b"".join(said[-20:])
+                    said.append(line)
+        yield server
+    finally:
+        server.terminate()
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        server.stderr.close()
