@@ -1,4 +1,5 @@
-"""The fleet routes (`/fleet/...`)."""
+"""The fleet routes (`/fleet/...`): vehicles and tokens (`fleet_vehicles`), reconciliation,
+exports and audit proofs (`fleet_reports`)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,13 @@ from typing import Annotated
 from fastapi import APIRouter
 from pydantic import BaseModel
 
+from mobility.api import fleet_reports, fleet_vehicles
 from mobility.api.auth import FleetPrincipal
 from mobility.api.context import fleet_with
 
 router = APIRouter(prefix="/fleet", tags=["fleet"])
+router.include_router(fleet_vehicles.router)
+router.include_router(fleet_reports.router)
 
 
 class KeyInfo(BaseModel):

@@ -1,0 +1,1 @@
+"""Fleet operators: vehicles and their id tokens, reconciliation, exports and audit proofs."""
