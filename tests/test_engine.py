@@ -23,6 +23,7 @@ from mobility.payments.service import PaymentRequest
 from mobility.payments.tariff import Tariff
 from mobility.settings import Settings
 from ocpp_server._ocpp import call16
+from tests.api.conftest import SETTLE_AT_ONCE
 from tests.ocpp.clients import Client16
 from tests.ocpp.conftest import library_client
 
@@ -48,6 +49,8 @@ async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
     )
     ledger = LedgerSettings(min_pow_score=1.0, milestone_interval_seconds=3600)  # milestones by hand
     built = await asyncio.to_thread(Engine.build, settings, EngineOptions(), ledger)
+    assert built.settler is not None
+    built.settler.policy = SETTLE_AT_ONCE
     await built.start()
     try:
         yield built

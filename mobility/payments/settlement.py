@@ -1,8 +1,10 @@
 """Batched settlement: one claim of a channel's latest voucher covers every session before it.
 
-A channel is claimed when its unclaimed value passes a threshold, when the last claim is
-older than the interval, when its expiry comes near (after expiry the payer may refund, so the
-operator always claims first), or when it is closing. Each claim steps through durable states
+A channel is claimed when its unclaimed value passes a threshold, when an ended session has
+waited unclaimed for the interval (so the sessions ended within one interval share a claim,
+and the prepaid credit of running sessions alone never triggers one), when its expiry comes
+near (after expiry the payer may refund, so the operator always claims first), or when it is
+closing. Each claim steps through durable states
 (see `SettlementRecord`); `run_once` advances every claim one step and never blocks on the
 ledger, so a scheduler calls it periodically and a crash at any point resumes where it was.
 """
@@ -71,9 +73,8 @@ class Settler:
             return True, False
         if unclaimed >= self.policy.threshold:
             return True, False
-        last = await asyncio.to_thread(self.store.last_settlement, channel.channel_id)
-        since = last.created_at if last is not None else None
-        return since is None or now - since >= self.policy.interval, False
+        oldest = await asyncio.to_thread(self.store.oldest_unsettled_end, channel.channel_id)
+        return oldest is not None and now - oldest >= self.policy.interval, False
 
     async def run_once(self) -> list[SettlementRecord]:
         """Start the claims that are due and advance every claim in flight by one step."""

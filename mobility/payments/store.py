@@ -104,6 +104,22 @@ class PaymentStore:
                 db.add(record)
                 db.commit()
 
+    def update_channel_terms(self, channel_id: str, deposit: int, expiry: datetime) -> None:
+        """Take a top-up or a later expiry read from the ledger; the deposit never shrinks.
+
+        The cached voucher state of the channel is dropped so the next voucher sees the new
+        deposit (call it on the store the payment service uses).
+        """
+        with self._session() as db:
+            db.exec(
+                update(ChannelRecord)
+                .where(col(ChannelRecord.channel_id) == channel_id)
+                .where(col(ChannelRecord.deposit) <= deposit)
+                .values(deposit=deposit, expiry=expiry)
+            )
+            db.commit()
+        self._credits.pop(channel_id, None)
+
     def channel(self, channel_id: str) -> ChannelRecord | None:
         with self._session() as db:
             return db.get(ChannelRecord, channel_id)
@@ -255,6 +271,18 @@ class PaymentStore:
                 )
             ).one()
             return int(total)
+
+    def oldest_unsettled_end(self, channel_id: str) -> datetime | None:
+        """When the longest-waiting ended session not yet covered by a claim ended."""
+        with self._session() as db:
+            return db.exec(
+                select(SessionPaymentRecord.ended_at)
+                .where(SessionPaymentRecord.channel_id == channel_id)
+                .where(col(SessionPaymentRecord.settlement_id).is_(None))
+                .where(col(SessionPaymentRecord.ended_at).is_not(None))
+                .order_by(col(SessionPaymentRecord.ended_at))
+                .limit(1)
+            ).first()
 
     def active_sessions(self, channel_id: str) -> list[SessionPaymentRecord]:
         with self._session() as db:

@@ -15,9 +15,12 @@ import pow_rs
 from mobility.api.auth import FLEET_SCOPES, LOGIN_DOMAIN, OPERATOR_SCOPES
 from mobility.engine import Engine, EngineOptions
 from mobility.ledger.config import LedgerSettings
+from mobility.payments.settlement import SettlementPolicy
 from mobility.settings import Settings
 
 Headers = dict[str, str]
+# Tests claim whatever is unclaimed on the next settlement pass rather than batching for hours.
+SETTLE_AT_ONCE = SettlementPolicy(threshold=1, interval=dt.timedelta(0))
 
 
 class ManualClock:
@@ -45,6 +48,8 @@ async def engine(database_url: str, tmp_path: Path) -> AsyncIterator[Engine]:
     )
     ledger = LedgerSettings(min_pow_score=1.0, milestone_interval_seconds=3600)  # milestones by hand
     built = await asyncio.to_thread(Engine.build, settings, EngineOptions(), ledger)
+    assert built.settler is not None
+    built.settler.policy = SETTLE_AT_ONCE
     await built.start()
     try:
         yield built

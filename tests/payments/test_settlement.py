@@ -3,9 +3,11 @@ confirmed by a milestone, with an inclusion proof a fleet can check with pow_rs 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pow_rs
+from mobility.charging.events import SessionStarted
 from mobility.payments.settlement import SettlementPolicy, Settler
 from tests.payments.ledger_world import Setup, charge, open_channel
 
@@ -67,3 +69,42 @@ async def test_a_crash_at_any_step_resumes_without_a_second_claim(setup: Setup) 
     (confirmed,) = await Settler(s.store, s.bob, s.client, policy, clock=s.clock).run_once()
     assert confirmed.status == "confirmed"
     assert await s.bob.balance() == 300_000 + confirmed.amount  # claimed once
+
+
+async def test_ended_sessions_wait_one_interval_and_share_a_claim(setup: Setup) -> None:
+    s = setup
+    channel_id = await open_channel(s)
+    policy = SettlementPolicy(threshold=10_000_000, interval=dt.timedelta(hours=1))
+    settler = Settler(s.store, s.bob, s.client, policy, clock=s.clock)
+    nonce = await charge(s, channel_id, 1, 1, 0)
+    first_end = s.clock.now
+    assert await settler.run_once() == []  # ended just now: not due yet
+    s.clock.now = first_end + dt.timedelta(minutes=20)
+    await charge(s, channel_id, 2, 1, nonce)
+    assert await settler.run_once() == []  # the oldest ended 20 + 6 minutes ago
+    s.clock.now = first_end + dt.timedelta(hours=1)
+    (claim,) = await settler.run_once()  # an hour after the first ended: one claim for both
+    await settler.run_once()  # submitted
+    s.coordinator.issue()
+    (confirmed,) = await settler.run_once()
+    assert confirmed.id == claim.id
+    assert confirmed.status == "confirmed"
+    assert {s.store.session(i).settlement_id for i in (1, 2)} == {claim.id}  # type: ignore[union-attr]
+
+
+async def test_the_prepaid_credit_of_a_running_session_alone_is_not_claimed(setup: Setup) -> None:
+    s = setup
+    channel_id = await open_channel(s)
+    settler = Settler(s.store, s.bob, s.client, SettlementPolicy(interval=dt.timedelta(0)), clock=s.clock)
+    requested: list[int] = []
+
+    async def remember(request: object) -> None:
+        requested.append(request.amount)  # type: ignore[attr-defined]
+
+    s.service.subscribe(remember)
+    await s.service.handle(SessionStarted(9, "CP1", 1, "tx9", "a11ce", 0, s.clock.now))
+    await s.service.submit_voucher(s.alice.voucher(channel_id, 1, requested[-1]))
+    channel = s.store.channel(channel_id.hex())
+    assert channel is not None
+    assert channel.paid > channel.claimed  # a credit window is paid ahead
+    assert await settler.run_once() == []
