@@ -105,6 +105,8 @@ class PaymentService:
         # Channels with a running session seen by this process: only those need enforcing when
         # a voucher arrives (after a restart, the next reading of a session re-adds it).
         self._running: dict[str, set[int]] = {}
+        # (charge point, id token) -> the channel a driver chose for a remote start.
+        self._pinned: dict[tuple[str, str], str] = {}
 
     def subscribe(self, subscriber: RequestSubscriber) -> None:
         """Receive every payment request (the driver API streams them to apps)."""
@@ -126,18 +128,25 @@ class PaymentService:
     async def _choose_channel(
         self, charge_point_id: str, id_token: str
     ) -> tuple[ChannelRecord | None, Tariff | None, str | None]:
-        """The payer's channel with the most to spend, if it covers a credit window here."""
+        """The payer's pinned channel, else the one with the most to spend, if it covers a credit
+        window here."""
         account = await asyncio.to_thread(self.store.account_for_token, id_token)
         if account is None:
             return None, None, "unknown id token"
+        pinned = self._pinned.get((charge_point_id, id_token.upper()))
+        return await self._channel_for(charge_point_id, account.id, pinned)
+
+    async def _channel_for(
+        self, charge_point_id: str, account_id: str, only: str | None = None
+    ) -> tuple[ChannelRecord | None, Tariff | None, str | None]:
         tariff = await self._tariff(self.tariff_for(charge_point_id))
         if tariff is None:
             return None, None, f"no tariff for charge point {charge_point_id}"
         window = credit_window(tariff, self.settings.fallback_window)
         horizon = self.clock() + self.settings.expiry_margin
         best: tuple[int, ChannelRecord] | None = None
-        for channel in await asyncio.to_thread(self.store.channels_of, account.id):
-            if channel.expiry <= horizon:
+        for channel in await asyncio.to_thread(self.store.channels_of, account_id):
+            if channel.expiry <= horizon or (only is not None and channel.channel_id != only):
                 continue
             owed = await asyncio.to_thread(self.store.owed_on_channel, channel.channel_id)
             available = channel.deposit - max(owed, channel.paid)
@@ -148,6 +157,21 @@ class PaymentService:
         if best[0] < window:
             return None, tariff, f"channel deposit too low: {best[0]} left, a session needs {window}"
         return best[1], tariff, None
+
+    async def check_channel(self, charge_point_id: str, account_id: str, channel_id: str) -> str | None:
+        """Why a session of `account_id` at `charge_point_id` on `channel_id` would be refused
+        (the rule `authorize` applies), or None: lets the driver API refuse before a remote start."""
+        _, _, reason = await self._channel_for(charge_point_id, account_id, channel_id)
+        return reason
+
+    def pin_channel(self, charge_point_id: str, id_token: str, channel_id: str | None) -> None:
+        """Make the next session of `id_token` at `charge_point_id` pay from `channel_id` (None
+        unpins). In memory: after a restart a session falls back to the best channel."""
+        key = (charge_point_id, id_token.upper())
+        if channel_id is None:
+            self._pinned.pop(key, None)
+        else:
+            self._pinned[key] = channel_id
 
     async def authorize(self, charge_point_id: str, id_token: str) -> AuthorizationResult:
         """Accepted when the token's account has a channel with a credit window to spare."""
@@ -174,6 +198,8 @@ class PaymentService:
             if event.id_token
             else (None, None, "no id token")
         )
+        if event.id_token:
+            self.pin_channel(event.charge_point_id, event.id_token, None)  # used up by this session
         if channel is None or tariff is None:
             LOGGER.warning("session %s has no payment (%s): stopping it", event.session_id, reason)
             self._stopped.add(event.session_id)

@@ -1,0 +1,154 @@
+"""Request and response bodies of the driver routes. Money in micro-units, energy in Wh."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field
+
+from mobility.payments.accounts import ChannelBalance
+from mobility.payments.models import SessionPaymentRecord
+from mobility.payments.tariff import Tariff
+
+HexId = Annotated[str, Field(pattern=r"^[0-9a-fA-F]{64}$", description="32 bytes, hex.")]
+ChargePointId = Annotated[str, Field(min_length=1, max_length=48)]
+
+
+class OperatorOut(BaseModel):
+    """Whom channels pay and who signs receipts: open channels to `address`."""
+
+    public_key: str
+    address: str = Field(description="hex of the 33-byte Ed25519 address")
+    address_bech32: str
+
+
+class ConnectorOut(BaseModel):
+    """A connector's last reported status (OCPP status names)."""
+
+    connector_id: int
+    status: str
+    error_code: str | None
+    updated_at: datetime
+
+
+class ChargerOut(BaseModel):
+    """A charge point near the driver."""
+
+    charge_point_id: str
+    site: str | None
+    latitude: float
+    longitude: float
+    distance_km: float
+    online: bool
+    connectors: list[ConnectorOut]
+    tariff: Tariff | None
+
+
+class ChannelIn(BaseModel):
+    """A channel the driver opened on the ledger to the operator."""
+
+    channel_id: HexId
+
+
+class ChannelOut(BaseModel):
+    """A registered channel and its balance."""
+
+    channel_id: str
+    deposit: int
+    paid: int = Field(description="the best voucher's cumulative amount")
+    claimed: int = Field(description="claimed by the operator on the ledger")
+    owed: int = Field(description="billed on this channel so far")
+    owed_running: int = Field(description="billed so far by sessions still running")
+    available: int = Field(description="what new sessions can draw on")
+    voucher_nonce: int
+    expiry: datetime
+    state: str = Field(description="open, closing or closed")
+    settlement_status: str | None
+
+    @classmethod
+    def of(cls, balance: ChannelBalance) -> ChannelOut:
+        record = balance.record
+        return cls(
+            channel_id=record.channel_id,
+            deposit=record.deposit,
+            paid=record.paid,
+            claimed=record.claimed,
+            owed=balance.owed,
+            owed_running=balance.owed_running,
+            available=balance.available,
+            voucher_nonce=record.voucher_nonce,
+            expiry=record.expiry,
+            state=balance.state,
+            settlement_status=balance.settlement_status,
+        )
+
+
+class StartIn(BaseModel):
+    """Start charging at a connector, paying from one of the driver's channels."""
+
+    charge_point_id: ChargePointId
+    connector_id: int = Field(ge=1, le=1000)
+    channel_id: HexId
+
+
+class CommandOut(BaseModel):
+    """The charge point's answer to a command."""
+
+    status: str
+    payload: dict[str, Any]
+
+
+class StartOut(BaseModel):
+    """The remote start was accepted: the session appears on the stream once it begins."""
+
+    charge_point_id: str
+    connector_id: int
+    channel_id: str
+    id_token: str
+    command: CommandOut
+
+
+class StopOut(BaseModel):
+    """The remote stop was sent; the session ends when the charger reports it."""
+
+    session_id: int
+    command: CommandOut
+
+
+class SessionOut(BaseModel):
+    """A session paid from one of the driver's channels."""
+
+    session_id: int
+    charge_point_id: str
+    connector_id: int
+    channel_id: str
+    tariff_id: str
+    tariff_version: int
+    status: str = Field(description="active, paid or unpaid")
+    energy_wh: int
+    billed: int
+    paid: int
+    shortfall: int
+    enforcement: str | None
+    started_at: datetime
+    ended_at: datetime | None
+
+    @classmethod
+    def of(cls, record: SessionPaymentRecord) -> SessionOut:
+        return cls(
+            session_id=record.session_id,
+            charge_point_id=record.charge_point_id,
+            connector_id=record.connector_id,
+            channel_id=record.channel_id,
+            tariff_id=record.tariff_id,
+            tariff_version=record.tariff_version,
+            status=record.status,
+            energy_wh=record.energy_wh,
+            billed=record.billed,
+            paid=record.billed - record.shortfall,
+            shortfall=record.shortfall,
+            enforcement=record.enforcement,
+            started_at=record.started_at,
+            ended_at=record.ended_at,
+        )

@@ -1,0 +1,285 @@
+"""An async client of the engine's driver API, for apps and simulated drivers.
+
+It holds the driver's key (PyNaCl: client-side signing), logs in by signing the server's
+challenge, opens channels on the ledger through the same server's `/ledger` routes, registers
+them, starts and stops sessions, and on the live stream answers payment requests with vouchers
+from a `DriverWallet`. Receipts are checked offline against the operator key pinned at the
+first `operator()` call (or given up front).
+
+    api = DriverApi(http, seed)
+    await api.sign_up(); await api.log_in()
+    _, channel_id = await api.open_channel(deposit, expiry)   # then wait for a milestone
+    await api.register_channel(channel_id)
+    await api.start("CP-1", 1, channel_id)
+    async with api.stream() as stream:
+        update = await stream.until(lambda m: m["type"] == "session" and m["status"] != "active")
+    receipt = await api.receipt(update["session_id"])         # raises if it does not verify
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+from types import TracebackType
+from typing import Any
+
+import httpx
+import nacl.signing
+from websockets.asyncio.client import ClientConnection, connect
+
+from mobility.ledger.client import HttpClient
+from mobility.ledger.codec import Ed25519Address
+from mobility.ledger.wallet import Wallet
+from mobility.payments.receipts import verify_receipt
+from mobility.wallet.driver import DriverWallet, PaymentRefusedError
+
+LOGIN_DOMAIN = b"mobility-driver-login:"  # as `mobility.api.auth.LOGIN_DOMAIN`
+Message = dict[str, Any]
+
+
+class DriverApiError(RuntimeError):
+    """The API answered with a problem document; `problem["type"]` says which kind."""
+
+    def __init__(self, status: int, problem: dict[str, Any]) -> None:
+        super().__init__(f"{status}: {problem.get('title')}: {problem.get('detail')}")
+        self.status = status
+        self.problem = problem
+
+    @property
+    def kind(self) -> str:
+        """The problem's kind (`urn:mobility:problem:<kind>`)."""
+        return str(self.problem.get("type", "")).rsplit(":", 1)[-1]
+
+
+class ReceiptInvalidError(ValueError):
+    """A receipt whose operator signature does not verify."""
+
+
+class DriverApi:
+    """One driver's session with the engine's API."""
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        seed: bytes,
+        max_step: int = 5_000_000,
+        operator_public_key: bytes | None = None,
+    ) -> None:
+        self.http = http
+        self.seed = seed
+        self._key = nacl.signing.SigningKey(seed)
+        self.public_key = bytes(self._key.verify_key)
+        self.max_step = max_step
+        self.token: str | None = None
+        self.account_id: str | None = None
+        self.operator_public_key = operator_public_key
+        self._operator_address: Ed25519Address | None = None
+        self._wallet: DriverWallet | None = None
+
+    # Plumbing ----------------------------------------------------------------------------
+
+    def _headers(self) -> dict[str, str]:
+        if self.token is None:
+            raise RuntimeError("log in first")
+        return {"Authorization": f"Bearer {self.token}"}
+
+    async def _call(self, method: str, path: str, body: Any = None, auth: bool = True, **params: Any) -> Any:
+        response = await self.http.request(
+            method,
+            path,
+            json=body,
+            params=params or None,
+            headers=self._headers() if auth else None,
+        )
+        if response.status_code >= 400:
+            try:
+                problem = response.json()
+            except ValueError:
+                problem = {"title": response.reason_phrase, "detail": response.text}
+            raise DriverApiError(response.status_code, problem)
+        return response.json()
+
+    # Account -----------------------------------------------------------------------------
+
+    async def sign_up(self, name: str = "") -> str:
+        """Create the account for this key; its ID."""
+        body = {"public_key": self.public_key.hex(), "name": name}
+        self.account_id = str((await self._call("POST", "/driver/signup", body, auth=False))["account_id"])
+        return self.account_id
+
+    async def log_in(self) -> str:
+        """Sign a fresh challenge; keeps and returns the bearer token."""
+        key = self.public_key.hex()
+        issued = await self._call("POST", "/driver/login/challenge", {"public_key": key}, auth=False)
+        challenge = bytes.fromhex(issued["challenge"])
+        signature = self._key.sign(LOGIN_DOMAIN + challenge).signature
+        body = {"public_key": key, "challenge": challenge.hex(), "signature": signature.hex()}
+        answer = await self._call("POST", "/driver/login", body, auth=False)
+        self.token, self.account_id = answer["access_token"], answer["account_id"]
+        return str(self.token)
+
+    async def operator(self) -> Message:
+        """The operator's key and address; pins the key receipts are checked with."""
+        info: Message = await self._call("GET", "/driver/operator")
+        if self.operator_public_key is None:
+            self.operator_public_key = bytes.fromhex(info["public_key"])
+        self._operator_address = Ed25519Address.from_bytes(bytes.fromhex(info["address"]))
+        return info
+
+    # Ledger and channels -----------------------------------------------------------------
+
+    async def wallet(self) -> DriverWallet:
+        """The driver's ledger wallet, through the server's `/ledger` routes."""
+        if self._wallet is None:
+            info = (await self.http.get("/ledger/info")).json()
+            ledger = Wallet(HttpClient(self.http, info["bech32_hrp"]), self.seed)
+            self._wallet = DriverWallet(ledger, self.max_step)
+        return self._wallet
+
+    async def open_channel(self, deposit: int, expiry: datetime) -> tuple[bytes, bytes]:
+        """Open a channel to the operator on the ledger: (block ID, channel ID). Register it
+        once a milestone confirms the block."""
+        if self._operator_address is None:
+            await self.operator()
+        assert self._operator_address is not None
+        return await (await self.wallet()).open_channel(self._operator_address, deposit, expiry)
+
+    async def top_up(self, channel_id: bytes, amount: int) -> bytes:
+        """Add to a channel's deposit on the ledger; `refresh_channel` once confirmed."""
+        return await (await self.wallet()).top_up(channel_id, amount)
+
+    async def register_channel(self, channel_id: bytes) -> Message:
+        """Have the engine accept a confirmed channel for payments."""
+        result: Message = await self._call("POST", "/driver/channels", {"channel_id": channel_id.hex()})
+        return result
+
+    async def refresh_channel(self, channel_id: bytes) -> Message:
+        """Have the engine re-read the channel's deposit after a top-up."""
+        result: Message = await self._call("POST", f"/driver/channels/{channel_id.hex()}/refresh")
+        return result
+
+    async def channel(self, channel_id: bytes) -> Message:
+        """A channel's balance."""
+        result: Message = await self._call("GET", f"/driver/channels/{channel_id.hex()}")
+        return result
+
+    async def channels(self, limit: int = 50, offset: int = 0) -> Message:
+        """A page of channels."""
+        result: Message = await self._call("GET", "/driver/channels", limit=limit, offset=offset)
+        return result
+
+    async def close_channel(self, channel_id: bytes) -> Message:
+        """Ask the operator to settle and close the channel."""
+        result: Message = await self._call("POST", f"/driver/channels/{channel_id.hex()}/close")
+        return result
+
+    # Charging ----------------------------------------------------------------------------
+
+    async def chargers(self, lat: float, lon: float, radius_km: float = 5.0) -> Message:
+        """Charge points nearby, nearest first."""
+        result: Message = await self._call("GET", "/driver/chargers", lat=lat, lon=lon, radius_km=radius_km)
+        return result
+
+    async def start(self, charge_point_id: str, connector_id: int, channel_id: bytes) -> Message:
+        """Remote start; DriverApiError with kind "payment-required" if the channel is short."""
+        body = {
+            "charge_point_id": charge_point_id,
+            "connector_id": connector_id,
+            "channel_id": channel_id.hex(),
+        }
+        result: Message = await self._call("POST", "/driver/sessions", body)
+        return result
+
+    async def stop(self, session_id: int) -> Message:
+        """Remote stop."""
+        result: Message = await self._call("POST", f"/driver/sessions/{session_id}/stop")
+        return result
+
+    async def sessions(self, limit: int = 50, offset: int = 0) -> Message:
+        """A page of sessions, newest first."""
+        result: Message = await self._call("GET", "/driver/sessions", limit=limit, offset=offset)
+        return result
+
+    async def session(self, session_id: int) -> Message:
+        """One session."""
+        result: Message = await self._call("GET", f"/driver/sessions/{session_id}")
+        return result
+
+    async def receipt(self, session_id: int) -> Message:
+        """A session's receipt, verified against the pinned operator key."""
+        if self.operator_public_key is None:
+            await self.operator()
+        assert self.operator_public_key is not None
+        receipt: Message = await self._call("GET", f"/driver/sessions/{session_id}/receipt")
+        if not verify_receipt(receipt, self.operator_public_key):
+            raise ReceiptInvalidError(f"receipt of session {session_id} does not verify")
+        return receipt
+
+    def stream(self, auto_pay: bool = True) -> DriverStream:
+        """The live stream (an async context manager)."""
+        return DriverStream(self, auto_pay)
+
+
+class DriverStream:
+    """The live stream. Read it with `receive`/`until`; with `auto_pay`, every payment request
+    read is answered with a voucher from the driver's wallet (within its own limits)."""
+
+    def __init__(self, api: DriverApi, auto_pay: bool) -> None:
+        self.api = api
+        self.auto_pay = auto_pay
+        self.refused: list[tuple[Message, str]] = []  # requests the wallet would not sign, why
+        self._socket: ClientConnection | None = None
+
+    async def __aenter__(self) -> DriverStream:
+        base = str(self.api.http.base_url).rstrip("/")
+        url = base.replace("https://", "wss://").replace("http://", "ws://") + "/driver/stream"
+        self._socket = await connect(url)
+        await self._socket.send(json.dumps({"type": "auth", "token": self.api.token}))
+        ready = await self._receive_raw()
+        if ready.get("type") != "ready":
+            raise DriverApiError(401, {"title": "stream refused", "detail": str(ready)})
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        if self._socket is not None:
+            await self._socket.close()
+
+    async def _receive_raw(self) -> Message:
+        assert self._socket is not None, "use `async with api.stream()`"
+        message: Message = json.loads(await self._socket.recv())
+        return message
+
+    async def send(self, message: Message) -> None:
+        """Send a raw message (e.g. a voucher built elsewhere)."""
+        assert self._socket is not None, "use `async with api.stream()`"
+        await self._socket.send(json.dumps(message))
+
+    async def receive(self) -> Message:
+        """The next message (answering it first if it is a payment request and auto_pay is on)."""
+        message = await self._receive_raw()
+        if self.auto_pay and message.get("type") == "payment_request":
+            await self._pay(message)
+        return message
+
+    async def until(self, predicate: Callable[[Message], bool]) -> Message:
+        """Read until a message satisfies `predicate`; that message."""
+        while True:
+            message = await self.receive()
+            if predicate(message):
+                return message
+
+    async def _pay(self, request: Message) -> None:
+        wallet = await self.api.wallet()
+        channel_id = bytes.fromhex(request["channel_id"])
+        amount = int(request["amount"])
+        try:
+            if amount <= wallet.signed(channel_id):
+                return  # signed for that much already
+            voucher = wallet.pay(channel_id, amount)
+        except PaymentRefusedError as error:
+            self.refused.append((request, str(error)))
+            return
+        await self.send({"type": "voucher", "voucher": voucher.to_bytes().hex()})
