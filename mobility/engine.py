@@ -12,6 +12,7 @@ import contextlib
 import logging
 import socket
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import uvicorn
@@ -75,6 +76,13 @@ class CentralSystemCommands:
         await self.central.commands(charge_point_id).remote_stop(transaction_ref)
 
 
+async def charge_point_tariff(charging: ChargingService, default: str, charge_point_id: str) -> str:
+    """The tariff the charge point's operator gave it, else the engine's default (read off the
+    event loop, each time, so a change through the operator API applies to the next session)."""
+    record = await charging.charge_point(charge_point_id)
+    return record.tariff_id if record is not None and record.tariff_id else default
+
+
 @dataclass
 class Engine:
     """Every part of a running engine, built by `Engine.build` and run by `run`."""
@@ -124,7 +132,9 @@ class Engine:
         if settings.payments_enabled:
             store = PaymentStore(database)
             payments = PaymentService(
-                store, CentralSystemCommands(central), tariff_for=lambda _cp: settings.default_tariff_id
+                store,
+                CentralSystemCommands(central),
+                tariff_for=partial(charge_point_tariff, charging, settings.default_tariff_id),
             )
             charging.authorizer = payments
             charging.subscribe(payments.handle)

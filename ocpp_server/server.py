@@ -145,6 +145,11 @@ class CentralSystem:
         """True while the charge point has an open connection."""
         return charge_point_id in self._connections
 
+    @property
+    def connection_count(self) -> int:
+        """How many charge points have an open connection now (the metrics endpoint's gauge)."""
+        return len(self._connections)
+
     async def _handle(self, websocket: ServerConnection) -> None:
         assert websocket.request is not None
         charge_point_id = charge_point_id_from_path(websocket.request.path)

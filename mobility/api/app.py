@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from mobility.api import driver, fleet, login, operator
 from mobility.api.context import ApiContext
+from mobility.api.metrics import create_metrics_router
 from mobility.api.problems import install_problem_handlers
 from mobility.ledger.api import create_ledger_router
 
@@ -27,6 +28,7 @@ def create_api(context: ApiContext) -> FastAPI:
     app.include_router(operator.router)
     app.include_router(fleet.router)
     app.include_router(create_ledger_router(context.node))
+    app.include_router(create_metrics_router(context))
 
     @app.get("/health", tags=["engine"])
     def health() -> dict[str, str]:

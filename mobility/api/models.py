@@ -58,8 +58,6 @@ class VehicleRecord(SQLModel, table=True):
     label: str = Field(default="", max_length=200)
 
 
-
-
 class OperatorTariffRecord(SQLModel, table=True):
     """Which operator a tariff ID (all its versions) belongs to: whoever created version 1.
 

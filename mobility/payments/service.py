@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -50,6 +51,8 @@ class PaymentRequest:
 
 RequestSubscriber = Callable[[PaymentRequest], Awaitable[None]]
 ReadingsLoader = Callable[[int], list[MeterSample]]
+TariffFor = Callable[[str], str | Awaitable[str]]
+"""The tariff ID a charge point charges with; async when it has to read the database."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +82,7 @@ class PaymentService:
         self,
         store: PaymentStore,
         commands: SessionCommands,
-        tariff_for: Callable[[str], str],
+        tariff_for: TariffFor,
         settings: PaymentSettings | None = None,
         readings_loader: ReadingsLoader | None = None,
         clock: Clock = utc_now,
@@ -102,6 +105,8 @@ class PaymentService:
         self._locks: dict[str, asyncio.Lock] = {}
         self._subscribers: list[RequestSubscriber] = []
         self._vouchers = GroupCommit(store.apply_vouchers)
+        # Vouchers by outcome ("accepted" or the rejection reason), for the metrics endpoint.
+        self.voucher_outcomes: Counter[str] = Counter()
         # Channels with a running session seen by this process: only those need enforcing when
         # a voucher arrives (after a restart, the next reading of a session re-adds it).
         self._running: dict[str, set[int]] = {}
@@ -139,7 +144,10 @@ class PaymentService:
     async def _channel_for(
         self, charge_point_id: str, account_id: str, only: str | None = None
     ) -> tuple[ChannelRecord | None, Tariff | None, str | None]:
-        tariff = await self._tariff(self.tariff_for(charge_point_id))
+        tariff_id = self.tariff_for(charge_point_id)
+        if not isinstance(tariff_id, str):
+            tariff_id = await tariff_id
+        tariff = await self._tariff(tariff_id)
         if tariff is None:
             return None, None, f"no tariff for charge point {charge_point_id}"
         window = credit_window(tariff, self.settings.fallback_window)
@@ -304,7 +312,9 @@ class PaymentService:
         else:
             raise RuntimeError(f"channel {payload.voucher.channel_id.hex()} kept changing under a voucher")
         if isinstance(result, VoucherRejectedError):
+            self.voucher_outcomes[result.reason.value] += 1
             raise result
+        self.voucher_outcomes["accepted"] += 1
         if payload.voucher.channel_id.hex() in self._running:
             await self._evaluate(payload.voucher.channel_id.hex(), self.clock())
         return result
