@@ -69,7 +69,7 @@ async def run_city(data_dir: Path, seed: int, hours: float, speed: float, charge
                 count=chargers,
                 seed=seed,
                 id_tokens=(DEMO_TOKEN,),
-                prefix=f"CITY{seed}-",
+                prefix=f"CITY{seed}",
                 mean_idle_s=1_200.0,
                 mean_dwell_s=2 * 3_600.0,
                 faults_per_hour=0.5,
