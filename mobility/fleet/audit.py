@@ -149,10 +149,12 @@ def verify_settlement_bundle(
     milestone = next((m for m in bundle.milestones if m.index == proof.milestone_index), None)
     _check(milestone is not None, f"milestone {proof.milestone_index} is not in the bundle")
     assert milestone is not None
-    payload = _parse(_hex(milestone.block, "milestone block"), "the milestone block").payload
+    milestone_block = _parse(_hex(milestone.block, "milestone block"), "the milestone block")
+    payload = milestone_block.payload
     _check(isinstance(payload, MilestonePayload), "the milestone block carries no milestone")
     assert isinstance(payload, MilestonePayload)
     essence = payload.essence
+    _check(essence.parents == milestone_block.parents, "the milestone's parents are not its block's")
     milestone_id = pow_rs.blake2b_256(essence.to_bytes())
     _check(essence.index == proof.milestone_index, "the milestone's index is not the proof's")
     _check(
@@ -172,6 +174,8 @@ def verify_settlement_bundle(
         root == _hex(proof.inclusion_merkle_root, "inclusion_proof.inclusion_merkle_root", 32),
         "the proof's root is not the milestone's",
     )
+    # `index` and `count` only shape the path (TIP-4 commits to neither): what is proven is
+    # that this block ID is a leaf under the root the trusted keys signed.
     path = [_hex(step, "inclusion_proof.path", 32) for step in proof.path]
     try:
         included = pow_rs.merkle_verify(root, block_id, proof.index, proof.count, path)

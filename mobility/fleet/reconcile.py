@@ -126,8 +126,18 @@ def metered_samples(session: SessionRecord, readings: Iterable[MeterSample]) -> 
 
 
 def _reading_samples(facts: SessionFacts) -> list[MeterSample]:
+    """Session energy at each reading the meter let move forward, in arrival order.
+
+    A register below an earlier one is what the charging layer refuses (and flags); dropping
+    it here too keeps a flagged session priceable, so its bill can still be compared.
+    """
     start = facts.session.meter_start_wh
-    return [MeterSample(r.taken_at, r.register_wh - start) for r in facts.readings]
+    samples, highest = [], start
+    for reading in facts.readings:
+        if reading.register_wh >= highest:
+            highest = reading.register_wh
+            samples.append(MeterSample(reading.taken_at, reading.register_wh - start))
+    return samples
 
 
 def reconcile_session(facts: SessionFacts, tariffs: TariffLookup) -> SessionLine:
