@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 import httpx
+import pytest
 
 import pow_rs
 from mobility.engine import Engine
@@ -45,7 +46,9 @@ async def both(stream: DriverStream, first: str, second: str) -> dict[str, Messa
     return seen
 
 
-async def test_a_paid_session_started_and_stopped_through_the_api(engine: Engine, http: httpx.AsyncClient) -> None:
+async def test_a_paid_session_started_and_stopped_through_the_api(
+    engine: Engine, http: httpx.AsyncClient
+) -> None:
     assert engine.settler is not None
     await add_tariff(engine)
     api = await driver_api(http, 0x61)
@@ -109,7 +112,12 @@ async def test_a_paid_session_started_and_stopped_through_the_api(engine: Engine
     history = await api.sessions()
     assert history["total"] == 1
     (item,) = history["items"]
-    assert (item["session_id"], item["billed"], item["paid"], item["energy_wh"]) == (session_id, billed, billed, 1_000)
+    assert (item["session_id"], item["billed"], item["paid"], item["energy_wh"]) == (
+        session_id,
+        billed,
+        billed,
+        1_000,
+    )
     assert item["tariff_version"] == 1
 
     receipt = await api.receipt(session_id)  # verified by the SDK
@@ -146,7 +154,9 @@ async def test_a_paid_session_started_and_stopped_through_the_api(engine: Engine
     assert balance["owed"] == billed
 
 
-async def test_a_refused_start_writes_nothing_and_sends_nothing(engine: Engine, http: httpx.AsyncClient) -> None:
+async def test_a_refused_start_writes_nothing_and_sends_nothing(
+    engine: Engine, http: httpx.AsyncClient
+) -> None:
     await add_tariff(engine)
     api = await driver_api(http, 0x62)
     other = await driver_api(http, 0x63)
@@ -160,24 +170,18 @@ async def test_a_refused_start_writes_nothing_and_sends_nothing(engine: Engine, 
     store = engine.api.state.context.payment_store
 
     async with charger(engine, "CP-D2") as cp:
-        try:
+        with pytest.raises(DriverApiError) as refused:
             await api.start("CP-D2", 1, small)
-        except DriverApiError as error:
-            assert (error.status, error.kind) == (409, "payment-required")
-            assert f"{WINDOW - 1} left" in error.problem["detail"]
-        else:
-            raise AssertionError("a start without a credit window was accepted")
+        assert (refused.value.status, refused.value.kind) == (409, "payment-required")
+        assert f"{WINDOW - 1} left" in refused.value.problem["detail"]
         for charge_point, channel, status, kind in [
             ("CP-D2", theirs, 404, "not-found"),  # another driver's channel
             ("CP-NOPE", small, 404, "not-found"),
             ("CP-OFF", small, 409, "charger-offline"),
         ]:
-            try:
+            with pytest.raises(DriverApiError) as error:
                 await api.start(charge_point, 1, channel)
-            except DriverApiError as error:
-                assert (error.status, error.kind) == (status, kind)
-            else:
-                raise AssertionError(f"start at {charge_point} was accepted")
+            assert (error.value.status, error.value.kind) == (status, kind)
         bad = await http.post(
             "/driver/sessions",
             json={"charge_point_id": "CP-D2", "connector_id": 0, "channel_id": small.hex()},
