@@ -171,9 +171,13 @@ async def test_a_fleet_reconciles_its_sessions_from_meter_to_ledger(
         unpaid_start = now + dt.timedelta(minutes=40)
         await charge(cp, None, "F1EE7B", 2, unpaid_start, [71_000, 72_000], meter_start=70_000)
         await engine.payments.commands_sent()
+    period = {"from": iso(now - dt.timedelta(hours=1)), "to": iso(now + dt.timedelta(hours=2))}
+    before = (await http.get("/fleet/reconciliation", params=period, headers=headers)).json()
+    assert [s["status"] for s in before["sessions"]["items"]] == ["unsettled", "meter anomaly", "unpaid"]
+    assert before["sessions"]["items"][0]["settlement"] is None
+    assert before["total"]["settled"] == 0
     await settle_everything(engine)
 
-    period = {"from": iso(now - dt.timedelta(hours=1)), "to": iso(now + dt.timedelta(hours=2))}
     report = (await http.get("/fleet/reconciliation", params=period, headers=headers)).json()
     sessions = report["sessions"]["items"]
     assert report["sessions"]["total"] == 3
@@ -208,6 +212,14 @@ async def test_a_fleet_reconciles_its_sessions_from_meter_to_ledger(
     theirs = (await http.get("/fleet/reconciliation", params=period, headers=other)).json()
     assert theirs["sessions"]["total"] == 0
     assert (await http.get(f"/fleet/sessions/{ok['session_id']}/proof", headers=other)).status_code == 404
+
+    # A bill that the readings do not support is a mismatch.
+    store = engine.api.state.context.payment_store
+    await asyncio.to_thread(store.update_session, ok["session_id"], billed=expected + 1)
+    altered = (await http.get("/fleet/reconciliation", params={**period, "limit": 1}, headers=headers)).json()
+    assert altered["sessions"]["items"][0]["status"] == "mismatch"
+    assert str(expected) in altered["sessions"]["items"][0]["reason"]
+    await asyncio.to_thread(store.update_session, ok["session_id"], billed=expected)
 
     await check_exports(http, headers, period, sessions, expected)
     await check_proof(engine, http, headers, ok["session_id"], channel_id, unpaid["session_id"])
