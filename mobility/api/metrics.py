@@ -47,11 +47,10 @@ class EngineCollector(Collector):
                 select(func.count()).select_from(sessions).where(col(sessions.ended_at).is_(None))
             ).scalar_one()
             energy = db.execute(select(func.coalesce(func.sum(col(sessions.energy_wh)), 0))).scalar_one()
-            by_status = dict(
-                db.execute(
-                    select(col(SettlementRecord.status), func.count()).group_by(col(SettlementRecord.status))
-                ).tuples()
+            statuses = select(col(SettlementRecord.status), func.count()).group_by(
+                col(SettlementRecord.status)
             )
+            by_status: dict[str, int] = {status: count for status, count in db.execute(statuses)}
         yield GaugeMetricFamily("mobility_sessions_active", "Charging sessions not ended.", value=active)
         yield CounterMetricFamily(
             "mobility_energy_delivered_wh", "Energy metered in all sessions, in Wh.", value=energy
