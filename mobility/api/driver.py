@@ -46,7 +46,7 @@ router = APIRouter(prefix="/driver", tags=["driver"])
 router.include_router(driver_stream.router)
 
 ChannelPath = Annotated[str, Path(pattern=r"^[0-9a-fA-F]{64}$", description="Channel ID, hex.")]
-SessionPath = Annotated[int, Path(ge=1, le=2**62)]
+SessionPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 def _not_found(what: str) -> Problem:

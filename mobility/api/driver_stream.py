@@ -97,6 +97,7 @@ class DriverHub:
         self._connections: dict[str, set[_Connection]] = {}
         self._owners: dict[str, str | None] = {}  # channel -> account (owners never change)
         self._last: dict[int, tuple[datetime, int]] = {}  # session -> last (time, energy Wh)
+        self._session_channels: dict[int, str] = {}  # session -> channel, for running sessions
 
     def attach(self) -> None:
         """Subscribe to the payment layer and the charging events."""
@@ -156,13 +157,21 @@ class DriverHub:
         session_id = event.session_id
         if session_id is None:
             return
+        ended = isinstance(event, SessionEnded)
+        known = (
+            self._session_channels.pop(session_id, None) if ended else self._session_channels.get(session_id)
+        )
         if not self._connections:
             self._last.pop(session_id, None)
             return
+        if known is not None and await self.owner(known) not in self._connections:
+            return  # nobody listening for this session: no reads
         store = self.context.payment_store
         record = await asyncio.to_thread(store.session, session_id)
         if record is None:
             return
+        if not ended:
+            self._session_channels[session_id] = record.channel_id
         owner = await self.owner(record.channel_id)
         if owner not in self._connections:
             return

@@ -19,7 +19,7 @@ from mobility.payments.accounts import app_id_token
 from mobility.payments.pricing import MeterSample, price_session
 from mobility.payments.receipts import verify_receipt
 from mobility.wallet.api_client import DriverApiError, DriverStream
-from ocpp_server._ocpp import call16
+from ocpp_server._ocpp import call16, on, result16
 from tests.api.driver_world import (
     TARIFF,
     WINDOW,
@@ -33,6 +33,8 @@ from tests.api.driver_world import (
     open_channel,
     place_charger,
 )
+from tests.ocpp.clients import Client16
+from tests.ocpp.conftest import library_client
 
 Message = dict[str, Any]
 
@@ -193,3 +195,34 @@ async def test_a_refused_start_writes_nothing_and_sends_nothing(
         assert cp.received == []
     assert await asyncio.to_thread(store.account_for_token, app_id_token(api.account_id or "")) is None
     assert (await api.sessions())["total"] == 0
+
+
+class RefusingClient(Client16):
+    """A 1.6 charge point that refuses remote starts (connector busy, say)."""
+
+    @on("RemoteStartTransaction")
+    def on_remote_start(self, **payload: Any) -> Any:
+        self.received.append(("RemoteStartTransaction", payload))
+        return result16.RemoteStartTransaction(status="Rejected")
+
+
+async def test_a_start_the_charger_refuses_is_a_409_with_its_answer(
+    engine: Engine, http: httpx.AsyncClient
+) -> None:
+    assert engine.payments is not None
+    await add_tariff(engine)
+    api = await driver_api(http, 0x64)
+    await fund(engine, [api.seed])
+    channel = await open_channel(engine, api, 1_000_000)
+    await api.register_channel(channel)
+    place_charger(engine, "CP-NO", 50.0, 8.0)
+    url = f"ws://127.0.0.1:{engine.central.port}/ocpp/CP-NO"
+    async with library_client(url, "1.6", RefusingClient, charge_point_id="CP-NO") as cp:
+        with pytest.raises(DriverApiError) as refused:
+            await api.start("CP-NO", 2, channel)
+        assert cp.received == [
+            ("RemoteStartTransaction", {"connector_id": 2, "id_tag": app_id_token(api.account_id or "")})
+        ]
+    assert (refused.value.status, refused.value.kind) == (409, "charger-refused")
+    assert refused.value.problem["command"]["status"] == "Rejected"
+    assert engine.payments._pinned == {}  # the channel choice is dropped with the refused start
