@@ -1,1 +1,7 @@
-"""Fleet operators: vehicles and their id tokens, reconciliation, exports and audit proofs."""
+"""Fleet operators: vehicles and their id tokens, reconciliation, exports and audit proofs.
+
+`store` reads a fleet's rows (always scoped to its account), `reconcile` checks each session
+from meter to ledger and totals them, `exports` renders OCPI 2.2.1 CDRs and CSV with exact
+numbers, `audit` builds and verifies settlement proof bundles. The HTTP routes live in
+`mobility.api.fleet_vehicles` and `mobility.api.fleet_reports`.
+"""
