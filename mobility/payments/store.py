@@ -120,22 +120,6 @@ class PaymentStore:
             db.commit()
         self._credits.pop(channel_id, None)
 
-    def update_channel_terms(self, channel_id: str, deposit: int, expiry: datetime) -> None:
-        """Take a top-up or a later expiry read from the ledger; the deposit never shrinks.
-
-        The cached voucher state of the channel is dropped so the next voucher sees the new
-        deposit (call it on the store the payment service uses).
-        """
-        with self._session() as db:
-            db.exec(
-                update(ChannelRecord)
-                .where(col(ChannelRecord.channel_id) == channel_id)
-                .where(col(ChannelRecord.deposit) <= deposit)
-                .values(deposit=deposit, expiry=expiry)
-            )
-            db.commit()
-        self._credits.pop(channel_id, None)
-
     def channel(self, channel_id: str) -> ChannelRecord | None:
         with self._session() as db:
             return db.get(ChannelRecord, channel_id)

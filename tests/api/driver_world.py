@@ -32,20 +32,25 @@ TARIFF = Tariff.model_validate(
 )
 WINDOW = 178_500  # 0.5 kWh at 0.30 + 19 % VAT
 
+
 def iso(at: dt.datetime) -> str:
     return at.isoformat().replace("+00:00", "Z")
+
 
 def meter(at: dt.datetime, register_wh: int) -> list[dict[str, Any]]:
     sample = {"value": str(register_wh), "measurand": "Energy.Active.Import.Register", "unit": "Wh"}
     return [{"timestamp": iso(at), "sampled_value": [sample]}]
 
+
 async def milestone(engine: Engine) -> None:
     assert engine.coordinator is not None
     await asyncio.to_thread(engine.coordinator.issue)
 
+
 async def add_tariff(engine: Engine, tariff: Tariff = TARIFF) -> None:
     store = engine.api.state.context.payment_store
     await asyncio.to_thread(store.add_tariff, tariff, dt.datetime.now(dt.UTC))
+
 
 async def fund(engine: Engine, seeds: list[bytes], amount: int = 10_000_000) -> None:
     """Give each seed's address `amount` from the faucet (one milestone for all)."""
@@ -55,6 +60,7 @@ async def fund(engine: Engine, seeds: list[bytes], amount: int = 10_000_000) -> 
         await faucet.transfer(Wallet(client, seed).address, amount)
         await milestone(engine)
 
+
 async def driver_api(http: httpx.AsyncClient, seed_byte: int) -> DriverApi:
     """A signed-up, logged-in driver using the SDK."""
     api = DriverApi(http, bytes([seed_byte]) * 32)
@@ -63,12 +69,14 @@ async def driver_api(http: httpx.AsyncClient, seed_byte: int) -> DriverApi:
     await api.operator()
     return api
 
+
 async def open_channel(engine: Engine, api: DriverApi, deposit: int, days: int = 30) -> bytes:
     """A channel of `deposit` from the driver to the operator, confirmed (not yet registered)."""
     expiry = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(days=days)
     _, channel_id = await api.open_channel(deposit, expiry)
     await milestone(engine)
     return channel_id
+
 
 def place_charger(
     engine: Engine, charge_point_id: str, lat: float, lon: float, site: str = "", tariff_id: str | None = None
@@ -79,9 +87,16 @@ def place_charger(
     with Session(engine.api.state.context.payment_store.engine) as db:
         row = db.get(ChargePointRecord, record.id)
         assert row is not None
-        row.operator_id, row.site, row.latitude, row.longitude, row.tariff_id = "op", site, lat, lon, tariff_id
+        row.operator_id, row.site, row.latitude, row.longitude, row.tariff_id = (
+            "op",
+            site,
+            lat,
+            lon,
+            tariff_id,
+        )
         db.add(row)
         db.commit()
+
 
 @contextlib.asynccontextmanager
 async def charger(engine: Engine, charge_point_id: str) -> AsyncIterator[Client16]:
