@@ -7,7 +7,7 @@ period, scope everything to the calling fleet and translate the results to JSON 
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
@@ -133,17 +133,25 @@ def _groups(groups: dict[str | None, Totals]) -> list[TotalsOut]:
     return [TotalsOut.of(totals, key) for key, totals in sorted(groups.items(), key=lambda kv: kv[0] or "")]
 
 
-def _period(start: datetime, end: datetime) -> None:
+def _period(start: datetime, end: datetime) -> tuple[datetime, datetime]:
+    """The period in UTC; 422 when it is backwards, too long, or off the calendar in UTC."""
+    try:
+        start, end = start.astimezone(UTC), end.astimezone(UTC)
+    except OverflowError as error:
+        raise Problem(
+            422, "Invalid request", "the period falls outside years 1 to 9999 in UTC", "invalid-request"
+        ) from error
     if end <= start:
         raise Problem(422, "Invalid request", "`to` must be after `from`", "invalid-request")
     if end - start > MAX_PERIOD:
         raise Problem(422, "Invalid request", "a period spans at most 366 days", "invalid-request")
+    return start, end
 
 
 async def _reconciled(
     context: ApiContext, caller: FleetPrincipal, start: datetime, end: datetime
 ) -> Reconciliation:
-    _period(start, end)
+    start, end = _period(start, end)
     facts = await asyncio.to_thread(fleet_store(context).session_facts, caller.account_id, start, end)
     return await asyncio.to_thread(reconcile, facts, context.payment_store.tariff)
 
@@ -225,7 +233,9 @@ async def export_csv(start: From, end: To, caller: Reader, context: Context, pag
 
 @router.get("/sessions/{session_id}/proof", response_model=SettlementBundle)
 async def session_proof(
-    session_id: Annotated[int, Path(ge=1, le=2**63 - 1)], caller: Reader, context: Context
+    session_id: Annotated[int, Path(ge=1, le=2**31 - 1, description="A session of this fleet.")],
+    caller: Reader,
+    context: Context,
 ) -> SettlementBundle:
     """A bundle proving the session's settlement is in the ledger.
 

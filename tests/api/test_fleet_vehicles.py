@@ -148,11 +148,13 @@ async def test_bad_input_is_a_422_and_writes_nothing(engine: Engine, http: httpx
         "/fleet/reconciliation?from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z",  # backwards
         "/fleet/reconciliation?from=2020-01-01T00:00:00Z&to=2026-01-01T00:00:00Z",  # too long
         "/fleet/reconciliation?to=2026-01-01T00:00:00Z",
+        "/fleet/reconciliation?from=0001-01-01T00:00:00%2B01:00&to=0001-01-02T00:00:00Z",  # before year 1
         "/fleet/reconciliation?from=yesterday&to=2026-01-01T00:00:00Z",
         "/fleet/exports/cdrs?from=2026-01-01T00:00:00Z&to=2026-02-01T00:00:00Z&limit=0",
         "/fleet/exports/sessions.csv?from=2026-01-01T00:00:00Z&to=2026-02-01T00:00:00Z&offset=-1",
         "/fleet/sessions/0/proof",
         "/fleet/sessions/abc/proof",
+        f"/fleet/sessions/{2**31}/proof",  # beyond the session ID column
         f"/fleet/vehicles/{'v' * 65}",
     ]
     for path in bad_gets:
