@@ -34,14 +34,14 @@ router = APIRouter()
 OPERATOR_LIMIT_PROFILE = 901
 """The charging profile ID of operator power limits (the payment layer's own cap is 900)."""
 
-ChargePointId = Annotated[
-    str, StringConstraints(min_length=1, max_length=48, pattern=r"^[A-Za-z0-9._:@+-]+$")
-]
-ChargePointPath = Annotated[str, Path(min_length=1, max_length=48)]
+CHARGE_POINT_PATTERN = r"^[A-Za-z0-9._@+-]+$"  # safe in a URL path and as a Basic-auth user
+ChargePointId = Annotated[str, StringConstraints(min_length=1, max_length=48, pattern=CHARGE_POINT_PATTERN)]
+ChargePointPath = Annotated[str, Path(min_length=1, max_length=48, pattern=CHARGE_POINT_PATTERN)]
+PRINTABLE = r"^[^\x00-\x1f\x7f]+$"  # no control characters (PostgreSQL text refuses NUL)
 # OCPP security profiles 1 and 2 (BasicAuthPassword): 16 to 40 characters.
 Password = Annotated[str, StringConstraints(min_length=16, max_length=40)]
-TariffId = Annotated[str, StringConstraints(min_length=1, max_length=36)]
-Site = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+TariffId = Annotated[str, StringConstraints(min_length=1, max_length=36, pattern=PRINTABLE)]
+Site = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=PRINTABLE)]
 Latitude = Annotated[float, Field(ge=-90, le=90)]
 Longitude = Annotated[float, Field(ge=-180, le=180)]
 

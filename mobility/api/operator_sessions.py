@@ -8,7 +8,7 @@ start (a settlement's creation for `/settlements`), both timezone-aware.
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
@@ -16,6 +16,7 @@ from pydantic import AwareDatetime, BaseModel
 
 from mobility.api.auth import OperatorPrincipal
 from mobility.api.context import operator_with
+from mobility.api.operator_chargers import CHARGE_POINT_PATTERN
 from mobility.api.operator_store import Operators, OperatorStore, SessionFilter, SessionRow
 from mobility.api.pagination import Page, Paging
 from mobility.api.problems import Problem
@@ -26,7 +27,7 @@ SessionStatus = Literal["active", "ended", "paid", "unpaid", "unbilled"]
 SettlementStatus = Literal["intent", "built", "submitted", "confirmed", "failed"]
 Since = Annotated[AwareDatetime | None, Query(description="from this instant (inclusive)")]
 Until = Annotated[AwareDatetime | None, Query(description="up to this instant (exclusive)")]
-ChargePointQuery = Annotated[str | None, Query(min_length=1, max_length=48)]
+ChargePointQuery = Annotated[str | None, Query(min_length=1, max_length=48, pattern=CHARGE_POINT_PATTERN)]
 Sessions = Annotated[OperatorPrincipal, operator_with("sessions:read")]
 
 
@@ -97,6 +98,12 @@ class SettlementOut(BaseModel):
 
 
 def _period(since: datetime | None, until: datetime | None) -> None:
+    try:  # an offset can push an instant at the ends of the calendar out of range in UTC
+        for instant in (since, until):
+            if instant is not None:
+                instant.astimezone(UTC)
+    except OverflowError:
+        raise Problem(422, "Invalid request", "since/until out of range", "invalid-request") from None
     if since is not None and until is not None and until <= since:
         raise Problem(422, "Invalid request", "until must be after since", "invalid-request")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Response, status
 from pydantic import BaseModel
@@ -17,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from mobility.api.auth import OperatorPrincipal
 from mobility.api.context import Context, operator_with
+from mobility.api.operator_chargers import PRINTABLE
 from mobility.api.operator_store import Operators, TariffOwnedElsewhereError
 from mobility.api.pagination import Page, Paging
 from mobility.api.problems import Problem
@@ -25,7 +27,7 @@ from mobility.payments.tariff import Tariff
 
 router = APIRouter()
 
-TariffPath = Annotated[str, Path(min_length=1, max_length=36)]
+TariffPath = Annotated[str, Path(min_length=1, max_length=36, pattern=PRINTABLE)]
 ATTEMPTS = 5  # concurrent posts of one tariff ID each retry with the next free version
 
 
@@ -69,6 +71,8 @@ async def create_tariff_version(
     `version` may be left out; when given it must be the next one, which makes a post that
     raced another one fail with 409 instead of silently adding a later version.
     """
+    if not body.id.isprintable():
+        raise Problem(422, "Invalid request", "id: no control characters", "invalid-request")
     payments = context.payment_store
     new_with_version = "version" in body.model_fields_set and body.version != 1
     if new_with_version and await asyncio.to_thread(payments.tariff, body.id) is None:
@@ -96,7 +100,7 @@ async def create_tariff_version(
         raise Problem(409, "Conflict", f"tariff {body.id!r} kept changing; try again", "version-conflict")
     versions = await asyncio.to_thread(store.tariff_versions, caller.operator_id, body.id)
     assert versions is not None
-    response.headers["Location"] = f"/operator/tariffs/{body.id}"
+    response.headers["Location"] = f"/operator/tariffs/{quote(body.id, safe='')}"
     return _version_out(next(v for v in versions if v.version == version))
 
 

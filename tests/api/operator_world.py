@@ -32,10 +32,10 @@ async def register(
 
 @contextlib.asynccontextmanager
 async def connected(
-    engine: Engine, charge_point_id: str, password: str = PASSWORD
-) -> AsyncIterator[Client16]:
-    """A booted 1.6 charge point on the engine, logged in with Basic auth."""
+    engine: Engine, charge_point_id: str, password: str = PASSWORD, cls: type[Any] = Client16
+) -> AsyncIterator[Any]:
+    """A booted 1.6 charge point (a `Client16` unless `cls`) on the engine, with Basic auth."""
     url = f"ws://127.0.0.1:{engine.central.port}/ocpp/{charge_point_id}"
-    async with library_client(url, "1.6", Client16, charge_point_id, password) as cp:
+    async with library_client(url, "1.6", cls, charge_point_id, password) as cp:
         await cp.call(call16.BootNotification(charge_point_vendor="sim", charge_point_model="m1"))
         yield cp

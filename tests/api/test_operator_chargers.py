@@ -10,7 +10,7 @@ from websockets.exceptions import InvalidStatus
 
 from mobility.api.auth import OPERATOR_SCOPES
 from mobility.engine import Engine
-from ocpp_server._ocpp import call16
+from ocpp_server._ocpp import ChargePoint16, call16
 from tests.api.conftest import driver, fleet, operator
 from tests.api.operator_world import PASSWORD, PROBLEM, connected, register
 
@@ -113,6 +113,7 @@ async def test_ids_are_taken_once_and_bad_input_writes_nothing(
         {"id": "CP-C1", "password": PASSWORD, "owner": "op-d"},
         {"id": "CP-C1", "password": PASSWORD, "tariff_id": "op-d-tariff"},
         {"id": "CP-C1", "password": PASSWORD, "tariff_id": "no-such-tariff"},
+        {"id": "CP-C1", "password": PASSWORD, "site": "nul\x00byte"},
     ]
     for body in bad_bodies:
         response = await http.post("/operator/chargers", json=body, headers=mine)
@@ -122,6 +123,7 @@ async def test_ids_are_taken_once_and_bad_input_writes_nothing(
     for patch in [{"enabled": None}, {"latitude": 1.0}, {"site": ""}, {"tariff_id": "op-d-tariff"}, {"x": 1}]:
         response = await http.patch("/operator/chargers/CP-C2", json=patch, headers=mine)
         assert response.status_code == 422, (patch, response.text)
+    assert (await http.get("/operator/chargers/CP%00C2", headers=mine)).status_code == 422
     short = await http.put("/operator/chargers/CP-C2/password", json={"password": "short"}, headers=mine)
     assert short.status_code == 422
     assert await engine.charging.charge_point("CP-C1") is None
@@ -191,6 +193,23 @@ async def test_a_command_round_trip_to_a_simulated_charger(engine: Engine, http:
     assert log["items"][0]["response"]["status"] == "Accepted"
     rest = (await http.get("/operator/chargers/CP-E1/commands?offset=2", headers=headers)).json()
     assert [c["command"] for c in rest["items"]] == ["availability", "unlock_connector", "reset"]
+
+
+async def test_a_charger_answering_with_an_error_is_a_502_and_logged(
+    engine: Engine, http: httpx.AsyncClient
+) -> None:
+    headers = await operator(engine, "op-e2")
+    await register(http, headers, "CP-E2")
+    async with connected(engine, "CP-E2", cls=ChargePoint16):  # handles no command: CALLERROR
+        response = await http.post(
+            "/operator/chargers/CP-E2/commands", json={"type": "reset"}, headers=headers
+        )
+    assert response.status_code == 502
+    problem = response.json()
+    assert problem["type"] == "urn:mobility:problem:charger-error"
+    assert (problem["command"]["outcome"], problem["command"]["status"]) == ("error", "NotImplemented")
+    log = (await http.get("/operator/chargers/CP-E2/commands", headers=headers)).json()
+    assert [(c["command"], c["outcome"]) for c in log["items"]] == [("reset", "error")]
 
 
 async def test_other_tenants_get_404_and_other_roles_403(engine: Engine, http: httpx.AsyncClient) -> None:

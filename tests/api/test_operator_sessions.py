@@ -191,6 +191,8 @@ async def test_reports_are_only_for_the_operator_and_its_scope(
         {"since": "2026-01-02T00:00:00Z", "until": "2026-01-01T00:00:00Z"},
         {"limit": 0},
         {"charge_point_id": "x" * 49},
+        {"charge_point_id": "CP\x00"},
+        {"since": "0001-01-01T00:00:00+01:00"},
     ]
     for query in bad_queries:
         response = await http.get("/operator/sessions", params=query, headers=owner)

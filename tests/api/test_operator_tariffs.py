@@ -96,6 +96,7 @@ async def test_bad_tariffs_are_422_and_store_nothing(engine: Engine, http: httpx
         energy_tariff("bad", 1, timezone="Mars/Olympus"),
         energy_tariff("bad", 1, version=0),
         energy_tariff("bad", 1, surprise=True),
+        energy_tariff("nul\x00", 1),
         {
             "id": "bad",
             "currency": "EUR",
@@ -114,6 +115,9 @@ async def test_bad_tariffs_are_422_and_store_nothing(engine: Engine, http: httpx
     assert new_at_two.status_code == 409
     assert (await http.get("/operator/tariffs", headers=headers)).json()["total"] == 0
     assert (await http.get("/operator/tariffs/bad", headers=headers)).status_code == 404
+    assert (await http.get("/operator/tariffs/nul%00", headers=headers)).status_code == 422
+    accented = await http.post("/operator/tariffs", json=energy_tariff("tarif-été", 1), headers=headers)
+    assert accented.headers["location"] == "/operator/tariffs/tarif-%C3%A9t%C3%A9"
     assert (
         await http.post("/operator/tariffs", json=energy_tariff("bad", 1), headers=headers)
     ).status_code == 201
