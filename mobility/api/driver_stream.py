@@ -13,8 +13,10 @@ first message `{"type": "auth", "token": ...}`. The server then sends JSON messa
   `channel_id, nonce, amount, public_key, signature`; an optional `id` is echoed back.
 - `{"type": "error", "detail"}` for a message the server could not read.
 
-Authentication failures close with 4401 (no valid token) or 4403 (not a driver's token). A
-client that does not keep up (its outbox full) is disconnected with 1013 and may reconnect.
+The token is checked when the stream opens (a stream outlives the token's 15 minutes; the
+app logs in again only to reconnect). Authentication failures close with 4401 (no valid
+token) or 4403 (not a driver's token). A client that does not keep up (its outbox full) is
+disconnected with 1013 and may reconnect.
 """
 
 from __future__ import annotations
