@@ -83,6 +83,7 @@ class RunRecord:
     samples: list[Sample] = field(default_factory=list)
     sessions: list[SessionRow] = field(default_factory=list)
     notes: dict[str, str] = field(default_factory=dict)
+    currency: str | None = None  # the tariffs' ISO 4217 code, for display; None shows "units"
 
     @property
     def balanced(self) -> bool:
@@ -106,6 +107,7 @@ class RunRecord:
             samples=[Sample(**_times(s, "at")) for s in raw["samples"]],
             sessions=[SessionRow(**_times(s, "started_at", "ended_at")) for s in raw["sessions"]],
             notes=raw.get("notes", {}),
+            currency=raw.get("currency"),
         )
 
 
