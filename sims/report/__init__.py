@@ -1,0 +1,29 @@
+"""The city run's report: a record drawn as PNG plots and one self-contained HTML page.
+
+`write_report` is what a city run calls at its end; `python -m sims.report RECORD.json OUT_DIR`
+draws the same report again from a saved record.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sims.city.record import RunRecord
+from sims.report.figures import summarise
+from sims.report.page import render
+from sims.report.plots import draw
+
+__all__ = ["write_report"]
+
+
+def write_report(record: RunRecord, folder: Path) -> Path:
+    """Write `record.json`, the plots and `report.html` into `folder`; return the page's path.
+
+    The record is saved first, so a run whose plotting fails still leaves its data behind.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    record.save(folder / "record.json")
+    plots = draw(record, folder)
+    page = folder / "report.html"
+    page.write_text(render(record, summarise(record), plots), encoding="utf-8")
+    return page
