@@ -23,6 +23,7 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: now
 .banner.balanced { background: #dfd; border: 2px solid #393; }
 .banner.unbalanced { background: #fdd; border: 2px solid #c33; }
 td.diff { background: #fcc; font-weight: bold; }
+td.explained { background: #ffe8b0; }
 tr.unbalanced td:first-child { border-left: 4px solid #c33; }
 figure { margin: 1.5em 0; }
 figcaption { color: #555; font-size: 0.9em; }
@@ -118,11 +119,14 @@ RECONCILIATION_HEAD = (
 
 
 def session_row(row: SessionRow) -> str:
-    """One session: its chain of figures with every cell that breaks the chain marked `diff`."""
+    """One session: its chain of figures with every cell that breaks the chain marked, `diff`
+    (red) when the session does not reconcile, `explained` (amber) when its shortfall accounts
+    for the gap."""
     marked = differences(row)
+    mark = "diff" if not row.balanced else "explained"
 
     def num(field: str, text: str) -> str:
-        return _cell(text, "num", "diff") if field in marked else _cell(text, "num")
+        return _cell(text, "num", mark) if field in marked else _cell(text, "num")
 
     block = row.block_id or ""
     cells = [
@@ -148,18 +152,25 @@ def session_row(row: SessionRow) -> str:
     return f'<tr id="session-{row.session_id}" class="session {state}">{"".join(cells)}</tr>'
 
 
+def _head(currency: str) -> str:
+    money_columns = {"Billed", "Paid", "Settled", "Shortfall"}
+    return "".join(
+        f"<th>{escape(f'{h} ({currency})' if h in money_columns else h)}</th>" for h in RECONCILIATION_HEAD
+    )
+
+
 def reconciliation_table(record: RunRecord) -> str:
     """Every session in order of its ID, the ones that do not reconcile listed first by link."""
     rows = sorted(record.sessions, key=lambda r: r.session_id)
     failing = [r for r in rows if not r.balanced]
     links = ", ".join(f'<a href="#session-{r.session_id}">{r.session_id}</a>' for r in failing)
     lead = f"<p>Sessions that do not reconcile: {links}</p>" if failing else ""
-    head = "".join(f"<th>{escape(h)}</th>" for h in RECONCILIATION_HEAD)
+    head = _head(record.currency or "units")
     body = "\n".join(session_row(r) for r in rows)
     return (
         f"{lead}<p>Marked cells break metered = billed = paid = settled: metered against simulated, "
-        "paid against billed, settled against paid. An unpaid session reconciles when its gaps "
-        "equal its recorded shortfall.</p>\n"
+        "paid against billed, settled against paid; red where the session does not reconcile, "
+        "amber where an unpaid session's gaps equal its recorded shortfall (it reconciles).</p>\n"
         f'<table class="reconciliation">\n<tr>{head}</tr>\n{body}\n</table>'
     )
 

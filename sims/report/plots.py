@@ -15,7 +15,7 @@ from pathlib import Path
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, MultipleLocator
+from matplotlib.ticker import FuncFormatter, MaxNLocator, MultipleLocator
 
 from sims.city.record import RunRecord
 from sims.report.figures import MICRO_UNITS, summarise
@@ -110,6 +110,7 @@ def _latency(record: RunRecord, ax: Axes, currency: str) -> None:
         ax.axvline(seconds / 60, color="black", linestyle=style, label=f"{label} {seconds / 60:.1f} min")
     ax.set_xlabel("session end to confirmed claim (simulated minutes)")
     ax.set_ylabel("sessions")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend()
     ax.grid(True, alpha=0.3)
 
@@ -123,6 +124,7 @@ def _enforcement(record: RunRecord, ax: Axes, currency: str) -> None:
     ax.step(times, [s.limited_sessions for s in record.samples], where="post", label="limited (payment lags)")
     ax.step(times, [s.stopped_sessions for s in record.samples], where="post", label="stopped (cumulative)")
     ax.set_ylabel("sessions")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(loc="upper left")
     _time_axis(ax, record)
 
@@ -134,6 +136,7 @@ def _ledger(record: RunRecord, ax: Axes, currency: str) -> None:
     times = _times(record)
     ax.step(times, [s.tips for s in record.samples], where="post", color="tab:green", label="tips")
     ax.set_ylabel("tips", color="tab:green")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     milestones = [(s.at, s.milestone_index) for s in record.samples if s.milestone_index is not None]
     if milestones:
         right = ax.twinx()
@@ -145,6 +148,7 @@ def _ledger(record: RunRecord, ax: Axes, currency: str) -> None:
             label="milestone index",
         )
         right.set_ylabel("milestone index", color="tab:purple")
+        right.yaxis.set_major_locator(MaxNLocator(integer=True))
     _time_axis(ax, record)
 
 

@@ -261,22 +261,23 @@ def test_reconciliation_session_by_session(drawn: tuple[RunRecord, Path, str]) -
     parser.feed(html)
     assert [attrs["id"] for attrs, _ in parser.rows] == [f"session-{r.session_id}" for r in record.sessions]
     head = re.findall(r"<th>(.*?)</th>", html[html.index('<table class="reconciliation">') :])
-    expected_diffs = {
-        1: set(),
-        2: set(),
-        3: {"Paid"},
-        4: {"Settled"},
-        5: {"Metered Wh"},
-        6: {"Paid"},
+    expected_marks = {  # (red: does not reconcile, amber: explained by the shortfall)
+        1: (set(), set()),
+        2: (set(), set()),
+        3: (set(), {"Paid (EUR)"}),
+        4: ({"Settled (EUR)"}, set()),
+        5: ({"Metered Wh"}, set()),
+        6: ({"Paid (EUR)"}, set()),
     }
     for row, (attrs, cells) in zip(record.sessions, parser.rows, strict=True):
         named = dict(zip(head, cells, strict=True))
-        marked = {column for column, (_, classes) in named.items() if "diff" in classes}
-        marked.discard("Reconciles")
-        assert marked == expected_diffs[row.session_id], row.session_id
+        red = {column for column, (_, classes) in named.items() if "diff" in classes}
+        amber = {column for column, (_, classes) in named.items() if "explained" in classes}
+        red.discard("Reconciles")
+        assert (red, amber) == expected_marks[row.session_id], row.session_id
         assert named["Status"][0] == row.status
         assert named["Enforcement"][0] == (row.enforcement or "")
-        assert named["Billed"][0] == _micro(row.billed)
+        assert named["Billed (EUR)"][0] == _micro(row.billed)
         assert named["Reconciles"][0] == ("yes" if row.balanced else "NO")
         assert ("unbalanced" in attrs["class"].split()) == (not row.balanced)
     assert [r.session_id for r in record.sessions if not r.balanced] == [4, 5, 6]
