@@ -20,6 +20,8 @@ def write_report(record: RunRecord, folder: Path) -> Path:
     """Write `record.json`, the plots and `report.html` into `folder`; return the page's path.
 
     The record is saved first, so a run whose plotting fails still leaves its data behind.
+    Drawing is CPU work of a second or so and touches no pyplot state: from async code, call it
+    with `asyncio.to_thread`.
     """
     folder.mkdir(parents=True, exist_ok=True)
     record.save(folder / "record.json")

@@ -48,8 +48,9 @@ def _time_axis(ax: Axes, record: RunRecord) -> None:
     start = record.started_at.astimezone(UTC)
     times = _times(record)
     span = max(times, default=0.0) - min(times, default=0.0)
-    step = next((h for h in TICK_HOURS if span / h <= 10), TICK_HOURS[-1])
-    shape = "%d %b %H:%M" if span > 24 or start.date() != (start + timedelta(hours=span)).date() else "%H:%M"
+    step = next((h for h in TICK_HOURS if span / h <= 8), TICK_HOURS[-1])
+    crosses_midnight = start.date() != (start + timedelta(hours=span)).date()
+    shape = "%H:%M\n%d %b" if crosses_midnight else "%H:%M"
 
     def clock(hours: float, _position: int | None) -> str:
         return (start + timedelta(hours=hours)).strftime(shape)
