@@ -42,15 +42,15 @@ def mobility(env: dict[str, str], *args: str) -> str:
 
 
 @contextmanager
-def serving(env: dict[str, str], ready_within: float = 60.0) -> Iterator[subprocess.Popen[bytes]]:
-    """`mobility serve` until the block ends; entered once it says it listens.
+def serving(env: dict[str, str], *args: str, ready_within: float = 60.0) -> Iterator[subprocess.Popen[bytes]]:
+    """`mobility serve [args]` until the block ends; entered once it says it listens.
 
     The wait polls the child's stderr with a deadline (a wall-clock bound on a child process,
     not a test of time), and fails with what the child said if it exits first.
     """
     # Unbuffered, so a line read never leaves further lines hidden from the selector in a buffer.
     server = subprocess.Popen(
-        [sys.executable, "-m", "mobility.cli", "serve"], env=env, stderr=subprocess.PIPE, bufsize=0
+        [sys.executable, "-m", "mobility.cli", "serve", *args], env=env, stderr=subprocess.PIPE, bufsize=0
     )
     assert server.stderr is not None
     said: list[bytes] = []
