@@ -143,7 +143,9 @@ def create_ledger_router(node: Node, rng: random.Random | None = None) -> APIRou
         return BlockIds(block_ids=[tip.hex() for tip in views.tips()])
 
     @router.get("/milestones/{index}", response_model=MilestoneInfo)
-    def milestone(index: int) -> MilestoneInfo:
+    def milestone(
+        index: Annotated[int, Path(ge=0, le=2**32 - 1, description="A u32 index.")],
+    ) -> MilestoneInfo:
         """An applied milestone by index."""
         return _found(views.milestone(index), "milestone")
 
