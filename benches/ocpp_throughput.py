@@ -29,6 +29,7 @@ from websockets.asyncio.server import ServerConnection, serve
 from websockets.typing import Subprotocol
 
 NOW = "2026-01-01T12:00:00Z"
+HANDSHAKES_AT_ONCE = 100
 
 
 @dataclass
@@ -126,12 +127,21 @@ async def _exchange(websocket: ClientConnection, frame: list[object]) -> list[ob
 
 async def _charge_point(
     index: int, port: int, ready: asyncio.Barrier, go: asyncio.Event, stop: asyncio.Event, period: float,
-    latencies: list[float], counts: list[int],
+    latencies: list[float], counts: list[int], connecting: asyncio.Semaphore,
 ) -> None:  # fmt: skip
     url = f"ws://127.0.0.1:{port}/ocpp/BENCH{index:05d}"
-    async with connect(url, subprotocols=[Subprotocol("ocpp1.6")], open_timeout=60) as websocket:
-        start = ["StartTransaction", {"connectorId": 1, "idTag": "BENCH", "meterStart": 0, "timestamp": NOW}]
-        answer = await _exchange(websocket, [2, "s", *start])
+    try:
+        async with connecting:  # a bounded number of handshakes at once: the listen backlog is finite
+            websocket = await connect(url, subprotocols=[Subprotocol("ocpp1.6")], open_timeout=120)
+            start = [
+                "StartTransaction",
+                {"connectorId": 1, "idTag": "BENCH", "meterStart": 0, "timestamp": NOW},
+            ]
+            answer = await _exchange(websocket, [2, "s", *start])
+    except Exception:
+        await ready.abort()  # one charge point that cannot connect fails the run instead of hanging it
+        raise
+    async with websocket:
         payload = answer[2] if isinstance(answer[2], dict) else {}
         transaction_id = int(payload.get("transactionId", 1))
         await ready.wait()
@@ -149,6 +159,11 @@ async def _charge_point(
                 await asyncio.sleep(max(0.0, period - (time.perf_counter() - sent)))
 
 
+async def _settled(tasks: list[asyncio.Task[None]]) -> list[asyncio.Task[None]]:
+    await asyncio.gather(*tasks, return_exceptions=True)
+    return tasks
+
+
 async def _measure(kind: str, clients: int, seconds: float, period: float, database_url: str) -> Result:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -164,11 +179,18 @@ async def _measure(kind: str, clients: int, seconds: float, period: float, datab
         ready, go, stop = asyncio.Barrier(clients + 1), asyncio.Event(), asyncio.Event()
         latencies: list[float] = []
         counts = [0]
+        connecting = asyncio.Semaphore(HANDSHAKES_AT_ONCE)
         tasks = [
-            asyncio.create_task(_charge_point(i, port, ready, go, stop, period, latencies, counts))
+            asyncio.create_task(
+                _charge_point(i, port, ready, go, stop, period, latencies, counts, connecting)
+            )
             for i in range(clients)
         ]
-        await ready.wait()
+        try:
+            await ready.wait()
+        except asyncio.BrokenBarrierError:
+            failures = [t.exception() for t in await _settled(tasks) if t.exception() is not None]
+            raise RuntimeError(f"{len(failures)} charge points could not connect: {failures[0]!r}") from None
         connected_rss = _rss(child.pid)
         go.set()
         await asyncio.sleep(seconds / 5)  # warm-up, not counted
