@@ -660,7 +660,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=120.0, help="the measured window")
     parser.add_argument("--warmup", type=float, default=15.0, help="seconds after setup before measuring")
     parser.add_argument("--meter-s", type=float, default=10.0, help="meter interval = voucher interval")
-    parser.add_argument("--heartbeat-s", type=int, default=300, help="heartbeat interval the engine gives")
+    parser.add_argument("--heartbeat-s", type=int, default=60, help="heartbeat interval the engine gives")
     parser.add_argument("--ramp-s", type=float, default=20.0, help="spread the chargers' connects over this")
     parser.add_argument("--setup-concurrency", type=int, default=20, help="drivers setting up at once")
     parser.add_argument("--database-url", help="an empty PostgreSQL database (default: a fresh SQLite file)")
