@@ -20,19 +20,39 @@ def main() -> None:
 
 @app.command()
 def demo(
-    seed: int = typer.Option(7, help="Seed of the simulated city: the same seed, the same run."),
-    hours: float = typer.Option(2.0, help="Simulated hours."),
-    speed: float = typer.Option(240.0, help="Simulated seconds per real second."),
-    chargers: int = typer.Option(8, help="Simulated charge points."),
+    seed: int = typer.Option(7, help="Seed of the simulated city: the same seed, the same plan."),
+    hours: Annotated[float | None, typer.Option(help="Simulated hours (default: the scenario's).")] = None,
+    speed: Annotated[
+        float | None, typer.Option(help="Simulated seconds per real second (default: the scenario's).")
+    ] = None,
+    chargers: Annotated[
+        int | None,
+        typer.Option(help="Charge points in all, spread over the sites (default: the scenario's)."),
+    ] = None,
     data_dir: Annotated[
         Path | None, typer.Option(help="Keep the engine's data here (default: a temporary folder).")
+    ] = None,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Write the run record and the report (plots, HTML) here.")
+    ] = None,
+    scenario: Annotated[
+        Path | None, typer.Option(help="A scenario TOML file (default: sims/scenarios/default_city.toml).")
     ] = None,
 ) -> None:
     """Run the engine on its defaults, driven by a simulated city; exit 1 if it does not reconcile."""
     from mobility.demo import run_demo
 
-    if not run_demo(seed=seed, hours=hours, speed=speed, chargers=chargers, data_dir=data_dir):
-        raise typer.Exit(1)
+    code = run_demo(
+        seed=seed,
+        hours=hours,
+        speed=speed,
+        chargers=chargers,
+        data_dir=data_dir,
+        report_dir=report,
+        scenario_file=scenario,
+    )
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command("pow-demo")

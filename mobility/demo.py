@@ -1,136 +1,91 @@
-"""`mobility demo`: the engine on its embedded defaults, driven by a simulated city of chargers.
+"""`mobility demo`: the engine on its embedded defaults, driven by a simulated city.
 
 It starts the whole engine in this process (OCPP server, HTTP API, ledger node and
-coordinator, on a fresh SQLite database), lets a seeded fleet of simulated charge points
-(OCPP 1.6, 2.0.1 and 2.1 mixed, with dropped connections and offline replays) charge EVs
-against it over real websockets in accelerated time, and then reconciles: the energy the
-engine billed must equal, to the Wh, the energy the simulated meters delivered. It exits
-non-zero when it does not.
+coordinator, payments, on a fresh SQLite database) and lets the city of `sims/city` live on it
+for simulated hours over real websockets and HTTP: chargers at an office, a car park and a
+fleet depot, drivers paying from their app (some late, some not at all), fleet vans badging
+RFID tags. Then it drains, reconciles every session from the simulated meter to the ledger,
+prints the summary, optionally writes the report, and exits 1 when anything does not balance.
 """
 
 from __future__ import annotations
 
 import asyncio
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 from rich.console import Console
-from rich.table import Table
-from sqlmodel import Session, select
 
-from mobility.charging.models import SessionRecord
-from mobility.engine import Engine, EngineOptions
-from mobility.ledger.config import LedgerSettings
-from mobility.settings import Settings
-from sims.chargers.clock import AcceleratedClock
-from sims.chargers.fleet import Fleet, FleetConfig, FleetSummary
-
-DEMO_TOKEN = "DEMO-DRIVER"
+from sims.city.record import RunRecord
+from sims.city.run import CityRun, run_city
+from sims.city.scenario import DEFAULT_SCENARIO, load
+from sims.city.view import LiveView, differences, summary
 
 
-@dataclass(frozen=True, slots=True)
-class DemoResult:
-    """What the simulated city saw, what the engine recorded, and whether they agree."""
-
-    fleet: FleetSummary
-    engine_sessions: int
-    engine_energy_wh: int
-    flagged: int
-    milestone: int | None
-
-    @property
-    def balanced(self) -> bool:
-        return (
-            self.fleet.energy_wh == self.engine_energy_wh
-            and self.fleet.sessions_started == self.engine_sessions
-            and self.fleet.undelivered == 0
-        )
+def exit_code(record: RunRecord) -> int:
+    """0 when every session balances, else 1 (what CI checks)."""
+    return 0 if record.balanced else 1
 
 
-async def run_city(data_dir: Path, seed: int, hours: float, speed: float, chargers: int) -> DemoResult:
-    """Run the engine and the fleet, and reconcile."""
-    settings = Settings(
-        data_dir=data_dir,
-        database_url=f"sqlite:///{data_dir / 'mobility.db'}",
-        ocpp_port=0,
-        api_port=0,
-        accept_unknown_chargers=True,
-    )
-    ledger = LedgerSettings(milestone_interval_seconds=2.0)
-    options = EngineOptions(allowed_tokens=(DEMO_TOKEN,), heartbeat_interval=600)
-    engine = await asyncio.to_thread(Engine.build, settings, options, ledger)
-    await engine.start()
+def show(record: RunRecord, console: Console) -> None:
+    """The summary table, the sessions that do not balance, and the verdict."""
+    console.print(summary(record))
+    table = differences(record)
+    if table is not None:
+        console.print(table)
+    for key, value in sorted(record.notes.items()):
+        console.print(f"  {key}: {value}")
+    verdict = "[green]balanced[/green]" if record.balanced else "[red]NOT balanced[/red]"
+    console.print(f"reconciliation (metered = billed = paid = settled, or the shortfall): {verdict}")
+
+
+def write(record: RunRecord, folder: Path, console: Console) -> None:
+    """The report (plots and HTML) when `sims.report` is there, else the record as JSON."""
+    folder.mkdir(parents=True, exist_ok=True)
+    record.save(folder / "record.json")
     try:
-        fleet = Fleet(
-            FleetConfig(
-                url=f"ws://127.0.0.1:{engine.central.port}/ocpp",
-                count=chargers,
-                seed=seed,
-                id_tokens=(DEMO_TOKEN,),
-                prefix=f"CITY{seed}",
-                mean_idle_s=1_200.0,
-                mean_dwell_s=2 * 3_600.0,
-                faults_per_hour=0.5,
-            ),
-            AcceleratedClock(speed),
-        )
-        summary = await fleet.run(hours * 3_600.0, limit=20.0)
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{engine.api_port}") as http:
-            info = (await http.get("/ledger/info")).json()
-    finally:
-        await engine.stop()
-    records = await asyncio.to_thread(_sessions, settings.resolved_database_url)
-    latest = (info.get("latest_milestone") or {}).get("index")
-    return DemoResult(
-        fleet=summary,
-        engine_sessions=len(records),
-        engine_energy_wh=sum(r.energy_wh for r in records),
-        flagged=sum(1 for r in records if r.flagged),
-        milestone=int(latest) if latest is not None else None,
-    )
+        from sims.report import write_report
+    except ImportError:
+        console.print(f"report module missing: wrote {folder / 'record.json'} only")
+        return
+    console.print(f"report: {write_report(record, folder)}")
 
 
-def _sessions(url: str) -> list[SessionRecord]:
-    from mobility.db import create_db_engine
-
-    engine = create_db_engine(url)
-    with Session(engine) as db:
-        records = list(db.exec(select(SessionRecord)))
-    engine.dispose()
-    return records
-
-
-def show(result: DemoResult, console: Console) -> None:
-    """The reconciliation as a table."""
-    table = Table(title="Simulated city against the engine")
-    table.add_column("")
-    table.add_column("simulated chargers", justify="right")
-    table.add_column("engine", justify="right")
-    fleet = result.fleet
-    table.add_row("sessions", str(fleet.sessions_started), str(result.engine_sessions))
-    table.add_row("energy (Wh)", str(fleet.energy_wh), str(result.engine_energy_wh))
-    table.add_row("flagged meter anomalies", "", str(result.flagged))
-    table.add_row("faults (drops / reboots)", f"{fleet.drops} / {fleet.reboots}", "")
-    table.add_row("messages replayed after offline", str(fleet.offline_messages), "")
-    table.add_row("ledger milestones", "", str(result.milestone))
-    console.print(table)
-    verdict = "[green]balanced[/green]" if result.balanced else "[red]NOT balanced[/red]"
-    console.print(f"reconciliation: {verdict}")
-
-
-def run_demo(seed: int, hours: float, speed: float, chargers: int, data_dir: Path | None) -> bool:
-    """Run the demo; True when the reconciliation balances."""
-    console = Console()
+def run_demo(
+    seed: int,
+    hours: float | None,
+    speed: float | None,
+    chargers: int | None,
+    data_dir: Path | None,
+    report_dir: Path | None = None,
+    scenario_file: Path | None = None,
+    console: Console | None = None,
+) -> int:
+    """Run the demo; its exit code."""
+    console = console or Console()
+    if not console.is_terminal:
+        console = Console(width=160)  # a log or a pipe: room for the summary's columns
+    scenario = load(scenario_file or DEFAULT_SCENARIO)
+    if chargers is not None:
+        scenario = scenario.with_chargers(chargers)
+    title = f"{scenario.name} (seed {seed})"
     console.print(
-        f"engine + {chargers} simulated charge points, {hours:g} simulated hours at {speed:g}x (seed {seed})"
+        f"{title}: {sum(s.chargers.count for s in scenario.sites)} charge points, "
+        f"{scenario.drivers.count} drivers, {sum(len(f.vehicles) for f in scenario.fleets)} fleet vehicles, "
+        f"{hours or scenario.hours:g} simulated hours at {speed or scenario.speed:g}x"
     )
+
+    async def go(folder: Path) -> CityRun:
+        with LiveView(console, title) as view:
+            return await run_city(scenario, seed, folder, hours, speed, view)
+
     if data_dir is not None:
         data_dir.mkdir(parents=True, exist_ok=True)
-        result = asyncio.run(run_city(data_dir, seed, hours, speed, chargers))
+        run = asyncio.run(go(data_dir))
     else:
         with tempfile.TemporaryDirectory(prefix="mobility-demo-") as folder:
-            result = asyncio.run(run_city(Path(folder), seed, hours, speed, chargers))
-    show(result, console)
-    return result.balanced
+            run = asyncio.run(go(Path(folder)))
+    show(run.record, console)
+    if report_dir is not None:
+        write(run.record, report_dir, console)
+    return exit_code(run.record)

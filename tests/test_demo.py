@@ -1,15 +1,56 @@
-"""A short run of `mobility demo`: the simulated city against the whole engine reconciles."""
+"""A short run of `mobility demo`: the simulated city against the whole engine reconciles, with
+every kind of payer in it, and a difference injected afterwards makes the exit code 1."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
-from mobility.demo import run_city
+from sqlmodel import Session, col, select
+
+from mobility.db import create_db_engine
+from mobility.demo import exit_code
+from mobility.payments.models import SessionPaymentRecord
+from sims.city.run import run_city
+from sims.city.scenario import DEFAULT_SCENARIO, load
+
+CI_SCENARIO = DEFAULT_SCENARIO.parent / "ci_city.toml"
 
 
-async def test_a_short_city_run_reconciles(tmp_path: Path) -> None:
-    result = await run_city(tmp_path, seed=11, hours=0.5, speed=600.0, chargers=4)
-    assert result.fleet.sessions_started > 0
-    assert result.engine_energy_wh > 0
-    assert result.balanced, result
-    assert result.milestone is not None
+def overbill_one_session(url: str) -> int:
+    """Add one micro-unit to a paid session's bill: what a pricing bug would look like."""
+    engine = create_db_engine(url)
+    try:
+        with Session(engine) as db:
+            record = db.exec(
+                select(SessionPaymentRecord)
+                .where(col(SessionPaymentRecord.status) == "paid")
+                .order_by(col(SessionPaymentRecord.session_id))
+            ).first()
+            assert record is not None
+            record.billed += 1
+            db.add(record)
+            db.commit()
+            return record.session_id
+    finally:
+        engine.dispose()
+
+
+async def test_a_short_city_run_balances_and_a_difference_fails_it(tmp_path: Path) -> None:
+    run = await run_city(load(CI_SCENARIO), seed=3, data_dir=tmp_path)
+    record = run.record
+    rows = record.sessions
+    assert {"prompt", "slow", "stops paying", "rfid"} <= {row.behaviour for row in rows}, rows
+    assert any(row.payer_kind == "fleet" and row.status == "ok" for row in rows)
+    assert all(row.simulated_wh == row.metered_wh for row in rows)
+    assert record.balanced, [row for row in rows if not row.balanced]
+    assert exit_code(record) == 0
+    assert record.samples
+    assert record.samples[-1].settled == sum(row.settled for row in rows)
+    assert all(row.block_id and row.milestone_index for row in rows if row.settled)
+
+    tampered = await asyncio.to_thread(overbill_one_session, run.database_url)
+    again = await asyncio.to_thread(run.reconcile)
+    assert [row.status for row in again.sessions if row.session_id == tampered] == ["mismatch"]
+    assert not again.balanced
+    assert exit_code(again) == 1

@@ -134,6 +134,14 @@ class Wallet:
         payload = TaggedDataPayload(tag, b"") if tag is not None else None
         return await self._submit(inputs, [BasicOutput(amount, to), *self._change(total, amount)], payload)
 
+    async def transfer_many(self, payments: Sequence[tuple[Ed25519Address, int]]) -> bytes:
+        """Send each `(address, amount)` in one transaction (a faucet funding many payers at
+        once, since a second transfer would wait for the first one's change to confirm)."""
+        total_out = sum(amount for _, amount in payments)
+        inputs, total = await self._funds(total_out)
+        outputs: list[Output] = [BasicOutput(amount, address) for address, amount in payments]
+        return await self._submit(inputs, [*outputs, *self._change(total, total_out)])
+
     async def open_channel(
         self, payee: Ed25519Address, deposit: int, expiry: datetime
     ) -> tuple[bytes, bytes]:

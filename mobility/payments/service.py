@@ -67,12 +67,23 @@ class PaymentSettings:
 
 
 def credit_window(tariff: Tariff, fallback: int) -> int:
-    """The cost of 0.5 kWh at the tariff's first energy price (VAT included)."""
+    """The cost of 0.5 kWh at the tariff's first energy price (VAT included), plus its first flat
+    fee: a flat fee is owed from the first reading, so a window without it would find the credit
+    gone there and stop every session of a flat + energy tariff at once."""
+    flat = next(
+        (
+            -(-component.price * (10_000 + component.vat_bp) // 10_000)
+            for element in tariff.elements
+            for component in element.price_components
+            if component.type == Dimension.FLAT
+        ),
+        0,
+    )
     for element in tariff.elements:
         for component in element.price_components:
             if component.type == Dimension.ENERGY and component.price > 0:
-                return window_for_price(component.price, component.vat_bp)
-    return fallback
+                return window_for_price(component.price, component.vat_bp) + flat
+    return fallback + flat
 
 
 class PaymentService:

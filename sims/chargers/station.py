@@ -278,9 +278,7 @@ class SimulatedChargePoint:
             raise ConnectorBusyError(f"{self.id} connector {connector_id} is occupied")
         if self.state in (LinkState.POWERED_OFF, LinkState.REBOOTING):
             return None  # a dark charger: the driver goes elsewhere
-        connector.ev = ev
-        connector.updated_at = self.clock.now()
-        self._status(connector)
+        self.plug(connector_id, ev)
         client = self._client
         if client is not None:
             try:
@@ -294,6 +292,16 @@ class SimulatedChargePoint:
         if connector.ev is not ev or connector.transaction is not None:
             return None  # the station rebooted or the EV left while we asked
         return self.start_transaction(connector_id, id_token, target_permille=target_permille)
+
+    def plug(self, connector_id: int, ev: EVBattery) -> None:
+        """An EV is plugged in without a badge: its driver starts from an app (a remote start then
+        charges this EV rather than the station's default one)."""
+        connector = self.connectors[connector_id]
+        if connector.ev is not None or connector.transaction is not None:
+            raise ConnectorBusyError(f"{self.id} connector {connector_id} is occupied")
+        connector.ev = ev
+        connector.updated_at = self.clock.now()
+        self._status(connector)
 
     def start_transaction(
         self,

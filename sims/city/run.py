@@ -1,0 +1,501 @@
+"""A whole city run against a fresh engine: set up, let the city live for simulated hours, drain,
+reconcile, and leave a `RunRecord`.
+
+The engine runs in this process on its embedded defaults (SQLite, in-process ledger node and
+coordinator, payments on); the city reaches it only over its websockets and HTTP, except for
+the set-up steps that have no API (see `setup`), the fleet's vouchers (see `FleetPayer`), the
+engine's clocks and settlement policy (simulated time, so tariffs, enforcement and settlement
+intervals follow the city), and reading the final state to reconcile.
+
+Reproducibility: the plan (stations and their versions, passwords, keys, behaviours, arrival
+times, sites, cars, dwell times, fleet stays) is a function of the seed. What the engine then
+sees moves with real timing in accelerated time: a reading lands a few simulated seconds
+earlier or later, so energy per session, which connector a driver finds free, and exactly when
+enforcement acts can differ between two runs with the same seed; counts and totals stay close.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlmodel import Session, col, select
+
+from mobility.api.auth import RateLimiter
+from mobility.charging.models import SessionRecord
+from mobility.db import create_db_engine
+from mobility.engine import Engine, EngineOptions
+from mobility.fleet.reconcile import reconcile_session
+from mobility.fleet.store import FleetStore
+from mobility.ledger.codec import Ed25519Address
+from mobility.ledger.config import LedgerSettings
+from mobility.payments.settlement import SettlementPolicy
+from mobility.payments.store import PaymentStore
+from mobility.settings import Settings
+from sims.chargers.clock import AcceleratedClock
+from sims.chargers.connector import Transaction
+from sims.chargers.station import SimulatedChargePoint, StationConfig
+from sims.city import setup
+from sims.city.agents import CityLog, Driver, DriverAgent, FleetAgent, FleetPayer
+from sims.city.plan import Arrival, arrivals, fleet_visits
+from sims.city.record import RunRecord, Sample, SessionRow
+from sims.city.scenario import Scenario
+from sims.city.view import LiveView, Status
+
+LOGGER = logging.getLogger(__name__)
+DRAIN_LIMIT_S = 120.0  # real seconds for sessions to end and claims to confirm after the run
+EPOCH, END_OF_TIME = datetime(1970, 1, 1, tzinfo=UTC), datetime(9999, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class SimulatedSession:
+    """A transaction as the simulated charger knows it: where, and the energy its meter delivered."""
+
+    charge_point_id: str
+    ref: str | None
+    site: str
+    delivered_wh: int
+
+
+@dataclass
+class CityRun:
+    """A finished run: its record, and what it takes to reconcile the engine's database again."""
+
+    record: RunRecord
+    database_url: str
+    simulated: list[SimulatedSession]
+    payers: dict[str, str]  # account -> "driver" or "fleet"
+    behaviour_of: dict[int, str]
+    baseline: int  # sessions with an ID up to this were in the database before the run
+    notes: dict[str, str] = field(default_factory=dict)
+
+    def reconcile(self) -> RunRecord:
+        """Reconcile the engine's (final) database again and replace the record's sessions."""
+        self.record.sessions = reconcile_sessions(
+            self.database_url, self.simulated, self.payers, self.behaviour_of, self.baseline
+        )
+        return self.record
+
+
+async def run_city(
+    scenario: Scenario,
+    seed: int,
+    data_dir: Path,
+    hours: float | None = None,
+    speed: float | None = None,
+    view: LiveView | None = None,
+) -> CityRun:
+    """Run the city; the record, reconciled."""
+    hours = scenario.hours if hours is None else hours
+    speed = scenario.speed if speed is None else speed
+    clock = AcceleratedClock(speed, start=scenario.start)
+    engine = await asyncio.to_thread(_build_engine, scenario, data_dir)
+    # Every driver of the city logs in from 127.0.0.1: the per-address login limit (10 a minute)
+    # is meant for a world with more than one address, so the run widens it.
+    engine.api.state.context.login_limiter = RateLimiter(100 * scenario.drivers.count, timedelta(minutes=1))
+    database_url = engine.settings.resolved_database_url
+    baseline = await asyncio.to_thread(_last_session_id, database_url)
+    await engine.start()
+    city: City | None = None
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{engine.api_port}", timeout=60.0) as http:
+            city = City(scenario, seed, hours, engine, http, clock, view)
+            await city.set_up()
+            _simulated_time(engine, clock, scenario)  # from here on, nothing reads the wall clock
+            await city.live()
+            await city.drain()
+    finally:
+        if city is not None:
+            await city.power_off()
+        await engine.stop()
+    record = RunRecord(
+        scenario.name, seed, hours, speed, scenario.start, samples=city.samples, notes=city.notes
+    )
+    run = CityRun(record, database_url, city.simulated(), city.payers, dict(city.log.behaviour_of), baseline)
+    await asyncio.to_thread(run.reconcile)
+    return run
+
+
+def _build_engine(scenario: Scenario, data_dir: Path) -> Engine:
+    settings = Settings(
+        data_dir=data_dir,
+        database_url=f"sqlite:///{data_dir / 'mobility.db'}",
+        ocpp_host="127.0.0.1",
+        api_host="127.0.0.1",
+        ocpp_port=0,
+        api_port=0,
+        accept_unknown_chargers=False,
+        payments_enabled=True,
+    )
+    ledger = LedgerSettings(milestone_interval_seconds=scenario.engine.milestone_seconds)
+    options = EngineOptions(heartbeat_interval=600, settlement_interval=1.0)
+    return Engine.build(settings, options, ledger)
+
+
+def _simulated_time(engine: Engine, clock: AcceleratedClock, scenario: Scenario) -> None:
+    """The payment layer and the settler read the city's clock: time-of-day tariffs, the lag
+    before power is limited and the settlement interval are then in simulated time."""
+    assert engine.payments is not None
+    assert engine.settler is not None
+    engine.payments.clock = clock.now
+    engine.settler.clock = clock.now
+    engine.settler.policy = SettlementPolicy(interval=timedelta(minutes=scenario.engine.settlement_minutes))
+
+
+class City:
+    """The running city: stations, agents, the sampler."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        seed: int,
+        hours: float,
+        engine: Engine,
+        http: httpx.AsyncClient,
+        clock: AcceleratedClock,
+        view: LiveView | None,
+    ) -> None:
+        self.scenario, self.seed, self.hours = scenario, seed, hours
+        self.engine, self.http, self.clock, self.view = engine, http, clock, view
+        self.context = engine.api.state.context
+        self.log = CityLog(clock)
+        self.plans = setup.station_plans(scenario, seed)
+        url = f"ws://127.0.0.1:{engine.central.port}/ocpp"
+        self.stations = {
+            plan.charge_point_id: SimulatedChargePoint(
+                StationConfig(
+                    charge_point_id=plan.charge_point_id,
+                    version=plan.version,
+                    url=url,
+                    password=plan.password,
+                    connectors=plan.connectors,
+                    max_power_w=plan.max_power_w,
+                    meter_interval_s=scenario.engine.meter_interval_s,
+                ),
+                clock,
+                rng=random.Random(f"station:{seed}:{plan.charge_point_id}"),
+            )
+            for plan in self.plans
+        }
+        self.site_of = {plan.charge_point_id: plan.site for plan in self.plans}
+        self.drivers: list[Driver] = []
+        self.payers: dict[str, str] = {}
+        self.fleet_payers: list[FleetPayer] = []
+        self.samples: list[Sample] = []
+        self.notes: dict[str, str] = {}
+        self.operator_headers: dict[str, str] = {}
+        self._powered: list[asyncio.Task[None]] = []
+        self._visits: list[tuple[DriverAgent | FleetAgent, asyncio.Task[None]]] = []
+        self._drained = False
+        self._sampler: asyncio.Task[None] | None = None
+        self._rank = list(range(scenario.drivers.count))
+        random.Random(f"turns:{seed}").shuffle(self._rank)
+
+    # Set-up ---------------------------------------------------------------------------------
+
+    async def set_up(self) -> None:
+        """Operator, chargers online, fleets, drivers with channels."""
+        scenario, http = self.scenario, self.http
+        self._status("setting up: operator, tariffs, chargers")
+        self.operator_headers = await setup.operator(http, self.context, scenario, self.plans)
+        self._status("setting up: drivers sign up, the faucet funds them")
+        apis = await setup.drivers_signed_up(http, scenario, self.seed)
+        fleets = []
+        for spec in scenario.fleets:
+            headers = await setup.fleet_keys(http, self.context, spec)
+            fleets.append((spec, headers, await setup.fleet_wallet(http, spec, self.seed)))
+        funding = [((await api.wallet()).ledger.address, scenario.drivers.deposit) for api in apis]
+        funding += [(wallet.ledger.address, spec.deposit) for spec, _, wallet in fleets]
+        await setup.fund(http, self.engine.settings.data_dir, funding)
+        self._status("setting up: channels open on the ledger")
+        expiry = setup.channel_expiry(scenario, self.hours)
+        self.drivers = await setup.driver_channels(apis, scenario, self.seed, expiry)
+        for driver in self.drivers:
+            assert driver.api.account_id is not None
+            self.payers[driver.api.account_id] = "driver"
+        info = await apis[0].operator()
+        operator_address = Ed25519Address.from_bytes(bytes.fromhex(info["address"]))
+        assert self.engine.payments is not None
+        for spec, _, wallet in fleets:
+            channel_id = await setup.fleet_channel(http, self.context, spec, wallet, operator_address, expiry)
+            payer = FleetPayer(spec.id, wallet, channel_id, self.engine.payments.submit_voucher)
+            self.engine.payments.subscribe(payer.on_request)
+            self.fleet_payers.append(payer)
+            self.payers[spec.id] = "fleet"
+        self.notes["drivers"] = ", ".join(
+            f"{kind}: {sum(1 for d in self.drivers if d.behaviour == kind)}"
+            for kind in scenario.drivers.behaviours
+        )
+
+    # The run --------------------------------------------------------------------------------
+
+    async def live(self) -> None:
+        """Arrivals and fleet stays for `hours` simulated hours, sampled as they go."""
+        # The simulated clock starts at its first reading, here: set-up took no simulated time.
+        self._powered = [asyncio.create_task(station.run()) for station in self.stations.values()]
+        for station in self.stations.values():
+            await station.wait_until(lambda s=station: s.online, 60.0)  # type: ignore[misc]
+        start = self.clock.now()
+        self.notes["run_started_at"] = start.isoformat()
+        end = start + timedelta(hours=self.hours)
+        plan = arrivals(self.scenario, self.seed, self.hours)
+        tasks = [asyncio.create_task(self._arrivals(plan, start))]
+        for spec in self.scenario.fleets:
+            depot = [s for s in self.stations.values() if self.site_of[s.id] == spec.site]
+            for visit in fleet_visits(spec, start, self.hours):
+                agent = FleetAgent(visit, depot, self.clock, self.log)
+                self._visits.append((agent, asyncio.create_task(agent.run(start))))
+        sampler = asyncio.create_task(self._sample_until(end))
+        try:
+            await self.clock.sleep_until(end)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        self._sampler = sampler
+
+    async def _arrivals(self, plan: list[Arrival], start: datetime) -> None:
+        sites = {s.id: (s.latitude, s.longitude) for s in self.scenario.sites}
+        drivers = self.scenario.drivers
+        for arrival in plan:
+            await self.clock.sleep_until(start + timedelta(seconds=arrival.at_s))
+            idle = [d for d in self.drivers if not d.busy and not d.blocked]
+            if not idle:
+                self.log.event("every driver is out already", "no driver")
+                continue
+            driver = min(idle, key=lambda d: (d.visits, self._rank[d.index]))
+            driver.busy, driver.visits = True, driver.visits + 1
+            agent = DriverAgent(
+                driver,
+                self.stations,
+                sites,
+                self.clock,
+                self.log,
+                drivers.slow_delay_s,
+                drivers.stops_paying_after_s,
+            )
+            self._visits.append((agent, asyncio.create_task(self._visit(agent, arrival))))
+
+    async def _visit(self, agent: DriverAgent, arrival: Arrival) -> None:
+        try:
+            await agent.visit(arrival)
+        except Exception as error:
+            LOGGER.warning("driver %s visit failed: %r", agent.driver.index, error)
+            self.log.event(f"driver {agent.driver.index}: {type(error).__name__}", "agent errors")
+        finally:
+            agent.driver.busy = False
+
+    # Sampling and the live view -----------------------------------------------------------
+
+    async def _status_now(self) -> Status:
+        revenue = (await self.http.get("/operator/revenue", headers=self.operator_headers)).json()
+        info = (await self.http.get("/ledger/info")).json()
+        tips = (await self.http.get("/ledger/tips")).json()["block_ids"]
+        now = self.clock.now()
+        power: dict[str, int] = {site.id: 0 for site in self.scenario.sites}
+        limited = 0
+        for station in self.stations.values():
+            for connector in station.connectors.values():
+                power[self.site_of[station.id]] += connector.power_w(now)
+                if connector.transaction is not None and connector.limit_w(now) < connector.max_power_w:
+                    limited += 1
+        milestone = (info.get("latest_milestone") or {}).get("index")
+        return Status(now, power, revenue, limited, len(self.log.stopped), milestone, len(tips), self.log)
+
+    async def _sample_until(self, end: datetime) -> None:
+        """A sample every `sample_minutes` simulated (and the view refreshed about once a second)."""
+        step = timedelta(minutes=self.scenario.sample_minutes)
+        due = self.clock.now()
+        while True:
+            status = await self._status_now()
+            if self.view is not None:
+                self.view.show(status)
+            if status.at >= due:
+                self.samples.append(status.sample())
+                due += step
+            if status.at >= end and self._drained:
+                return
+            await asyncio.sleep(min(1.0, step.total_seconds() / self.clock.speed))
+
+    # Drain ------------------------------------------------------------------------------------
+
+    async def drain(self) -> None:
+        """Everyone leaves, every message is delivered, every paid session settles (bounded)."""
+        self._status("draining: drivers leave, claims confirm")
+        for agent, _ in self._visits:
+            agent.leaving.set()
+        await asyncio.wait(
+            [task for _, task in self._visits] or [asyncio.create_task(asyncio.sleep(0))],
+            timeout=DRAIN_LIMIT_S,
+        )
+        for station in self.stations.values():
+            for connector_id in station.connectors:
+                station.unplug(connector_id)
+        for station in self.stations.values():
+            with contextlib.suppress(TimeoutError):
+                await station.wait_until(lambda s=station: s.online and not s.outbox, 30.0)  # type: ignore[misc]
+        assert self.engine.settler is not None
+        self.engine.settler.policy = SettlementPolicy(threshold=1, interval=timedelta(0))  # claim it all now
+        try:
+            async with asyncio.timeout(DRAIN_LIMIT_S):
+                while True:
+                    revenue = (await self.http.get("/operator/revenue", headers=self.operator_headers)).json()
+                    if (
+                        revenue["active_sessions"] == 0
+                        and revenue["unsettled"] == 0
+                        and revenue["settling"] == 0
+                    ):
+                        break
+                    await asyncio.sleep(0.5)
+        except TimeoutError:
+            self.notes["drain"] = f"claims still unconfirmed after {DRAIN_LIMIT_S:g} s"
+        for payer in self.fleet_payers:
+            await asyncio.gather(*payer.tasks, return_exceptions=True)
+        self._drained = True
+        if self._sampler is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._sampler, 10.0)
+        self.samples.append((await self._status_now()).sample())
+        for key, value in sorted(self.log.counts.items()):
+            self.notes[key] = str(value)
+
+    async def power_off(self) -> None:
+        """Stop the stations (and anything still running)."""
+        for _, task in self._visits:
+            task.cancel()
+        if self._sampler is not None:
+            self._sampler.cancel()
+        for task in self._powered:
+            task.cancel()
+        await asyncio.gather(*self._powered, *(t for _, t in self._visits), return_exceptions=True)
+        if self._sampler is not None:
+            await asyncio.gather(self._sampler, return_exceptions=True)
+
+    def simulated(self) -> list[SimulatedSession]:
+        """Every transaction the simulated chargers ran, with the energy their meters delivered."""
+        found = []
+        for station in self.stations.values():
+            for tx in station.transactions:
+                register = station.connectors[tx.connector_id].register_wh
+                found.append(
+                    SimulatedSession(station.id, tx.ref, self.site_of[station.id], _delivered(tx, register))
+                )
+        return found
+
+    def _status(self, text: str) -> None:
+        if self.view is not None:
+            self.view.note(text)
+
+
+def _delivered(tx: Transaction, register_wh: int) -> int:
+    return tx.delivered_wh(register_wh)
+
+
+def _last_session_id(url: str) -> int:
+    engine = create_db_engine(url)
+    try:
+        with Session(engine) as db:
+            last = db.exec(select(SessionRecord.id).order_by(col(SessionRecord.id).desc()).limit(1)).first()
+    finally:
+        engine.dispose()
+    return int(last or 0)
+
+
+# Reconciliation -------------------------------------------------------------------------------
+
+
+def reconcile_sessions(
+    url: str,
+    simulated: list[SimulatedSession],
+    payers: dict[str, str],
+    behaviour_of: dict[int, str],
+    baseline: int,
+) -> list[SessionRow]:
+    """One row per session: the simulated meter against the engine's reconciliation of it
+    (`mobility.fleet.reconcile`, the same checks the fleet API reports), plus a mismatch row
+    for a session only one side knows."""
+    database = create_db_engine(url)
+    try:
+        store, payments = FleetStore(database), PaymentStore(database)
+        by_ref = {(s.charge_point_id, s.ref): s for s in simulated}
+        rows: list[SessionRow] = []
+        seen: set[int] = set()
+        for account, kind in sorted(payers.items()):
+            for facts in store.session_facts(account, EPOCH, END_OF_TIME):
+                session = facts.session
+                assert session.id is not None
+                if session.id <= baseline or session.id in seen:
+                    continue
+                seen.add(session.id)
+                line = reconcile_session(facts, payments.tariff)
+                twin = by_ref.pop((session.charge_point_id, session.transaction_ref), None)
+                record = facts.settlement
+                latency = None
+                if (
+                    line.settlement is not None
+                    and record is not None
+                    and record.confirmed_at
+                    and session.ended_at
+                ):
+                    latency = (record.confirmed_at - session.ended_at).total_seconds()
+                rows.append(
+                    SessionRow(
+                        session_id=session.id,
+                        site=facts.site or "",
+                        charge_point_id=session.charge_point_id,
+                        payer=account,
+                        payer_kind=kind,
+                        behaviour=behaviour_of.get(session.id, "rfid" if kind == "fleet" else "unknown"),
+                        started_at=session.started_at,
+                        ended_at=session.ended_at,
+                        simulated_wh=twin.delivered_wh if twin is not None else -1,
+                        metered_wh=line.metered_wh,
+                        billed=line.billed or 0,
+                        paid=line.paid or 0,
+                        settled=line.settled,
+                        shortfall=facts.payment.shortfall if facts.payment is not None else 0,
+                        enforcement=facts.payment.enforcement if facts.payment is not None else None,
+                        block_id=line.settlement.block_id if line.settlement else None,
+                        milestone_index=line.settlement.milestone_index if line.settlement else None,
+                        settlement_latency_s=latency,
+                        status=line.status.value,
+                    )
+                )
+        with Session(database) as db:
+            strays = db.exec(select(SessionRecord).where(col(SessionRecord.id) > baseline)).all()
+        for session in strays:
+            assert session.id is not None
+            if session.id not in seen:  # nobody of the city paid for it
+                twin = by_ref.pop((session.charge_point_id, session.transaction_ref), None)
+                rows.append(_stray(session, twin))
+        rows.extend(_unseen(twin) for twin in by_ref.values())
+    finally:
+        database.dispose()
+    return sorted(rows, key=lambda r: (r.started_at, r.session_id))
+
+
+def _stray(session: SessionRecord, twin: SimulatedSession | None) -> SessionRow:
+    assert session.id is not None
+    return SessionRow(
+        session.id, twin.site if twin else "", session.charge_point_id, session.id_token or "", "unknown",
+        "unknown", session.started_at, session.ended_at, twin.delivered_wh if twin else -1,
+        session.energy_wh, 0, 0, 0, 0, None, None, None, None, "mismatch",
+    )  # fmt: skip
+
+
+def _unseen(twin: SimulatedSession) -> SessionRow:
+    return SessionRow(
+        -1, twin.site, twin.charge_point_id, "", "unknown", "unknown", EPOCH, None,
+        twin.delivered_wh, 0, 0, 0, 0, 0, None, None, None, None, "mismatch",
+    )  # fmt: skip
+
+
+Tamper = Callable[[str], Any]
