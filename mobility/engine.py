@@ -120,6 +120,7 @@ class Engine:
             host=settings.ocpp_host,
             port=settings.ocpp_port,
             accept_unknown_chargers=settings.accept_unknown_chargers,
+            unknown_chargers_pending=settings.unknown_chargers_pending,
             response_timeout=options.response_timeout,
             heartbeat_interval=options.heartbeat_interval,
             ssl_context=tls_context(options.tls_cert, options.tls_key)

@@ -19,6 +19,9 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     accept_unknown_chargers: bool = False
+    # With accept_unknown_chargers: register unknown ones pending (BootNotification answers
+    # Pending) until an operator registers them, instead of accepting them outright.
+    unknown_chargers_pending: bool = False
     # The payment layer authorizes and meters sessions when enabled; off until the driver and
     # operator APIs (which register accounts, channels and tariffs) are part of the engine.
     payments_enabled: bool = False

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from mobility.charging.authorization import RegistrationStatus
 from mobility.charging.service import ChargingService
 from ocpp_server._ocpp import CallError, CallResult, OCPPError, request_validator
 from ocpp_server.commands import CommandRejectedError, CommandResult, CommandTimeoutError
@@ -36,9 +37,14 @@ class ConnectionContext:
 
     service: ChargingService
     heartbeat_interval: int = 300
+    boot_retry_interval: int = 60
     response_timeout: float = 30.0
     log_frame: Callable[[str, str, str], None] = lambda _cp, _direction, _frame: None
     answers: dict[str, Answers] = field(default_factory=dict)
+
+    def boot_interval(self, status: RegistrationStatus) -> int:
+        """A BootNotification's interval: heartbeats once accepted, else when to boot again."""
+        return self.heartbeat_interval if status is RegistrationStatus.ACCEPTED else self.boot_retry_interval
 
     def answers_for(self, charge_point_id: str) -> Answers:
         """Answers already sent to a charge point, kept across its reconnections."""

@@ -1,7 +1,8 @@
 """The HTTP side of a connection, decided before the websocket upgrade.
 
 Path `/ocpp/<percent-encoded charge point ID>` (at most 48 characters decoded); unknown
-charge points get 404 unless unknown ones are accepted; security profile 1/2 is HTTP Basic
+charge points get 404 unless unknown ones are admitted (accepted outright, or registered
+pending an operator's approval, so BootNotification answers Pending); security profile 1/2 is HTTP Basic
 auth with the charge point's password (over TLS for profile 2), 401 on failure.
 Profile 3 (mutual TLS) would check the client certificate here, against the charge point ID.
 """
@@ -62,9 +63,10 @@ def select_subprotocol(_connection: ServerConnection, offered: list[str] | tuple
 class Gatekeeper:
     """`process_request` for the server: 404 / 401 before the upgrade, or let it through."""
 
-    def __init__(self, service: ChargingService, accept_unknown: bool) -> None:
+    def __init__(self, service: ChargingService, accept_unknown: bool, unknown_pending: bool = False) -> None:
         self._service = service
         self._accept_unknown = accept_unknown
+        self._unknown_pending = unknown_pending
 
     async def __call__(self, connection: ServerConnection, request: Request) -> Response | None:
         try:
@@ -77,7 +79,7 @@ class Gatekeeper:
         if record is None:
             if not self._accept_unknown:
                 return connection.respond(HTTPStatus.NOT_FOUND, "Unknown charge point\n")
-            record = await self._service.admit_unknown(charge_point_id)
+            record = await self._service.admit_unknown(charge_point_id, self._unknown_pending)
         if record.password_hash is None:
             return None
         credentials = basic_credentials(request.headers.get("Authorization"))

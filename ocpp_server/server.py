@@ -52,8 +52,10 @@ class ServerConfig:
     host: str = "127.0.0.1"
     port: int = 9000
     accept_unknown_chargers: bool = False
+    unknown_chargers_pending: bool = False  # admitted unknown ones wait for approval (Pending)
     response_timeout: float = 30.0
     heartbeat_interval: int = 300
+    boot_retry_interval: int = 60  # how soon a Pending charge point boots again
     ssl_context: ssl.SSLContext | None = None
 
 
@@ -75,6 +77,7 @@ class CentralSystem:
         self._context = ConnectionContext(
             service=service,
             heartbeat_interval=config.heartbeat_interval,
+            boot_retry_interval=config.boot_retry_interval,
             response_timeout=config.response_timeout,
             log_frame=self._frame_log.append,
         )
@@ -97,7 +100,9 @@ class CentralSystem:
             self.config.port,
             subprotocols=[Subprotocol(protocol) for protocol in SUBPROTOCOLS],
             select_subprotocol=select_subprotocol,  # type: ignore[arg-type]
-            process_request=Gatekeeper(self.service, self.config.accept_unknown_chargers),
+            process_request=Gatekeeper(
+                self.service, self.config.accept_unknown_chargers, self.config.unknown_chargers_pending
+            ),
             ssl=self.config.ssl_context,
         )
 

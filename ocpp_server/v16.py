@@ -28,13 +28,9 @@ class V16Connection(FramedConnection, ChargePoint16):  # type: ignore[misc]
     async def on_boot_notification(
         self, charge_point_vendor: str, charge_point_model: str, firmware_version: str | None = None, **_: Any
     ) -> Any:
-        enabled = await self.service.booted(
-            self.id, charge_point_vendor, charge_point_model, firmware_version
-        )
+        status = await self.service.booted(self.id, charge_point_vendor, charge_point_model, firmware_version)
         return result16.BootNotification(
-            current_time=self._now(),
-            interval=self.context.heartbeat_interval,
-            status="Accepted" if enabled else "Rejected",
+            current_time=self._now(), interval=self.context.boot_interval(status), status=status.value
         )
 
     @on("Heartbeat")

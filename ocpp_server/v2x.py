@@ -38,16 +38,14 @@ class V2Connection(FramedConnection):
 
     @on("BootNotification")
     async def on_boot_notification(self, charging_station: dict[str, Any], **_: Any) -> Any:
-        enabled = await self.service.booted(
+        status = await self.service.booted(
             self.id,
             str(charging_station.get("vendor_name", "")),
             str(charging_station.get("model", "")),
             charging_station.get("firmware_version"),
         )
         return self._call_result.BootNotification(
-            current_time=self._now(),
-            interval=self.context.heartbeat_interval,
-            status="Accepted" if enabled else "Rejected",
+            current_time=self._now(), interval=self.context.boot_interval(status), status=status.value
         )
 
     @on("Heartbeat")

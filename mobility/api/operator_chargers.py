@@ -1,7 +1,8 @@
 """Operator routes for charge points: register, password, settings, live status, commands.
 
 A charge point another operator owns (or nobody does) answers 404 on every route here, as if
-it did not exist; only registering its ID answers 409, because IDs are one namespace.
+it did not exist; only registering its ID answers 409, because IDs are one namespace, unless
+it connected unknown and waits for approval (pending): registering it approves it.
 """
 
 from __future__ import annotations

@@ -110,18 +110,25 @@ class OperatorStore:
     # Charge points -----------------------------------------------------------------------
 
     def register_charger(self, operator_id: str, spec: ChargerSpec) -> Charger | None:
-        """Create a charge point owned by `operator_id`; None if the ID is taken (by anyone)."""
-        record = ChargePointRecord(
-            id=spec.charge_point_id,
-            password_hash=hash_password(spec.password),
-            operator_id=operator_id,
-            site=spec.site,
-            latitude=spec.latitude,
-            longitude=spec.longitude,
-            tariff_id=spec.tariff_id,
-        )
+        """Create a charge point owned by `operator_id`, or approve one that connected unknown and
+        is pending (unowned); None if the ID is taken otherwise."""
+        fields: dict[str, Any] = {
+            "password_hash": hash_password(spec.password),
+            "operator_id": operator_id,
+            "site": spec.site,
+            "latitude": spec.latitude,
+            "longitude": spec.longitude,
+            "tariff_id": spec.tariff_id,
+            "pending": False,
+        }
         with self._session() as db:
-            if db.get(ChargePointRecord, spec.charge_point_id) is not None:
+            record = db.get(ChargePointRecord, spec.charge_point_id, with_for_update=True)
+            if record is None:
+                record = ChargePointRecord(id=spec.charge_point_id, **fields)
+            elif record.pending and record.operator_id is None:
+                for name, value in fields.items():
+                    setattr(record, name, value)
+            else:
                 return None
             db.add(record)
             try:

@@ -1,4 +1,5 @@
-"""Who may charge: an interface the payment layer will implement, and an allow-list for now."""
+"""Who may operate and charge: boot registration statuses, the authorizer interface the payment
+layer implements, and an allow-list for development."""
 
 from __future__ import annotations
 
@@ -15,6 +16,14 @@ class AuthorizationStatus(StrEnum):
     BLOCKED = "Blocked"
     EXPIRED = "Expired"
     INVALID = "Invalid"
+
+
+class RegistrationStatus(StrEnum):
+    """The answer to a BootNotification (the same words in 1.6 and 2.x)."""
+
+    ACCEPTED = "Accepted"
+    PENDING = "Pending"  # registered on first connection, awaiting an operator's approval
+    REJECTED = "Rejected"
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,9 @@ class ChargePointRecord(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=48)
     password_hash: str | None = Field(default=None, max_length=256)
     enabled: bool = True
+    # Registered by connecting (pending unknown chargers): BootNotification answers Pending
+    # until an operator registers it, which clears this.
+    pending: bool = False
     vendor: str | None = Field(default=None, max_length=50)
     model: str | None = Field(default=None, max_length=50)
     firmware_version: str | None = Field(default=None, max_length=50)

@@ -11,7 +11,12 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
-from mobility.charging.authorization import AllowListAuthorizer, AuthorizationResult, Authorizer
+from mobility.charging.authorization import (
+    AllowListAuthorizer,
+    AuthorizationResult,
+    Authorizer,
+    RegistrationStatus,
+)
 from mobility.charging.events import (
     ChargePointOffline,
     ChargePointOnline,
@@ -65,9 +70,10 @@ class ChargingService:
         """The registered charge point, or None."""
         return await asyncio.to_thread(self.store.charge_point, charge_point_id)
 
-    async def admit_unknown(self, charge_point_id: str) -> ChargePointRecord:
-        """Register an unknown charge point on first connection (development, simulator)."""
-        return await asyncio.to_thread(self.store.ensure_charge_point, charge_point_id)
+    async def admit_unknown(self, charge_point_id: str, pending: bool = False) -> ChargePointRecord:
+        """Register an unknown charge point on first connection: accepted outright (development,
+        simulator) or `pending` an operator's approval."""
+        return await asyncio.to_thread(self.store.ensure_charge_point, charge_point_id, pending)
 
     async def check_password(self, record: ChargePointRecord, password: str) -> bool:
         """Basic-auth check; scrypt is slow on purpose, so it runs off the loop."""
@@ -87,8 +93,10 @@ class ChargingService:
         await asyncio.to_thread(self.store.set_online, charge_point_id, False, None, at)
         await self._publish(ChargePointOffline(charge_point_id, at))
 
-    async def booted(self, charge_point_id: str, vendor: str, model: str, firmware: str | None) -> bool:
-        """Record a boot; True if the charge point is enabled (Accepted), False (Rejected)."""
+    async def booted(
+        self, charge_point_id: str, vendor: str, model: str, firmware: str | None
+    ) -> RegistrationStatus:
+        """Record a boot: Accepted, Pending (awaiting approval) or Rejected (disabled)."""
         return await asyncio.to_thread(
             self.store.record_boot, charge_point_id, vendor, model, firmware, self.clock()
         )

@@ -14,6 +14,7 @@ from typing import Any, ClassVar, Protocol
 from sqlalchemy import Engine, bindparam, delete, insert, tuple_, update
 from sqlmodel import Session, SQLModel, col, select
 
+from mobility.charging.authorization import RegistrationStatus
 from mobility.charging.energy import apply_register
 from mobility.charging.models import (
     ChargePointRecord,
@@ -152,15 +153,16 @@ class ChargingStore:
             record = db.get(ChargePointRecord, charge_point_id) or ChargePointRecord(id=charge_point_id)
             record.password_hash = hash_password(password) if password is not None else None
             record.enabled = enabled
+            record.pending = False
             db.add(record)
             db.commit()
 
-    def ensure_charge_point(self, charge_point_id: str) -> ChargePointRecord:
-        """The charge point, registered without a password if it was unknown."""
+    def ensure_charge_point(self, charge_point_id: str, pending: bool = False) -> ChargePointRecord:
+        """The charge point, registered without a password (and `pending`) if it was unknown."""
         with self._session() as db:
             record = db.get(ChargePointRecord, charge_point_id)
             if record is None:
-                record = ChargePointRecord(id=charge_point_id)
+                record = ChargePointRecord(id=charge_point_id, pending=pending)
                 db.add(record)
                 db.commit()
             return record
@@ -185,17 +187,19 @@ class ChargingStore:
 
     def record_boot(
         self, charge_point_id: str, vendor: str, model: str, firmware: str | None, at: datetime
-    ) -> bool:
-        """Store what the charge point says it is; True if it is enabled."""
+    ) -> RegistrationStatus:
+        """Store what the charge point says it is; whether it may operate."""
         with self._session() as db:
             record = db.get(ChargePointRecord, charge_point_id)
             if record is None:
-                return False
+                return RegistrationStatus.REJECTED
             record.vendor, record.model, record.firmware_version = vendor[:50], model[:50], firmware
             record.last_seen = at
             db.add(record)
             db.commit()
-            return record.enabled
+            if not record.enabled:
+                return RegistrationStatus.REJECTED
+            return RegistrationStatus.PENDING if record.pending else RegistrationStatus.ACCEPTED
 
     def set_connector_status(
         self, charge_point_id: str, connector_id: int, status: str, error_code: str | None, at: datetime

@@ -257,3 +257,24 @@ async def test_other_tenants_get_404_and_other_roles_403(engine: Engine, http: h
     assert seen["site"] is None  # the stranger's PATCH changed nothing
     async with connected(engine, "CP-F1"):  # nor the password
         pass
+
+
+async def test_registering_a_pending_charger_approves_it(engine: Engine, http: httpx.AsyncClient) -> None:
+    store = engine.charging.store
+    store.ensure_charge_point("CP-NEW", pending=True)  # connected unknown, waiting for approval
+    store.ensure_charge_point("CP-CLI")  # registered outside the API, not pending: stays out of reach
+    first, second = await operator(engine, "op-p1"), await operator(engine, "op-p2")
+    approved = await register(http, first, "CP-NEW", site="Hall")
+    assert approved["site"] == "Hall"
+    record = store.charge_point("CP-NEW")
+    assert record is not None
+    assert (record.pending, record.operator_id) == (False, "op-p1")
+    assert (
+        await http.post("/operator/chargers", json={"id": "CP-NEW", "password": PASSWORD}, headers=second)
+    ).status_code == 409
+    assert (
+        await http.post("/operator/chargers", json={"id": "CP-CLI", "password": PASSWORD}, headers=first)
+    ).status_code == 409
+    async with connected(engine, "CP-NEW") as cp:
+        boot = await cp.call(call16.BootNotification(charge_point_model="M", charge_point_vendor="V"))
+        assert boot.status == "Accepted"
