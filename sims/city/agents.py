@@ -176,9 +176,12 @@ class DriverAgent:
             if kind == "session" and self._where is not None and self._where[0] == message["charge_point_id"]:
                 if not self.session_id.done() and message["event"] == "SessionStarted":
                     self.session_id.set_result(int(message["session_id"]))
-                elif self.session_id.done() and message["session_id"] == self.session_id.result():
-                    if message["event"] == "SessionEnded":
-                        self.ended.set()
+                elif (
+                    self.session_id.done()
+                    and message["session_id"] == self.session_id.result()
+                    and message["event"] == "SessionEnded"
+                ):
+                    self.ended.set()
             elif kind == "payment_request":
                 self._answer(stream, message)
             elif kind == "voucher_result" and not message.get("accepted"):

@@ -99,7 +99,7 @@ def fleet_visits(fleet: FleetSpec, start: datetime, hours: float) -> list[FleetV
 
 
 def _occurrences(stay: Stay, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
-    found = []
+    found: list[tuple[datetime, datetime]] = []
     day = start.date() - timedelta(days=1)
     while True:
         arrive = datetime.combine(day, stay.arrive, tzinfo=start.tzinfo)

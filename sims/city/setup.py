@@ -14,6 +14,7 @@ import asyncio
 import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 
@@ -142,11 +143,8 @@ def channel_expiry(scenario: Scenario, hours: float) -> datetime:
     return (end + timedelta(days=30)).replace(microsecond=0)
 
 
-async def fund(http: httpx.AsyncClient, data_dir: object, payments: list[tuple[Ed25519Address, int]]) -> None:
+async def fund(http: httpx.AsyncClient, data_dir: Path, payments: list[tuple[Ed25519Address, int]]) -> None:
     """The development faucet pays everyone in one transaction (at most 127 per block)."""
-    from pathlib import Path
-
-    assert isinstance(data_dir, Path)
     info = (await http.get("/ledger/info")).json()
     faucet = Wallet(HttpClient(http, info["bech32_hrp"]), faucet_seed(data_dir))
     for start in range(0, len(payments), 127):
