@@ -13,17 +13,15 @@ from typing import Any
 import pytest
 
 from mobility.devnet import faucet_seed, operator_seed
-from mobility.engine import Engine, EngineOptions
+from mobility.engine import Engine
 from mobility.ledger.client import InProcessClient
-from mobility.ledger.config import LedgerSettings
 from mobility.ledger.wallet import Wallet
 from mobility.payments.models import ChannelRecord
 from mobility.payments.pricing import MeterSample, price_session
 from mobility.payments.service import PaymentRequest
 from mobility.payments.tariff import Tariff
-from mobility.settings import Settings
 from ocpp_server._ocpp import call16
-from tests.api.conftest import SETTLE_AT_ONCE
+from tests.api.conftest import running_engine
 from tests.ocpp.clients import Client16
 from tests.ocpp.conftest import library_client
 
@@ -39,23 +37,8 @@ TARIFF = Tariff.model_validate(
 
 @pytest.fixture
 async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
-    settings = Settings(
-        data_dir=tmp_path,
-        database_url=f"sqlite:///{tmp_path / 'engine.db'}",
-        ocpp_port=0,
-        api_port=0,
-        accept_unknown_chargers=True,
-        payments_enabled=True,
-    )
-    ledger = LedgerSettings(min_pow_score=1.0, milestone_interval_seconds=3600)  # milestones by hand
-    built = await asyncio.to_thread(Engine.build, settings, EngineOptions(), ledger)
-    assert built.settler is not None
-    built.settler.policy = SETTLE_AT_ONCE
-    await built.start()
-    try:
+    async with running_engine(f"sqlite:///{tmp_path / 'engine.db'}", tmp_path) as built:
         yield built
-    finally:
-        await built.stop()
 
 
 async def milestone(engine: Engine) -> None:

@@ -21,7 +21,6 @@ from mobility.api.driver_models import (
     ChannelOut,
     ChargerOut,
     CommandOut,
-    ConnectorOut,
     OperatorOut,
     SessionOut,
     StartIn,
@@ -30,6 +29,7 @@ from mobility.api.driver_models import (
 )
 from mobility.api.pagination import Page, Paging
 from mobility.api.problems import Problem
+from mobility.api.schemas import ConnectorOut
 from mobility.charging.nearby import charge_points_near
 from mobility.ledger.client import InProcessClient
 from mobility.ledger.codec import ChannelOutput, CodecError, Ed25519Address, output_from_bytes

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
+from mobility.api.schemas import ConnectorOut
 from mobility.payments.accounts import ChannelBalance
 from mobility.payments.models import SessionPaymentRecord
 from mobility.payments.tariff import Tariff
@@ -21,15 +22,6 @@ class OperatorOut(BaseModel):
     public_key: str
     address: str = Field(description="hex of the 33-byte Ed25519 address")
     address_bech32: str
-
-
-class ConnectorOut(BaseModel):
-    """A connector's last reported status (OCPP status names)."""
-
-    connector_id: int
-    status: str
-    error_code: str | None
-    updated_at: datetime
 
 
 class ChargerOut(BaseModel):

@@ -22,6 +22,7 @@ from mobility.api.models import ChargerCommandRecord
 from mobility.api.operator_store import Charger, ChargerSpec, Operators, OperatorStore
 from mobility.api.pagination import Page, Paging
 from mobility.api.problems import Problem
+from mobility.api.schemas import ConnectorOut
 from ocpp_server.commands import (
     ChargePointCommands,
     CommandRejectedError,
@@ -96,15 +97,6 @@ class PasswordIn(_Strict):
     """The charge point's new Basic-auth password."""
 
     password: Password
-
-
-class ConnectorOut(BaseModel):
-    """A connector's (2.x: EVSE's) last reported status."""
-
-    connector_id: int
-    status: str
-    error_code: str | None
-    updated_at: datetime
 
 
 class ChargerOut(BaseModel):

@@ -4,6 +4,7 @@ and an httpx client talking to its API over loopback, with helpers to become eac
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -36,17 +37,19 @@ class ManualClock:
         self.now += dt.timedelta(**delta)
 
 
-@pytest.fixture
-async def engine(database_url: str, tmp_path: Path) -> AsyncIterator[Engine]:
+@contextlib.asynccontextmanager
+async def running_engine(database_url: str, data_dir: Path) -> AsyncIterator[Engine]:
+    """The whole engine on `database_url`: payments on, unknown chargers admitted, ports
+    chosen by the OS, milestones issued by hand, claims made at once."""
     settings = Settings(
-        data_dir=tmp_path,
+        data_dir=data_dir,
         database_url=database_url,
         ocpp_port=0,
         api_port=0,
         accept_unknown_chargers=True,
         payments_enabled=True,
     )
-    ledger = LedgerSettings(min_pow_score=1.0, milestone_interval_seconds=3600)  # milestones by hand
+    ledger = LedgerSettings(min_pow_score=1.0, milestone_interval_seconds=3600)
     built = await asyncio.to_thread(Engine.build, settings, EngineOptions(), ledger)
     assert built.settler is not None
     built.settler.policy = SETTLE_AT_ONCE
@@ -55,6 +58,12 @@ async def engine(database_url: str, tmp_path: Path) -> AsyncIterator[Engine]:
         yield built
     finally:
         await built.stop()
+
+
+@pytest.fixture
+async def engine(database_url: str, tmp_path: Path) -> AsyncIterator[Engine]:
+    async with running_engine(database_url, tmp_path) as built:
+        yield built
 
 
 @pytest.fixture
