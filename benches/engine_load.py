@@ -29,6 +29,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import json
+import logging
 import os
 import random
 import shutil
@@ -46,8 +47,11 @@ import httpx
 import pow_rs
 from benches.ocpp_throughput import _cpu_seconds, _rss
 from mobility.devnet import FAUCET_FUNDS, faucet_seed
+from mobility.ledger.client import HttpClient
+from mobility.ledger.codec import Ed25519Address
 from mobility.ledger.config import LedgerSettings
-from mobility.wallet.api_client import DriverApi, DriverApiError
+from mobility.ledger.wallet import Wallet
+from mobility.wallet.api_client import DriverApi
 from sims.chargers.backoff import Backoff
 from sims.chargers.clock import AcceleratedClock
 from sims.chargers.fleet import assign_versions
@@ -62,6 +66,8 @@ TARIFF = {
 DRIVER_FUNDS = 100_000_000  # micro-units in each driver's genesis allocation
 DEPOSIT = 20_000_000  # each channel: far more than a run can spend at 0.30/kWh
 MIX = {"1.6": 0.8, "2.0.1": 0.15, "2.1": 0.05}
+FUNDERS = 100  # genesis keys that fund the drivers (at most 127 beside the faucet)
+LOGGER = logging.getLogger("benches.engine_load")
 
 
 # Samples ------------------------------------------------------------------------------------
@@ -113,21 +119,49 @@ def driver_seed(index: int) -> bytes:
     return hashlib.sha256(f"engine-load driver {index}".encode()).digest()
 
 
-def write_genesis(data_dir: Path, seeds: list[bytes], hrp: str) -> None:
-    """Fund every driver (and the dev faucet) at genesis: no faucet transfers to wait for.
+def funder_seed(index: int) -> bytes:
+    """A key funded at genesis that passes funds on to drivers."""
+    return hashlib.sha256(f"engine-load funder {index}".encode()).digest()
 
-    `mobility.devnet` keeps a genesis file it finds, so the engine starts with these outputs.
+
+def _address(seed: bytes) -> Ed25519Address:
+    return Ed25519Address.from_public_key(pow_rs.SigningKey(seed).public_key)
+
+
+def write_genesis(data_dir: Path, drivers: int, hrp: str) -> None:
+    """Fund the funders (and the dev faucet) at genesis, so drivers are paid in a couple of
+    milestones instead of one faucet transfer per milestone.
+
+    A UTXO input's output index stops at 127, so genesis can fund at most 128 keys, not 200
+    drivers. `mobility.devnet` keeps a genesis file it finds.
     """
     folder = data_dir / "ledger"
     folder.mkdir(parents=True, exist_ok=True)
-    keys = [faucet_seed(data_dir), *seeds]
-    amounts = [FAUCET_FUNDS, *([DRIVER_FUNDS] * len(seeds))]
+    funders = min(FUNDERS, drivers)
+    each = DRIVER_FUNDS * -(-drivers // max(funders, 1))
+    keys = [faucet_seed(data_dir), *(funder_seed(f) for f in range(funders))]
+    amounts = [FAUCET_FUNDS, *([each] * funders)]
     allocations = [
-        {"address": pow_rs.bech32_encode(hrp, pow_rs.ed25519_address(pow_rs.SigningKey(seed).public_key)),
-         "amount": amount}
+        {"address": pow_rs.bech32_encode(hrp, _address(seed).to_bytes()), "amount": amount}
         for seed, amount in zip(keys, amounts, strict=True)
-    ]  # fmt: skip
+    ]
     (folder / "genesis.json").write_text(json.dumps({"allocations": allocations}))
+
+
+async def fund_drivers(api_url: str, drivers: int, hrp: str) -> None:
+    """Each funder pays its share of the drivers in turn, waiting for each transfer's milestone
+    (a wallet spends only confirmed outputs)."""
+    async with httpx.AsyncClient(base_url=api_url, timeout=60) as http:
+        client = HttpClient(http, hrp)
+
+        async def funder(index: int) -> None:
+            wallet = Wallet(client, funder_seed(index))
+            for driver in range(index, drivers, FUNDERS):
+                block_id = await wallet.transfer(_address(driver_seed(driver)), DRIVER_FUNDS)
+                await wallet.wait_for_confirmation(block_id, poll=1.0)
+
+        async with asyncio.timeout(300):
+            await asyncio.gather(*(funder(index) for index in range(min(FUNDERS, drivers))))
 
 
 @dataclass
@@ -147,25 +181,27 @@ class Driver:
         return f"127.{1 + self.index // 62_500}.{self.index // 250 % 250}.{1 + self.index % 250}"
 
     async def run(self, setup: asyncio.Semaphore, confirm_within: float) -> None:
+        """Set up and start (`ready` is set either way, with `failed` saying what went wrong),
+        then pay until cancelled."""
         transport = httpx.AsyncHTTPTransport(local_address=self._local_address())
         async with httpx.AsyncClient(base_url=self.api_url, transport=transport, timeout=60) as http:
             api = DriverApi(http, driver_seed(self.index))
+            step = "setup"
             try:
                 async with setup:
                     channel_id = await self._channel(api, confirm_within)
-            except (DriverApiError, httpx.HTTPError, TimeoutError) as error:
-                self.failed = f"setup: {error!r}"
-                self.ready.set()
-                return
-            async with api.stream(auto_pay=False) as stream:
-                try:
+                step = "stream"
+                async with api.stream(auto_pay=False) as stream:
+                    step = "start"
                     await api.start(self.charge_point_id, 1, channel_id)
-                except (DriverApiError, httpx.HTTPError) as error:
-                    self.failed = f"start: {error!r}"
+                    step = "pay"
                     self.ready.set()
-                    return
+                    await self._pay(api, stream)
+            except Exception as error:  # a bench reports every failure instead of dying mid-run
+                self.failed = f"{step}: {error!r}"
+                LOGGER.warning("driver %d failed at %s: %r", self.index, step, error)
+            finally:
                 self.ready.set()
-                await self._pay(api, stream)
 
     async def _channel(self, api: DriverApi, confirm_within: float) -> bytes:
         await api.sign_up(f"driver {self.index}")
@@ -279,6 +315,15 @@ class ProfileReport:
     inclusive: list[tuple[str, int]]
     self_by_function: list[tuple[str, int]]
 
+    sampled_s: float = 0.0
+    """Seconds times samples per second: turns sample counts into average busy threads."""
+
+    def busy(self) -> str:
+        """Average threads at work, per kind: a pool near its size is saturated."""
+        if not self.sampled_s:
+            return ""
+        return ", ".join(f"{name} {n / self.sampled_s:.2f}" for name, n in self.threads)
+
     def lines(self, top: int = 15) -> list[str]:
         total = max(self.samples, 1)
 
@@ -289,6 +334,7 @@ class ProfileReport:
             f"profile: {self.samples} samples of the engine's threads at work "
             f"({self.waiting} more waiting, left out)",
             *table("by thread:", self.threads),
+            *([f"  busy threads on average: {busy}"] if (busy := self.busy()) else []),
             *table("self time by package:", self.self_by_package),
             *table("self time by function:", self.self_by_function),
             *table("inclusive time (project functions):", self.inclusive),
@@ -516,7 +562,9 @@ async def _measure(pid: int, seconds: float, stations: list[TimedStation]) -> Me
     )
 
 
-async def _profile_report(spy: asyncio.subprocess.Process | None, path: Path) -> ProfileReport | None:
+async def _profile_report(
+    spy: asyncio.subprocess.Process | None, path: Path, sampled_s: float
+) -> ProfileReport | None:
     """Wait for py-spy to write its file and summarise it (None when it failed)."""
     if spy is None:
         return None
@@ -524,11 +572,12 @@ async def _profile_report(spy: asyncio.subprocess.Process | None, path: Path) ->
     if spy.returncode != 0:
         print(f"py-spy failed: {error.decode(errors='replace')[-2000:]}", file=sys.stderr)
         return None
-    return await asyncio.to_thread(_read_and_save, path)
+    return await asyncio.to_thread(_read_and_save, path, sampled_s)
 
 
-def _read_and_save(path: Path) -> ProfileReport:
+def _read_and_save(path: Path, sampled_s: float) -> ProfileReport:
     report = read_speedscope(path)
+    report.sampled_s = sampled_s
     path.with_name("engine-profile-top.txt").write_text("\n".join(report.lines(40)) + "\n")
     return report
 
@@ -595,6 +644,8 @@ async def drive(options: Options, pid: int, ocpp_url: str, api_url: str, databas
     try:
         await _all_online(stations, options.ramp_s + 120)
         print(f"{len(stations)} chargers online", file=sys.stderr)
+        await fund_drivers(api_url, len(drivers), LedgerSettings().bech32_hrp)
+        print(f"{len(drivers)} drivers funded", file=sys.stderr)
         setup = asyncio.Semaphore(options.setup_concurrency)
         running = [asyncio.create_task(d.run(setup, confirm_within=120)) for d in drivers]
         async with asyncio.timeout(600):
@@ -608,7 +659,7 @@ async def drive(options: Options, pid: int, ocpp_url: str, api_url: str, databas
             else None
         )
         measured = await _measure(pid, options.seconds, stations)
-        report = await _profile_report(spy, profile_path)
+        report = await _profile_report(spy, profile_path, options.seconds * options.profile_rate)
     finally:
         for task in [*running, *powered]:
             task.cancel()
@@ -632,7 +683,7 @@ async def run(options: Options) -> Summary:
         data_dir = Path(folder)
         url = options.database_url or f"sqlite:///{data_dir / 'engine.db'}"
         hrp = LedgerSettings().bech32_hrp
-        write_genesis(data_dir, [driver_seed(i) for i in range(options.paying)], hrp)
+        write_genesis(data_dir, options.paying, hrp)
         env = engine_env(data_dir, url, payments_enabled="true", accept_unknown_chargers="true")
         operator_key = (await asyncio.to_thread(mobility, env, "operators", "add", "bench")).strip()
         options.out.mkdir(parents=True, exist_ok=True)
@@ -682,6 +733,7 @@ def main() -> None:
         profile=args.profile,
         profile_rate=args.profile_rate,
     )
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     asyncio.run(run(options))
 
 
