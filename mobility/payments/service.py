@@ -24,6 +24,7 @@ from mobility.charging.events import ChargingEvent, MeterReading, SessionEnded, 
 from mobility.clock import Clock, utc_now
 from mobility.group_commit import GroupCommit
 from mobility.ledger.codec import VoucherPayload
+from mobility.payments.accounts import app_id_token
 from mobility.payments.commands import SessionCommands
 from mobility.payments.credit import Action, CreditPolicy, Decision, Enforcement, StopReason, decide
 from mobility.payments.credit import default_window as window_for_price
@@ -150,6 +151,10 @@ class PaymentService:
         if account is None:
             return None, None, "unknown id token"
         pinned = self._pinned.get((charge_point_id, id_token.upper()))
+        if pinned is None and id_token.upper() == app_id_token(account.id):
+            # Derived from the account ID, so anyone can compute it: it pays only for the
+            # driver's own remote start at this charge point.
+            return None, None, "an app token without a remote start here"
         return await self._channel_for(charge_point_id, account.id, pinned)
 
     async def _channel_for(
@@ -236,6 +241,10 @@ class PaymentService:
         )
         await asyncio.to_thread(self.store.start_session, record)
         self._samples.setdefault(event.session_id, [])
+        if channel.channel_id not in self._running:
+            # The first session running on the channel: what happened to earlier ones (a stop,
+            # a limit, a lag) is not held against it.
+            self._enforcement.pop(channel.channel_id, None)
         self._running.setdefault(channel.channel_id, set()).add(event.session_id)
         await self._evaluate(channel.channel_id, event.at)
 
@@ -305,6 +314,7 @@ class PaymentService:
         running.discard(event.session_id)
         if not running:
             self._running.pop(record.channel_id, None)
+            self._enforcement.pop(record.channel_id, None)
 
     # Vouchers ----------------------------------------------------------------------------
 

@@ -226,3 +226,37 @@ async def test_a_start_the_charger_refuses_is_a_409_with_its_answer(
     assert (refused.value.status, refused.value.kind) == (409, "charger-refused")
     assert refused.value.problem["command"]["status"] == "Rejected"
     assert engine.payments._pinned == {}  # the channel choice is dropped with the refused start
+
+
+async def test_an_app_token_pays_only_for_the_drivers_own_remote_start(
+    engine: Engine, http: httpx.AsyncClient
+) -> None:
+    """The app's id token is derived from the account ID (which anyone can compute from the
+    driver's public key, public on the ledger): presented at a charger without the driver's
+    remote start there, it must not charge on the driver's channel."""
+    await add_tariff(engine)
+    victim = await driver_api(http, 0x71)
+    await fund(engine, [victim.seed])
+    channel = await open_channel(engine, victim, 1_000_000)
+    await victim.register_channel(channel)
+    place_charger(engine, "CP-APP1", 48.2, 11.6)
+    place_charger(engine, "CP-APP2", 48.2, 11.7)
+    forged = app_id_token(victim.account_id or "")
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+    async with charger(engine, "CP-APP1") as own, charger(engine, "CP-APP2") as rogue:
+        started = await victim.start("CP-APP1", 1, channel)  # the token now exists
+        assert started["id_token"] == forged
+        authorized = await rogue.call(call16.Authorize(id_tag=forged.lower()))
+        assert authorized.id_tag_info["status"] != "Accepted"
+        begun = await rogue.call(
+            call16.StartTransaction(connector_id=1, id_tag=forged, meter_start=0, timestamp=iso(now))
+        )
+        assert begun.id_tag_info["status"] != "Accepted"
+        # The driver's own remote start still goes through.
+        mine = await own.call(
+            call16.StartTransaction(connector_id=1, id_tag=forged, meter_start=0, timestamp=iso(now))
+        )
+        assert mine.id_tag_info["status"] == "Accepted"
+    sessions = await victim.sessions()
+    assert [item["charge_point_id"] for item in sessions["items"]] == ["CP-APP1"]
