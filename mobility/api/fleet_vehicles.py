@@ -24,13 +24,16 @@ router = APIRouter(tags=["fleet"])
 
 Reader = Annotated[FleetPrincipal, fleet_with("fleet:read")]
 Writer = Annotated[FleetPrincipal, fleet_with("fleet:write")]
-VehicleId = Annotated[str, Path(min_length=1, max_length=64, description="A vehicle of this fleet.")]
+PRINTABLE = r"^[^\x00-\x1f\x7f]+$"  # no control characters (PostgreSQL text refuses NUL)
+VehicleId = Annotated[
+    str, Path(min_length=1, max_length=64, pattern=PRINTABLE, description="A vehicle of this fleet.")
+]
 
 
 class VehicleIn(BaseModel):
     """A vehicle to add; its ID is chosen by the server."""
 
-    label: str = Field(min_length=1, max_length=200, examples=["Van 12 (B-MO 1234)"])
+    label: str = Field(min_length=1, max_length=200, pattern=PRINTABLE, examples=["Van 12 (B-MO 1234)"])
 
 
 class VehicleOut(BaseModel):
@@ -54,7 +57,7 @@ class TokenIn(BaseModel):
         description="printable ASCII without spaces; stored upper-case",
         examples=["04A2B3C4D5"],
     )
-    driver_name: str = Field(min_length=1, max_length=200)
+    driver_name: str = Field(min_length=1, max_length=200, pattern=PRINTABLE)
 
 
 class TokenOut(BaseModel):

@@ -24,7 +24,7 @@ class SignUp(BaseModel):
     """A new driver."""
 
     public_key: HexKey
-    name: str = Field(default="", max_length=200)
+    name: str = Field(default="", max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")  # PostgreSQL refuses NUL
 
 
 class SignedUp(BaseModel):

@@ -120,6 +120,12 @@ async def test_bad_input_is_a_422_problem_naming_the_field(http: httpx.AsyncClie
     assert (
         await http.post("/driver/signup", content=b"{", headers={"content-type": "application/json"})
     ).status_code == 422
+    # PostgreSQL text refuses NUL: a control character in the name is a 422, not a 500.
+    key = "ab" * 32
+    response = await http.post("/driver/signup", json={"public_key": key, "name": "Ada\u0000"})
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["loc"] == ["body", "name"]
+    assert (await http.post("/driver/signup", json={"public_key": key, "name": "Ada"})).status_code == 201
 
 
 async def test_openapi_documents_every_group(http: httpx.AsyncClient) -> None:

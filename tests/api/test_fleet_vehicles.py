@@ -137,6 +137,8 @@ async def test_bad_input_is_a_422_and_writes_nothing(engine: Engine, http: httpx
         (f"/fleet/vehicles/{van}/tokens", {"token": "ÄÖ", "driver_name": "Ada"}),
         (f"/fleet/vehicles/{van}/tokens", {"token": "ABC"}),
         (f"/fleet/vehicles/{van}/tokens", {"token": "ABC", "driver_name": ""}),
+        ("/fleet/vehicles", {"label": "Van\u0000"}),  # PostgreSQL text refuses NUL
+        (f"/fleet/vehicles/{van}/tokens", {"token": "ABC", "driver_name": "Ada\u0000"}),
     ]
     for path, body in bad_posts:
         response = await http.post(path, json=body, headers=headers)
@@ -156,6 +158,8 @@ async def test_bad_input_is_a_422_and_writes_nothing(engine: Engine, http: httpx
         "/fleet/sessions/abc/proof",
         f"/fleet/sessions/{2**31}/proof",  # beyond the session ID column
         f"/fleet/vehicles/{'v' * 65}",
+        "/fleet/vehicles/veh%00",
+        "/fleet/vehicles/veh%00/tokens",
     ]
     for path in bad_gets:
         response = await http.get(path, headers=headers)
