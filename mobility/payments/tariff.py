@@ -106,7 +106,7 @@ class Tariff(_Frozen):
     def _known_zone(cls, value: str) -> str:
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as error:
+        except (ZoneInfoNotFoundError, ValueError, OSError) as error:  # OSError: too long a name
             raise ValueError(f"unknown time zone {value!r}") from error
         return value
 
