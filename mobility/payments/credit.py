@@ -5,17 +5,21 @@ credit window. `credit = paid - owed` is what the payer has prepaid beyond the e
 delivered; the operator is exposed only when it goes negative.
 
 - credit >= window / 2: all is well (a limit set earlier is lifted).
-- credit below that: the payer lags; after `limit_after` the engine caps power to
-  `limited_power_w`, so the credit drains slowly while the wallet catches up;
-  after `stop_after` it stops the session.
-- credit <= 0 once energy is owed, or nothing left of the deposit to ask for: stop now.
-  (At the start nothing is owed, so the first voucher gets the lag grace like any other.)
+- 0 <= credit < window / 2: the payer lags; after `limit_after` the engine caps power to
+  `limited_power_w`, so the credit drains slowly while the wallet catches up; after
+  `stop_after` it stops the session.
+- credit < 0 (energy delivered and not yet paid: the operator is exposed): power is capped at
+  once, and the lag clock goes on as above; a reading arriving before the first voucher of a
+  session does this, and the voucher lifts the cap.
+- exposure (-credit) reaching half the window, or nothing left of the deposit to ask for:
+  stop now.
 
 The window thus bounds the operator's exposure: a session is stopped as soon as a reading
-shows the prepaid credit gone, so what it can owe unpaid is at most the energy of one meter
-interval, which the window (default: the cost of 0.5 kWh) covers whenever that interval at the
-limited power costs less than half the window. The payer never signs for more than the
-delivered energy plus the window.
+shows half the window owed unpaid, and from the first unpaid Wh on it draws only the limited
+power, so what it can owe unpaid is at most half the window plus one meter interval at the
+limited power, within the window whenever that interval costs less than half of it (default
+window: the cost of 0.5 kWh). The payer never signs for more than the delivered energy plus
+the window.
 """
 
 from __future__ import annotations
@@ -78,7 +82,7 @@ def decide(
         return state, Decision(Action.STOP, request, credit, state.stopped)
     if owed >= deposit:
         return _stop(state, request, credit, StopReason.DEPOSIT_EXHAUSTED)
-    if credit <= 0 and owed > 0:
+    if owed > 0 and -credit * 2 >= policy.window:
         return _stop(state, request, credit, StopReason.CREDIT_EXHAUSTED)
     if credit * 2 >= policy.window:
         return Enforcement(), Decision(Action.CONTINUE, request, credit)
@@ -86,7 +90,7 @@ def decide(
     lagged = now - since
     if lagged >= policy.stop_after:
         return _stop(state, request, credit, StopReason.PAYMENT_LAGGING)
-    limited = state.limited or lagged >= policy.limit_after
+    limited = state.limited or lagged >= policy.limit_after or credit < 0
     action = Action.LIMIT if limited else Action.CONTINUE
     return Enforcement(lagging_since=since, limited=limited), Decision(action, request, credit)
 

@@ -79,6 +79,7 @@ class Settler:
     async def run_once(self) -> list[SettlementRecord]:
         """Start the claims that are due and advance every claim in flight by one step."""
         for channel in await asyncio.to_thread(self.store.all_channels):
+            await asyncio.to_thread(self.store.attach_covered_sessions, channel.channel_id)
             due, close = await self._due(channel)
             if due:
                 await asyncio.to_thread(self.store.begin_settlement, channel.channel_id, close, self.clock())

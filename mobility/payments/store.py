@@ -354,6 +354,45 @@ class PaymentStore:
             db.commit()
             return record
 
+    def attach_covered_sessions(self, channel_id: str) -> int:
+        """Attach ended sessions that no claim covers yet to the channel's latest confirmed claim,
+        when that claim already paid for them; how many were attached.
+
+        A claim made while a session ran carries its prepaid credit: when the session then ends
+        within that credit, nothing new is unclaimed and no new claim comes, yet the session is
+        settled by the earlier one. Only the paid part of each session (billed - shortfall) counts.
+        """
+        with self._session() as db:
+            last = db.exec(
+                select(SettlementRecord)
+                .where(SettlementRecord.channel_id == channel_id)
+                .where(SettlementRecord.status == "confirmed")
+                .order_by(col(SettlementRecord.id).desc())
+            ).first()
+            waiting = col(SessionPaymentRecord.settlement_id).is_(None)
+            ended = col(SessionPaymentRecord.status).in_(("paid", "unpaid"))
+            if last is None or not db.exec(
+                select(func.count())
+                .select_from(SessionPaymentRecord)
+                .where(SessionPaymentRecord.channel_id == channel_id, ended, waiting)
+            ).one():
+                return 0
+            paid_for = db.exec(
+                select(
+                    func.coalesce(func.sum(SessionPaymentRecord.billed - SessionPaymentRecord.shortfall), 0)
+                ).where(SessionPaymentRecord.channel_id == channel_id, ended)
+            ).one()
+            if int(paid_for) > last.amount:
+                return 0  # some of it is not claimed yet: a new claim will cover these
+            attached = db.exec(
+                update(SessionPaymentRecord)
+                .where(col(SessionPaymentRecord.channel_id) == channel_id)
+                .where(ended, waiting)
+                .values(settlement_id=last.id)
+            )
+            db.commit()
+            return int(attached.rowcount)
+
     def update_settlement(self, settlement_id: int, **changes: object) -> None:
         with self._session() as db:
             db.exec(

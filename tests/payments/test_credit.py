@@ -52,8 +52,10 @@ def test_catching_up_lifts_the_limit() -> None:
     assert state == Enforcement()
 
 
-def test_credit_gone_stops_at_once_and_stays_stopped() -> None:
-    state, decision = decide(POLICY, Enforcement(), now=T0, owed=1_000_000, paid=1_000_000, deposit=DEPOSIT)
+def test_exposure_of_half_the_window_stops_at_once_and_stays_stopped() -> None:
+    _, below = decide(POLICY, Enforcement(), now=T0, owed=1_074_999, paid=1_000_000, deposit=DEPOSIT)
+    assert below.action == Action.LIMIT  # exposed: capped at once, not stopped yet
+    state, decision = decide(POLICY, Enforcement(), now=T0, owed=1_075_000, paid=1_000_000, deposit=DEPOSIT)
     assert (decision.action, decision.reason) == (Action.STOP, StopReason.CREDIT_EXHAUSTED)
     _, again = decide(POLICY, state, now=at(5), owed=1_000_000, paid=5_000_000, deposit=DEPOSIT)
     assert again.action == Action.STOP
@@ -64,8 +66,12 @@ def test_the_first_voucher_gets_the_grace_too() -> None:
     assert (decision.action, decision.request_amount) == (Action.CONTINUE, POLICY.window)
     _, later = decide(POLICY, state, now=at(31), owed=0, paid=0, deposit=DEPOSIT)
     assert later.action == Action.LIMIT
-    _, metered = decide(POLICY, state, now=at(10), owed=1, paid=0, deposit=DEPOSIT)
-    assert (metered.action, metered.reason) == (Action.STOP, StopReason.CREDIT_EXHAUSTED)
+    # A reading before the first voucher: exposed, so capped, but the voucher still gets its grace.
+    state, metered = decide(POLICY, state, now=at(10), owed=1, paid=0, deposit=DEPOSIT)
+    assert metered.action == Action.LIMIT
+    state, paid = decide(POLICY, state, now=at(12), owed=1, paid=POLICY.window + 1, deposit=DEPOSIT)
+    assert paid.action == Action.CONTINUE
+    assert state == Enforcement()
 
 
 def test_deposit_exhausted() -> None:
@@ -81,15 +87,18 @@ def test_deposit_exhausted() -> None:
         st.tuples(st.integers(1, 60), st.integers(0, 60_000), st.booleans()), min_size=1, max_size=60
     )
 )
-def test_exposure_is_bounded_by_one_interval(steps: list[tuple[int, int, bool]]) -> None:
-    """Whatever the payer does, the operator never delivers past a reading that showed no credit:
-    unpaid cost is at most what one interval added, and the payer never signs beyond owed + window."""
+def test_exposure_is_bounded_by_half_the_window_and_one_interval(steps: list[tuple[int, int, bool]]) -> None:
+    """Whatever the payer does, the operator never delivers past a reading that showed half the
+    window unpaid, and any unpaid energy is drawn at limited power: unpaid cost is below half the
+    window plus what one interval added, and the payer never signs beyond owed + window."""
     state, now, owed, paid = Enforcement(), T0, 0, POLICY.window
     for seconds, cost_step, pays in steps:
         now += dt.timedelta(seconds=seconds)
         owed += cost_step
         state, decision = decide(POLICY, state, now=now, owed=owed, paid=paid, deposit=DEPOSIT)
-        assert owed - paid <= cost_step  # exposure never more than the last interval's cost
+        assert (owed - paid) * 2 < POLICY.window + 2 * cost_step
+        if owed > paid:
+            assert decision.action in (Action.LIMIT, Action.STOP)
         assert decision.request_amount <= owed + POLICY.window
         if decision.action == Action.STOP:
             break

@@ -227,6 +227,40 @@ async def test_credit_gone_stops_at_once_and_the_session_ends_unpaid(world: Worl
     assert (record.status, record.billed, record.shortfall) == ("unpaid", 357_000, 357_000 - WINDOW)
 
 
+async def test_a_stop_is_not_held_against_the_next_session_on_the_channel(world: World) -> None:
+    service = world.service
+    await service.handle(started())
+    await service.submit_voucher(voucher(1, WINDOW))
+    for minute, energy in [(1, 300), (2, 310), (4, 320), (5, 330)]:  # lags, limited, then stopped
+        await service.handle(reading(minute, energy))
+    assert (await sent(world))[-1] == ("stop", "tx1")
+    end = T0 + dt.timedelta(minutes=5)
+    await service.handle(SessionEnded(1, "CP1", 1, "tx1", 330, EndReason.REMOTE, False, end))
+    first = world.store.session(1)
+    assert first is not None
+    assert (first.status, first.shortfall) == ("paid", 0)  # stopped while still covered
+    stops = len(await sent(world))
+    world.clock.now = end + dt.timedelta(minutes=5)
+    await service.handle(SessionStarted(2, "CP1", 1, "tx2", "04a2b3c4", 0, world.clock.now))
+    await service.submit_voucher(voucher(2, world.requests[-1].amount))  # pays ahead at once
+    await service.handle(reading(11, 100, session_id=2))
+    assert len(await sent(world)) == stops  # the second session charges on
+    assert world.requests[-1].action == "continue"
+
+
+async def test_a_reading_before_the_first_voucher_caps_power_until_it_arrives(world: World) -> None:
+    service = world.service
+    await service.handle(started())
+    early = T0 + dt.timedelta(seconds=5)
+    await service.handle(MeterReading("CP1", 1, 1, 5, 5, early))  # 5 Wh before the wallet answered
+    assert (await sent(world)) == [("limit", "tx1", "3700")]
+    await service.submit_voucher(voucher(1, world.requests[-1].amount))
+    assert (await sent(world))[-1] == ("clear", "tx1")
+    record = world.store.session(1)
+    assert record is not None
+    assert record.status == "active"
+
+
 @pytest.mark.parametrize(
     ("bad", "reason"),
     [

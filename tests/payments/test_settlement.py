@@ -7,7 +7,7 @@ import datetime as dt
 import json
 
 import pow_rs
-from mobility.charging.events import SessionStarted
+from mobility.charging.events import EndReason, MeterReading, SessionEnded, SessionStarted
 from mobility.payments.settlement import SettlementPolicy, Settler
 from tests.payments.ledger_world import Setup, charge, open_channel
 
@@ -108,3 +108,34 @@ async def test_the_prepaid_credit_of_a_running_session_alone_is_not_claimed(setu
     assert channel is not None
     assert channel.paid > channel.claimed  # a credit window is paid ahead
     assert await settler.run_once() == []
+
+
+async def test_a_session_ended_within_an_already_claimed_credit_is_attached_to_that_claim(
+    setup: Setup,
+) -> None:
+    s = setup
+    channel_id = await open_channel(s)
+    settler = Settler(s.store, s.bob, s.client, SettlementPolicy(threshold=1), clock=s.clock)
+    requested: list[int] = []
+
+    async def remember(request: object) -> None:
+        requested.append(request.amount)  # type: ignore[attr-defined]
+
+    s.service.subscribe(remember)
+    await s.service.handle(SessionStarted(7, "CP1", 1, "tx7", "a11ce", 0, s.clock.now))
+    await s.service.submit_voucher(s.alice.voucher(channel_id, 1, requested[-1]))  # the credit window
+    (claim,) = await settler.run_once()  # claims the prepaid credit while the session runs
+    await settler.run_once()
+    s.coordinator.issue()
+    (confirmed,) = await settler.run_once()
+    assert confirmed.status == "confirmed"
+    s.clock.now += dt.timedelta(minutes=1)
+    await s.service.handle(MeterReading("CP1", 1, 7, 100, 100, s.clock.now))  # 100 Wh: within the credit
+    await s.service.handle(SessionEnded(7, "CP1", 1, "tx7", 100, EndReason.LOCAL, False, s.clock.now))
+    session = s.store.session(7)
+    assert session is not None
+    assert (session.status, session.settlement_id) == ("paid", None)
+    assert await settler.run_once() == []  # nothing new to claim ...
+    attached = s.store.session(7)
+    assert attached is not None
+    assert attached.settlement_id == claim.id  # ... and the session is settled by the earlier claim
