@@ -22,25 +22,47 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, update
+from sqlalchemy import Column, bindparam, update
 from sqlmodel import Session, SQLModel, col, select
 
 import pow_rs
-from mobility.db import UTCDateTime
 from mobility.ledger.codec import Block, ChannelOutput, MilestonePayload, Output, TransactionPayload
-from mobility.ledger.models import ApprovalRecord, BlockRecord, OutputRecord
+from mobility.ledger.models import ApprovalRecord, BlockRecord
 
 IN_CHUNK = 500
 """Bound on the IDs of one `IN (...)` list: far below SQLite's and PostgreSQL's parameter limits."""
 
-Row = dict[str, Any]
+Row = tuple[Any, ...]
+"""Column values in the driver's terms, in the order of the INSERT's column list."""
 
-# Built once: a statement holding a literal IN list is a new statement per call, and
-# SQLAlchemy spends ~0.15 ms computing its cache key; with an expanding parameter it is one.
-_RECORDED = select(OutputRecord.transaction_id).where(
-    col(OutputRecord.transaction_id).in_(bindparam("ids", expanding=True))
+_BLOCK_COLUMNS = (
+    "block_id",
+    "data",
+    "payload_type",
+    "received_at",
+    "solid",
+    "solid_at",
+    "milestone_index",
+    "milestone_position",
+    "conflict_reason",
+    "carries_milestone",
 )
-# The two lookups every batch makes go to the driver directly (see `rows_in`).
+_APPROVAL_COLUMNS = ("parent_id", "child_id")
+OUTPUT_COLUMNS = (
+    "output_id",
+    "transaction_id",
+    "block_id",
+    "output_type",
+    "address",
+    "amount",
+    "channel_id",
+    "data",
+    "created_milestone",
+)
+"""The `ledger_output` columns, in the order of `output_row`."""
+
+# The lookups every batch makes go to the driver directly (see `rows_in`).
+_RECORDED_SQL = "SELECT DISTINCT transaction_id FROM ledger_output WHERE transaction_id IN ({ids})"
 _SOLIDITY_SQL = "SELECT block_id, solid FROM ledger_block WHERE block_id IN ({ids})"
 _HELD_CHILDREN_SQL = (
     "SELECT a.parent_id, b.block_id, b.carries_milestone FROM ledger_approval a"
@@ -112,18 +134,20 @@ def _chunks(items: Sequence[bytes]) -> Iterator[Sequence[bytes]]:
 def output_row(
     output_id: bytes, transaction_id: bytes, output: Output, block_id: bytes | None, milestone: int | None
 ) -> Row:
-    """The `ledger_output` columns of one output."""
-    return {
-        "output_id": output_id,
-        "transaction_id": transaction_id,
-        "block_id": block_id,
-        "output_type": output.TYPE,
-        "address": output.owners[0].to_bytes(),
-        "amount": output.value,
-        "channel_id": output.resolved_channel_id(output_id) if isinstance(output, ChannelOutput) else None,
-        "data": output.to_bytes(),
-        "created_milestone": milestone,
-    }
+    """The `ledger_output` values of one output, in `OUTPUT_COLUMNS` order."""
+    channel_id = output.resolved_channel_id(output_id) if isinstance(output, ChannelOutput) else None
+    address = output.owners[0].to_bytes()
+    return (
+        output_id,
+        transaction_id,
+        block_id,
+        output.TYPE,
+        address,
+        output.value,
+        channel_id,
+        output.to_bytes(),
+        milestone,
+    )
 
 
 def transaction_id_of(block: Block, raw: bytes) -> bytes:
@@ -137,39 +161,37 @@ def transaction_id_of(block: Block, raw: bytes) -> bytes:
     return pow_rs.blake2b_256(raw[start : start + length])
 
 
-def bulk_insert(session: Session, table: Table, rows: Sequence[Row]) -> None:
-    """INSERT `rows` (dicts with every column of `table`) through the driver.
+def bind_value(session: Session, column: Column[Any], value: Any) -> Any:
+    """`value` as the driver must receive it for `column` (its type's bind processing).
+
+    The rows of a batch share their time columns (the batch's arrival time), so this runs
+    once per batch instead of once per value per row as SQLAlchemy's executemany would.
+    """
+    processor = column.type._cached_bind_processor(session.connection().dialect)
+    return processor(value) if processor is not None else value
+
+
+def bulk_insert(session: Session, table: str, columns: Sequence[str], rows: Sequence[Row]) -> None:
+    """INSERT `rows` (values of `columns`, already in the driver's terms) through the driver.
 
     SQLAlchemy's executemany processes every bound value of every row in Python; profiled at
-    ingest that was most of the remaining storage cost, more than the database work. Only
-    the time columns need processing (UTC-aware in, the backend's form out); bytes, ints,
-    bools and None go to sqlite3 and psycopg as they are. Runs in the session's transaction.
+    ingest that was most of the storage cost, more than the database work. bytes, ints, bools,
+    str and None go to sqlite3 and psycopg as they are; times go through `bind_value` first.
+    Runs in the session's transaction.
     """
     connection = session.connection()
-    dialect = connection.dialect
-    names = [column.name for column in table.columns]
-    processors = {
-        name: processor
-        for name in names
-        if isinstance(table.c[name].type, UTCDateTime)
-        and (processor := table.c[name].type._cached_bind_processor(dialect)) is not None
-    }
-    values = [
-        tuple(processors[name](row[name]) if name in processors else row[name] for name in names)
-        for row in rows
-    ]
-    head = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES "
+    head = f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
     cursor = connection.connection.cursor()
     try:
-        if dialect.paramstyle == "qmark":  # SQLite: one prepared statement, stepped per row
-            cursor.executemany(head + f"({', '.join(['?'] * len(names))})", values)
+        if connection.dialect.paramstyle == "qmark":  # SQLite: one prepared statement, stepped per row
+            cursor.executemany(head + f"({', '.join(['?'] * len(columns))})", rows)
             return
         # psycopg pipelines an executemany as one statement per row, each executed by the
         # server on its own; multi-row VALUES (within the 65,535-parameter limit) is one each.
-        per_row = f"({', '.join(['%s'] * len(names))})"
-        step = max(1, 60_000 // len(names))
-        for start in range(0, len(values), step):
-            chunk = values[start : start + step]
+        per_row = f"({', '.join(['%s'] * len(columns))})"
+        step = max(1, 60_000 // len(columns))
+        for start in range(0, len(rows), step):
+            chunk = rows[start : start + step]
             cursor.execute(head + ", ".join([per_row] * len(chunk)), [v for row in chunk for v in row])
     finally:
         cursor.close()
@@ -186,7 +208,9 @@ class BatchWriter:
         """Solidity of every block this batch has looked at (stored or new); absent = not asked."""
         self.carries: dict[bytes, bool] = {}
         """Whether a block that may become solid here carries a milestone."""
-        self.new_rows: dict[bytes, Row] = {}
+        self.new_blocks: dict[bytes, tuple[bytes, int | None, int | None]] = {}
+        """New blocks of this batch: bytes, payload type, milestone index carried; their
+        solidity is `solid`, read when the rows are written."""
         self.new_parents: dict[bytes, tuple[bytes, ...]] = {}
         self.waiting: dict[bytes, list[bytes]] = {}
         """New unsolid blocks of this batch by the parent they approve."""
@@ -217,23 +241,12 @@ class BatchWriter:
             solid = all(self._is_solid(parent) for parent in block.parents)
             payload = block.payload
             carries = payload.essence.index if isinstance(payload, MilestonePayload) else None
-            self.new_rows[block_id] = {
-                "block_id": block_id,
-                "data": raw,
-                "payload_type": payload.TYPE if payload is not None else None,
-                "received_at": self.now,
-                "solid": solid,
-                "solid_at": self.now if solid else None,
-                "milestone_index": None,
-                "milestone_position": None,
-                "conflict_reason": None,
-                "carries_milestone": carries,
-            }
+            self.new_blocks[block_id] = (raw, payload.TYPE if payload is not None else None, carries)
             self.solid[block_id] = solid
             self.carries[block_id] = carries is not None
             self.new_parents[block_id] = block.parents
             for parent in block.parents:
-                approvals.append({"parent_id": parent, "child_id": block_id})
+                approvals.append((parent, block_id))
                 if not solid:
                     self.waiting.setdefault(parent, []).append(block_id)
             if isinstance(payload, TransactionPayload):
@@ -261,7 +274,7 @@ class BatchWriter:
     def _recorded_transactions(self, transaction_ids: Sequence[bytes]) -> set[bytes]:
         recorded: set[bytes] = set()
         for chunk in _chunks(transaction_ids):
-            recorded.update(row[0] for row in self.session.execute(_RECORDED, {"ids": chunk}))
+            recorded.update(row[0] for row in rows_in(self.session, _RECORDED_SQL, chunk))
         return recorded
 
     def _load_held_children(self, new_ids: Sequence[bytes]) -> None:
@@ -286,7 +299,7 @@ class BatchWriter:
         the one-by-one walk over SQLite followed), new ones of this batch and held stored ones.
         """
         children = list(self.waiting.get(parent, ()))
-        if parent in self.new_rows:
+        if parent in self.new_blocks:
             return sorted(children + self.held.get(parent, []))
         # A held block stored earlier just became solid: its own held children are in the database.
         query = (
@@ -317,25 +330,28 @@ class BatchWriter:
                     continue
                 if all(self._is_solid(grandparent) for grandparent in self._parents(child)):
                     self.solid[child] = True
-                    if child in self.new_rows:
-                        self.new_rows[child]["solid"] = True
-                        self.new_rows[child]["solid_at"] = self.now
-                    else:
+                    if child not in self.new_blocks:
                         self.stored_made_solid.append(child)
                     made.append(child)
                     queue.append(child)
         return made
 
     def _flush(self, approvals: list[Row], outputs: list[Row]) -> None:
-        tables = SQLModel.metadata.tables
-        if self.new_rows:
-            bulk_insert(self.session, tables["ledger_block"], list(self.new_rows.values()))
+        block = SQLModel.metadata.tables["ledger_block"]
+        if self.new_blocks:
+            now = bind_value(self.session, block.c.received_at, self.now)
+            rows = []
+            for block_id, (raw, kind, carries) in self.new_blocks.items():
+                solid = self.solid[block_id]
+                rows.append(
+                    (block_id, raw, kind, now, solid, now if solid else None, None, None, None, carries)
+                )
+            bulk_insert(self.session, "ledger_block", _BLOCK_COLUMNS, rows)
         if approvals:
-            bulk_insert(self.session, tables["ledger_approval"], approvals)
+            bulk_insert(self.session, "ledger_approval", _APPROVAL_COLUMNS, approvals)
         if outputs:
-            bulk_insert(self.session, tables["ledger_output"], outputs)
+            bulk_insert(self.session, "ledger_output", OUTPUT_COLUMNS, outputs)
         if self.stored_made_solid:
-            block = tables["ledger_block"]
             statement = (
                 update(block)
                 .where(block.c.block_id == bindparam("solid_block_id"))

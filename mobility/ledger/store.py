@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, bindparam, func
+from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
 import pow_rs
@@ -32,7 +32,7 @@ from mobility.ledger.confirmation import (
     latest_milestone,
     walk,
 )
-from mobility.ledger.ingest import IN_CHUNK, BatchWriter, PutResult
+from mobility.ledger.ingest import IN_CHUNK, BatchWriter, PutResult, rows_in
 from mobility.ledger.models import (
     ApprovalRecord,
     BlockRecord,
@@ -46,10 +46,8 @@ from mobility.ledger.solidifier import parents_of
 
 GENESIS_ENTRY_POINT = bytes(32)
 
-# Built once, so SQLAlchemy does not recompute the cache key of a new IN list per call.
-_OUTPUTS_BY_ID = select(OutputRecord.output_id, OutputRecord.data).where(
-    col(OutputRecord.output_id).in_(bindparam("ids", expanding=True))
-)
+# Through the driver (`rows_in`): every batch of transfers looks up its inputs with it.
+_OUTPUTS_BY_ID_SQL = "SELECT output_id, data FROM ledger_output WHERE output_id IN ({ids})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -390,8 +388,7 @@ class LedgerStore:
         wanted = sorted(set(output_ids))
         with self._session() as session:
             for start in range(0, len(wanted), IN_CHUNK):
-                chunk = {"ids": wanted[start : start + IN_CHUNK]}
-                for output_id, data in session.execute(_OUTPUTS_BY_ID, chunk):
+                for output_id, data in rows_in(session, _OUTPUTS_BY_ID_SQL, wanted[start : start + IN_CHUNK]):
                     found[output_id] = output_from_bytes(data)
         return found
 

@@ -33,7 +33,7 @@ Where this differs from Stardust, on purpose, to keep a payment ledger small:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import ClassVar
 
@@ -284,9 +284,16 @@ class TransactionEssence:
     inputs: tuple[UtxoInput, ...]
     outputs: tuple[Output, ...]
     payload: TaggedDataPayload | VoucherPayload | None = None
+    _wire: bytes | None = field(default=None, init=False, repr=False, compare=False)
+    """The bytes a parsed essence was read from (the codec is canonical, so they are its
+    wire form): the node hashes every received essence to check its signatures, and
+    serializing it again cost as much as a third of the parse. Not an `__init__` argument,
+    so a built or `dataclasses.replace`d essence always serializes its fields."""
 
     def to_bytes(self) -> bytes:
         """The wire form."""
+        if self._wire is not None:
+            return self._wire
         check_count(len(self.inputs), 1, MAX_INPUTS, "essence.inputs_count")
         check_count(len(self.outputs), 1, MAX_OUTPUTS, "essence.outputs_count")
         payload = self.payload.to_bytes() if self.payload is not None else b""
@@ -310,6 +317,7 @@ class TransactionEssence:
     @classmethod
     def read(cls, reader: Reader) -> TransactionEssence:
         """Read an essence."""
+        start = reader.position
         kind = reader.u8("essence.essence_type")
         if kind != TRANSACTION_ESSENCE_TYPE:
             raise CodecError("essence.essence_type", f"unknown essence type {kind}")
@@ -332,7 +340,9 @@ class TransactionEssence:
             else:
                 raise CodecError("essence.payload.payload_type", f"payload type {kind} not allowed here")
             inner.expect_end("essence.payload")
-        return cls(network_id, inputs, outputs, payload)
+        essence = cls(network_id, inputs, outputs, payload)
+        object.__setattr__(essence, "_wire", reader.since(start))
+        return essence
 
 
 @dataclass(frozen=True, slots=True)
