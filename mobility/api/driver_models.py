@@ -120,7 +120,7 @@ class SessionOut(BaseModel):
     status: str = Field(description="active, paid or unpaid")
     energy_wh: int
     billed: int
-    paid: int
+    paid: int = Field(description="what the vouchers covered of the bill, once ended; 0 while active")
     shortfall: int
     enforcement: str | None
     started_at: datetime
@@ -138,7 +138,8 @@ class SessionOut(BaseModel):
             status=record.status,
             energy_wh=record.energy_wh,
             billed=record.billed,
-            paid=record.billed - record.shortfall,
+            # Known once the session ends (the shortfall is set then), as on the other routes.
+            paid=record.billed - record.shortfall if record.status in ("paid", "unpaid") else 0,
             shortfall=record.shortfall,
             enforcement=record.enforcement,
             started_at=record.started_at,

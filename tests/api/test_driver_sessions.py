@@ -260,3 +260,32 @@ async def test_an_app_token_pays_only_for_the_drivers_own_remote_start(
         assert mine.id_tag_info["status"] == "Accepted"
     sessions = await victim.sessions()
     assert [item["charge_point_id"] for item in sessions["items"]] == ["CP-APP1"]
+
+
+async def test_a_running_session_shows_nothing_paid_until_it_ends(
+    engine: Engine, http: httpx.AsyncClient
+) -> None:
+    """`paid` is what the vouchers covered of the bill, known when the session ends (as on the
+    operator's and the fleet's routes); while charging with no voucher sent it is not the bill."""
+    await add_tariff(engine)
+    api = await driver_api(http, 0x72)
+    await fund(engine, [api.seed])
+    channel = await open_channel(engine, api, 1_000_000)
+    await api.register_channel(channel)
+    place_charger(engine, "CP-RUN", 48.3, 11.6)
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    async with charger(engine, "CP-RUN") as cp:
+        token = (await api.start("CP-RUN", 1, channel))["id_token"]
+        begun = await cp.call(
+            call16.StartTransaction(connector_id=1, id_tag=token, meter_start=0, timestamp=iso(now))
+        )
+        at = now + dt.timedelta(minutes=1)
+        reading = meter(at, 100)
+        await cp.call(
+            call16.MeterValues(connector_id=1, transaction_id=begun.transaction_id, meter_value=reading)
+        )
+        (item,) = (await api.sessions())["items"]
+        assert (item["status"], item["energy_wh"]) == ("active", 100)
+        assert item["billed"] > 0
+        assert item["paid"] == 0  # no voucher was sent
+        assert (await api.session(item["session_id"]))["paid"] == 0
