@@ -47,7 +47,7 @@ from mobility.ledger.solidifier import parents_of
 GENESIS_ENTRY_POINT = bytes(32)
 
 # Through the driver (`rows_in`): every batch of transfers looks up its inputs with it.
-_OUTPUTS_BY_ID_SQL = "SELECT output_id, data FROM ledger_output WHERE output_id IN ({ids})"
+_OUTPUTS_BY_ID_SQL = "SELECT output_id, data FROM ledger_output WHERE output_id {in_ids}"
 
 
 @dataclass(frozen=True, slots=True)
