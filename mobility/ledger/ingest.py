@@ -35,7 +35,7 @@ IN_CHUNK = 500
 Row = tuple[Any, ...]
 """Column values in the driver's terms, in the order of the INSERT's column list."""
 
-_BLOCK_COLUMNS = (
+BLOCK_COLUMNS = (
     "block_id",
     "data",
     "payload_type",
@@ -47,7 +47,8 @@ _BLOCK_COLUMNS = (
     "conflict_reason",
     "carries_milestone",
 )
-_APPROVAL_COLUMNS = ("parent_id", "child_id")
+"""The `ledger_block` columns in the order `BatchWriter` writes them."""
+APPROVAL_COLUMNS = ("parent_id", "child_id")
 OUTPUT_COLUMNS = (
     "output_id",
     "transaction_id",
@@ -354,9 +355,9 @@ class BatchWriter:
                 rows.append(
                     (block_id, raw, kind, now, solid, now if solid else None, None, None, None, carries)
                 )
-            bulk_insert(self.session, "ledger_block", _BLOCK_COLUMNS, rows)
+            bulk_insert(self.session, "ledger_block", BLOCK_COLUMNS, rows)
         if approvals:
-            bulk_insert(self.session, "ledger_approval", _APPROVAL_COLUMNS, approvals)
+            bulk_insert(self.session, "ledger_approval", APPROVAL_COLUMNS, approvals)
         if outputs:
             bulk_insert(self.session, "ledger_output", OUTPUT_COLUMNS, outputs)
         if self.stored_made_solid:
