@@ -8,10 +8,11 @@ cost, far above the crypto checks, and on PostgreSQL each one is a network round
 Here a batch (one block from `put_block`, many from `put_blocks`) costs a fixed handful of
 statements whatever its size: one query for what is already stored and how solid the parents
 are, one for transactions already recorded, one for held children waiting on the new blocks,
-then one multi-row INSERT per table. Solidification runs in memory on what those queries
-returned, in arrival order, so the outcome is exactly that of storing the blocks one by one
-(`solidifier.propagate`'s breadth-first order included, siblings in ID order). Only when a held block stored
-earlier becomes solid does the walk go back to the database, level by level, as before.
+then one bulk INSERT per table (an executemany on SQLite, a COPY on PostgreSQL).
+Solidification runs in memory on what those queries returned, in arrival order, so the
+outcome is exactly that of storing the blocks one by one (`solidifier.propagate`'s
+breadth-first order included, siblings in ID order). Only when a held block stored earlier
+becomes solid does the walk go back to the database, level by level, as before.
 """
 
 from __future__ import annotations
