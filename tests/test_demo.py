@@ -8,6 +8,8 @@ from pathlib import Path
 
 from sqlmodel import Session, col, select
 
+from mobility.charging.events import EndReason
+from mobility.charging.models import SessionRecord
 from mobility.db import create_db_engine
 from mobility.demo import exit_code
 from mobility.payments.models import SessionPaymentRecord
@@ -36,6 +38,16 @@ def overbill_one_session(url: str) -> int:
         engine.dispose()
 
 
+def end_reasons(url: str) -> dict[int, str | None]:
+    """How each charging session ended, as the charger reported it."""
+    engine = create_db_engine(url)
+    try:
+        with Session(engine) as db:
+            return {row.id: row.end_reason for row in db.exec(select(SessionRecord)) if row.id is not None}
+    finally:
+        engine.dispose()
+
+
 async def test_a_short_city_run_balances_and_a_difference_fails_it(tmp_path: Path) -> None:
     run = await run_city(load(CI_SCENARIO), seed=3, data_dir=tmp_path)
     record = run.record
@@ -48,6 +60,14 @@ async def test_a_short_city_run_balances_and_a_difference_fails_it(tmp_path: Pat
     assert record.samples
     assert record.samples[-1].settled == sum(row.settled for row in rows)
     assert all(row.block_id and row.milestone_index for row in rows if row.settled)
+    # Drivers who pay on time charge until they leave: never stopped, never refused by the charger.
+    reasons = await asyncio.to_thread(end_reasons, run.database_url)
+    prompt = [row for row in rows if row.behaviour == "prompt"]
+    assert prompt
+    assert all(not (row.enforcement or "").startswith("stop") for row in prompt), prompt
+    assert all(reasons[row.session_id] != EndReason.DE_AUTHORIZED for row in prompt), [
+        (row.session_id, reasons[row.session_id]) for row in prompt
+    ]
 
     tampered = await asyncio.to_thread(overbill_one_session, run.database_url)
     again = await asyncio.to_thread(run.reconcile)

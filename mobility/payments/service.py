@@ -124,6 +124,7 @@ class PaymentService:
         self._running: dict[str, set[int]] = {}
         # (charge point, id token) -> the channel a driver chose for a remote start.
         self._pinned: dict[tuple[str, str], str] = {}
+        self._pin_of_session: dict[int, tuple[str, str]] = {}
 
     def subscribe(self, subscriber: RequestSubscriber) -> None:
         """Receive every payment request (the driver API streams them to apps)."""
@@ -190,7 +191,8 @@ class PaymentService:
 
     def pin_channel(self, charge_point_id: str, id_token: str, channel_id: str | None) -> None:
         """Make the next session of `id_token` at `charge_point_id` pay from `channel_id` (None
-        unpins). In memory: after a restart a session falls back to the best channel."""
+        unpins); the pin holds until that session ends. In memory: after a restart a session
+        falls back to the best channel."""
         key = (charge_point_id, id_token.upper())
         if channel_id is None:
             self._pinned.pop(key, None)
@@ -222,8 +224,10 @@ class PaymentService:
             if event.id_token
             else (None, None, "no id token")
         )
-        if event.id_token:
-            self.pin_channel(event.charge_point_id, event.id_token, None)  # used up by this session
+        if event.id_token and (event.charge_point_id, event.id_token.upper()) in self._pinned:
+            # Held until the session ends: 2.x asks to authorize the token again in the very
+            # TransactionEvent that started it, after the start.
+            self._pin_of_session[event.session_id] = (event.charge_point_id, event.id_token.upper())
         if channel is None or tariff is None:
             LOGGER.warning("session %s has no payment (%s): stopping it", event.session_id, reason)
             self._stopped.add(event.session_id)
@@ -281,6 +285,9 @@ class PaymentService:
         await self._evaluate(record.channel_id, sample.at)
 
     async def _ended(self, event: SessionEnded) -> None:
+        pin = self._pin_of_session.pop(event.session_id, None)
+        if pin is not None:
+            self._pinned.pop(pin, None)  # used up by this session
         record = await asyncio.to_thread(self.store.session, event.session_id)
         if record is None or record.status != "active":
             return

@@ -371,11 +371,14 @@ class PaymentStore:
             ).first()
             waiting = col(SessionPaymentRecord.settlement_id).is_(None)
             ended = col(SessionPaymentRecord.status).in_(("paid", "unpaid"))
-            if last is None or not db.exec(
-                select(func.count())
-                .select_from(SessionPaymentRecord)
-                .where(SessionPaymentRecord.channel_id == channel_id, ended, waiting)
-            ).one():
+            if (
+                last is None
+                or not db.exec(
+                    select(func.count())
+                    .select_from(SessionPaymentRecord)
+                    .where(SessionPaymentRecord.channel_id == channel_id, ended, waiting)
+                ).one()
+            ):
                 return 0
             paid_for = db.exec(
                 select(

@@ -14,6 +14,7 @@ from mobility.charging.authorization import AuthorizationStatus
 from mobility.charging.events import EndReason, MeterReading, SessionEnded, SessionStarted
 from mobility.db import create_db_engine
 from mobility.ledger.codec import Ed25519Address, Voucher, VoucherPayload
+from mobility.payments.accounts import app_id_token
 from mobility.payments.credit import Action, StopReason
 from mobility.payments.models import ChannelRecord
 from mobility.payments.pricing import MeterSample, price_session
@@ -259,6 +260,20 @@ async def test_a_reading_before_the_first_voucher_caps_power_until_it_arrives(wo
     record = world.store.session(1)
     assert record is not None
     assert record.status == "active"
+
+
+async def test_an_app_token_pays_for_its_remote_started_session_until_it_ends(world: World) -> None:
+    token = app_id_token("alice")
+    world.store.add_id_token(token, "alice")
+    service = world.service
+    assert not (await service.authorize("CP1", token)).accepted  # no remote start here
+    service.pin_channel("CP1", token, CHANNEL.hex())
+    assert (await service.authorize("CP1", token)).accepted  # 1.6 asks before the start
+    await service.handle(SessionStarted(1, "CP1", 1, "tx1", token.lower(), 0, T0))
+    assert (await service.authorize("CP1", token)).accepted  # 2.x asks again after it
+    end = T0 + dt.timedelta(minutes=1)
+    await service.handle(SessionEnded(1, "CP1", 1, "tx1", 0, EndReason.LOCAL, False, end))
+    assert not (await service.authorize("CP1", token)).accepted  # used up by that session
 
 
 @pytest.mark.parametrize(
