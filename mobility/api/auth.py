@@ -106,23 +106,39 @@ class Challenges:
 
 @dataclass
 class RateLimiter:
-    """At most `limit` hits per `window` per key (a sliding window, in memory)."""
+    """At most `limit` hits per `window` per key (a sliding window, in memory; keys whose hits
+    have all expired are dropped once there are more than `max_keys`)."""
 
     limit: int
     window: timedelta
     clock: Clock = utc_now
+    max_keys: int = 100_000
     _hits: dict[str, deque[datetime]] = field(default_factory=dict)
+
+    def _recent(self, key: str, now: datetime) -> deque[datetime]:
+        hits = self._hits.get(key)
+        if hits is None:
+            if len(self._hits) >= self.max_keys:
+                self._hits = {k: v for k, v in self._hits.items() if v and now - v[-1] < self.window}
+            hits = self._hits[key] = deque()
+        while hits and now - hits[0] >= self.window:
+            hits.popleft()
+        return hits
+
+    def check(self, key: str) -> float | None:
+        """None if a hit would be allowed now, else the seconds until it would be (counts nothing)."""
+        now = self.clock()
+        hits = self._recent(key, now)
+        if len(hits) >= self.limit:
+            return max((hits[0] + self.window - now).total_seconds(), 0.001)
+        return None
 
     def hit(self, key: str) -> float | None:
         """Count a hit; None if allowed, else the seconds until the next one would be."""
-        now = self.clock()
-        hits = self._hits.setdefault(key, deque())
-        while hits and now - hits[0] >= self.window:
-            hits.popleft()
-        if len(hits) >= self.limit:
-            return max((hits[0] + self.window - now).total_seconds(), 0.001)
-        hits.append(now)
-        return None
+        retry = self.check(key)
+        if retry is None:
+            self._hits[key].append(self.clock())
+        return retry
 
 
 @dataclass(frozen=True, slots=True)

@@ -64,18 +64,26 @@ class TokenOut(BaseModel):
     account_id: str
 
 
-def _limit(context: Context, request: Request, public_key: str) -> None:
-    client = request.client.host if request.client else "unknown"
-    for key in (f"ip:{client}", f"key:{public_key.lower()}"):
-        retry = context.login_limiter.hit(key)
-        if retry is not None:
-            raise Problem(
-                429,
-                "Too many login attempts",
-                f"try again in {retry:.0f} s",
-                "rate-limited",
-                {"Retry-After": str(max(1, round(retry)))},
-            )
+def _too_many(retry: float | None) -> None:
+    if retry is not None:
+        raise Problem(
+            429,
+            "Too many login attempts",
+            f"try again in {retry:.0f} s",
+            "rate-limited",
+            {"Retry-After": str(max(1, round(retry)))},
+        )
+
+
+def _limit_client(context: Context, request: Request) -> None:
+    """Every challenge and login counts against the calling address."""
+    _too_many(context.login_limiter.hit(f"ip:{request.client.host if request.client else 'unknown'}"))
+
+
+def _key_bucket(public_key: str) -> str:
+    # Only failed logins count against a key: asking for challenges must not let anyone lock a
+    # driver out.
+    return f"key:{public_key.lower()}"
 
 
 @router.post("/signup", status_code=201, response_model=SignedUp)
@@ -92,16 +100,18 @@ async def sign_up(body: SignUp, context: Context) -> SignedUp:
 
 @router.post("/login/challenge", response_model=ChallengeOut)
 async def login_challenge(body: ChallengeRequest, context: Context, request: Request) -> ChallengeOut:
-    """A one-time challenge to sign (rate limited per client and key)."""
-    _limit(context, request, body.public_key)
+    """A one-time challenge to sign (rate limited per client address)."""
+    _limit_client(context, request)
     challenge, expires_at = context.challenges.issue(body.public_key.lower())
     return ChallengeOut(challenge=challenge.hex(), expires_at=expires_at)
 
 
 @router.post("/login", response_model=TokenOut)
 async def login(body: Login, context: Context, request: Request) -> TokenOut:
-    """Exchange a signed challenge for a short-lived bearer token."""
-    _limit(context, request, body.public_key)
+    """Exchange a signed challenge for a short-lived bearer token (rate limited per client
+    address, and per key after failed attempts)."""
+    _limit_client(context, request)
+    _too_many(context.login_limiter.check(_key_bucket(body.public_key)))
     public_key, challenge = bytes.fromhex(body.public_key), bytes.fromhex(body.challenge)
     fresh = context.challenges.take(body.public_key.lower(), challenge)
     try:
@@ -110,6 +120,7 @@ async def login(body: Login, context: Context, request: Request) -> TokenOut:
         signed = False
     driver = await asyncio.to_thread(context.api_store.driver_by_key, public_key)
     if not (fresh and signed and driver is not None):
+        context.login_limiter.hit(_key_bucket(body.public_key))
         raise Problem(401, "Login failed", "unknown key, stale challenge or bad signature", "login-failed")
     issued = context.tokens.issue(driver.account_id)
     return TokenOut(access_token=issued.token, expires_at=issued.expires_at, account_id=driver.account_id)

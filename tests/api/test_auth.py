@@ -9,9 +9,9 @@ import datetime as dt
 import httpx
 
 import pow_rs
-from mobility.api.auth import LOGIN_DOMAIN
+from mobility.api.auth import LOGIN_DOMAIN, RateLimiter
 from mobility.engine import Engine
-from tests.api.conftest import ManualClock, bearer, driver, fleet, operator, sign_up
+from tests.api.conftest import ManualClock, bearer, driver, fleet, log_in, operator, sign_up
 
 PROBLEM = "application/problem+json"
 
@@ -67,7 +67,7 @@ async def test_tokens_expire_and_forged_tokens_fail(engine: Engine, http: httpx.
     assert (await http.get("/driver/me")).status_code == 401
 
 
-async def test_login_is_rate_limited_per_key(engine: Engine, http: httpx.AsyncClient) -> None:
+async def test_login_is_rate_limited_per_client_address(engine: Engine, http: httpx.AsyncClient) -> None:
     clock = ManualClock(dt.datetime.now(dt.UTC))
     engine.api.state.context.login_limiter.clock = clock
     key = pow_rs.SigningKey(bytes([0x41]) * 32)
@@ -79,6 +79,36 @@ async def test_login_is_rate_limited_per_key(engine: Engine, http: httpx.AsyncCl
     assert int(limited.headers["retry-after"]) >= 1
     clock.advance(minutes=1)
     assert (await http.post("/driver/login/challenge", json=body)).status_code == 200
+
+
+def from_address(engine: Engine, address: str) -> httpx.AsyncClient:
+    """A client calling from another loopback address (another device, to the rate limit)."""
+    transport = httpx.AsyncHTTPTransport(local_address=address)
+    return httpx.AsyncClient(base_url=f"http://127.0.0.1:{engine.api_port}", transport=transport)
+
+
+async def test_failed_logins_lock_the_key_and_challenges_do_not(
+    engine: Engine, http: httpx.AsyncClient
+) -> None:
+    key = pow_rs.SigningKey(bytes([0x42]) * 32)
+    await sign_up(http, key)
+    body = {"public_key": key.public_key.hex()}
+    async with from_address(engine, "127.0.0.2") as other:
+        for _ in range(10):  # someone else asks for challenges: the driver can still log in
+            assert (await other.post("/driver/login/challenge", json=body)).status_code == 200
+    await log_in(http, key)
+    for host in range(10, 20):  # someone else fails logins with the driver's key, from many addresses
+        async with from_address(engine, f"127.0.0.{host}") as attacker:
+            challenge = (await attacker.post("/driver/login/challenge", json=body)).json()["challenge"]
+            bad = {**body, "challenge": challenge, "signature": "00" * 64}
+            assert (await attacker.post("/driver/login", json=bad)).status_code == 401
+    async with from_address(engine, "127.0.0.4") as driver_phone:
+        challenge = (await driver_phone.post("/driver/login/challenge", json=body)).json()["challenge"]
+        signature = key.sign(LOGIN_DOMAIN + bytes.fromhex(challenge)).hex()
+        locked = await driver_phone.post(
+            "/driver/login", json={**body, "challenge": challenge, "signature": signature}
+        )
+        assert locked.status_code == 429
 
 
 async def test_roles_are_kept_apart(engine: Engine, http: httpx.AsyncClient) -> None:
@@ -133,3 +163,15 @@ async def test_openapi_documents_every_group(http: httpx.AsyncClient) -> None:
     prefixes = {path.split("/")[1] for path in spec["paths"]}
     assert {"driver", "operator", "fleet", "ledger"} <= prefixes
     assert (await http.get("/docs")).status_code == 200
+
+
+def test_the_rate_limiter_forgets_idle_keys() -> None:
+    clock = ManualClock(dt.datetime(2026, 11, 26, tzinfo=dt.UTC))
+    limiter = RateLimiter(2, dt.timedelta(minutes=1), clock, max_keys=3)
+    for key in ("a", "b", "c"):
+        assert limiter.hit(key) is None
+    clock.advance(minutes=2)
+    assert limiter.hit("d") is None  # a, b and c have expired: dropped to make room
+    assert limiter.hit("d") is None
+    assert limiter.hit("d") is not None
+    assert len(limiter._hits) == 1
