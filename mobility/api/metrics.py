@@ -2,7 +2,9 @@
 
 Every value is read when scraped (live connections and voucher counts from memory, the rest
 from the database), through a collector on a registry of this app's own, so several engines
-in one process (tests) never share or clash over the global registry.
+in one process (tests) never share or clash over the global registry. The figures are the
+whole engine's, not one operator's: the `metrics` scope is for whoever runs the engine (the key
+`mobility operators add` prints has it; keys given to other tenants should not).
 """
 
 from __future__ import annotations
