@@ -8,13 +8,12 @@ answers 404, exactly like one that does not exist.
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
 
-import pow_rs
-from mobility.api import driver_stream
+from mobility.api import channels, driver_stream
+from mobility.api.channels import ChannelPath
 from mobility.api.context import ApiContext, Context, Driver
 from mobility.api.driver_models import (
     ChannelIn,
@@ -31,13 +30,9 @@ from mobility.api.pagination import Page, Paging
 from mobility.api.problems import Problem
 from mobility.api.schemas import ConnectorOut
 from mobility.charging.nearby import charge_points_near
-from mobility.ledger.client import InProcessClient
-from mobility.ledger.codec import ChannelOutput, CodecError, Ed25519Address, output_from_bytes
+from mobility.ledger.codec import Ed25519Address
 from mobility.payments import accounts
-from mobility.payments.models import ChannelRecord
 from mobility.payments.receipts import sign_receipt
-from mobility.payments.service import PaymentService
-from mobility.payments.store import PaymentStore
 from mobility.payments.tariff import Tariff
 from ocpp_server.commands import CommandRejectedError, CommandResult, CommandTimeoutError
 from ocpp_server.server import CentralSystem, NotConnectedError
@@ -45,45 +40,14 @@ from ocpp_server.server import CentralSystem, NotConnectedError
 router = APIRouter(prefix="/driver", tags=["driver"])
 router.include_router(driver_stream.router)
 
-ChannelPath = Annotated[str, Path(pattern=r"^[0-9a-fA-F]{64}$", description="Channel ID, hex.")]
 SessionPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
-
-
-def _not_found(what: str) -> Problem:
-    return Problem(404, "Not found", f"no such {what} of yours", "not-found")
-
-
-def _payments(context: ApiContext) -> PaymentService:
-    if context.payments is None:
-        raise Problem(503, "Payments disabled", "this engine runs without payments", "unavailable")
-    return context.payments
+_payments, _not_found = channels.payments, channels.not_found
 
 
 def _central(context: ApiContext) -> CentralSystem:
     if context.central is None:
         raise Problem(503, "No charger link", "this engine runs without an OCPP server", "unavailable")
     return context.central
-
-
-def _writer(context: ApiContext) -> PaymentStore:
-    """The store the payment service works on (its voucher cache must see channel changes)."""
-    return context.payments.store if context.payments is not None else context.payment_store
-
-
-def _operator_address(context: ApiContext) -> Ed25519Address:
-    return Ed25519Address.from_bytes(bytes(pow_rs.ed25519_address(context.operator_key.public_key)))
-
-
-async def _channel_view(context: ApiContext, record: ChannelRecord) -> ChannelOut:
-    balance = await asyncio.to_thread(accounts.channel_balance, context.payment_store, record)
-    return ChannelOut.of(balance)
-
-
-async def _my_channel(context: ApiContext, account_id: str, channel_id: str) -> ChannelRecord:
-    record = await asyncio.to_thread(accounts.channel_of, context.payment_store, account_id, channel_id)
-    if record is None:
-        raise _not_found("channel")
-    return record
 
 
 def _command_out(result: CommandResult) -> CommandOut:
@@ -96,12 +60,7 @@ def _command_out(result: CommandResult) -> CommandOut:
 @router.get("/operator", response_model=OperatorOut)
 async def operator_info(driver: Driver, context: Context) -> OperatorOut:
     """The operator's key and address: channels are opened to it, receipts are signed by it."""
-    address = _operator_address(context)
-    return OperatorOut(
-        public_key=context.operator_key.public_key.hex(),
-        address=address.to_bytes().hex(),
-        address_bech32=address.bech32(context.node.params.bech32_hrp),
-    )
+    return channels.operator_out(context)
 
 
 @router.get("/chargers", response_model=Page[ChargerOut])
@@ -154,28 +113,15 @@ async def chargers_near(
 
 
 # Channels ------------------------------------------------------------------------------------
+# The rules are shared with the fleet's channels (`mobility.api.channels`); a driver's channel
+# must pay from the one key the driver signed up with.
 
 
-async def _read_ledger_channel(context: ApiContext, channel_id: str) -> ChannelOutput:
-    found = await InProcessClient(context.node).channel(bytes.fromhex(channel_id))
-    if found is None:
-        raise Problem(
-            409,
-            "Channel not on the ledger",
-            "no open channel with this ID is confirmed on the ledger (wait for a milestone)",
-            "channel-not-on-ledger",
-        )
-    try:
-        output = output_from_bytes(bytes.fromhex(found.output))
-    except (CodecError, ValueError) as error:  # the node's own data: should never happen
-        raise Problem(502, "Unreadable channel", str(error), "ledger-error") from error
-    if not isinstance(output, ChannelOutput):
-        raise Problem(502, "Unreadable channel", "not a channel output", "ledger-error")
-    return output
-
-
-def _expiry(output: ChannelOutput) -> datetime:
-    return datetime.fromtimestamp(output.expiry, UTC)
+async def _driver_payers(context: ApiContext, account_id: str) -> list[Ed25519Address]:
+    key = await asyncio.to_thread(context.api_store.driver_key_of, account_id)
+    if key is None:
+        raise Problem(404, "Not found", "this account no longer exists", "not-found")
+    return [Ed25519Address.from_public_key(bytes.fromhex(key.public_key))]
 
 
 @router.post(
@@ -189,92 +135,40 @@ async def register_channel(
 ) -> ChannelOut:
     """Register a channel the driver opened on the ledger: accepted only if it pays from the
     driver's key to the operator and has not expired or begun closing."""
-    channel_id = body.channel_id.lower()
-    output = await _read_ledger_channel(context, channel_id)
-    key = await asyncio.to_thread(context.api_store.driver_key_of, driver.account_id)
-    if key is None:
-        raise Problem(404, "Not found", "this account no longer exists", "not-found")
-    if output.payer != Ed25519Address.from_public_key(bytes.fromhex(key.public_key)):
-        raise Problem(409, "Not your channel", "the channel's payer is not your key's address", "wrong-payer")
-    if output.payee != _operator_address(context):
-        raise Problem(409, "Wrong payee", "the channel does not pay this operator", "wrong-payee")
-    if output.settle_deadline:
-        raise Problem(409, "Channel closing", "the channel is in its settle window", "channel-closing")
-    if _expiry(output) <= context.clock():
-        raise Problem(409, "Channel expired", "the channel's expiry has passed", "channel-expired")
-    store = _writer(context)
-    existing = await asyncio.to_thread(store.channel, channel_id)
-    if existing is not None:
-        if existing.account_id != driver.account_id:  # cannot happen: one key, one account
-            raise Problem(409, "Registered elsewhere", "another account holds this channel", "conflict")
-        response.status_code = 200
-        await asyncio.to_thread(store.update_channel_terms, channel_id, output.deposit, _expiry(output))
-    else:
-        record = ChannelRecord(
-            channel_id=channel_id,
-            account_id=driver.account_id,
-            payer_address=output.payer.to_bytes().hex(),
-            deposit=output.deposit,
-            claimed=output.claimed,
-            paid=output.claimed,
-            expiry=_expiry(output),
-        )
-        await asyncio.to_thread(store.add_channel, record)
-    return await _channel_view(context, await _my_channel(context, driver.account_id, channel_id))
+    payers = await _driver_payers(context, driver.account_id)
+    return await channels.register(
+        context,
+        driver.account_id,
+        body.channel_id,
+        payers,
+        "the channel's payer is not your key's address",
+        response,
+    )
 
 
 @router.get("/channels", response_model=Page[ChannelOut])
 async def list_channels(driver: Driver, context: Context, paging: Paging) -> Page[ChannelOut]:
     """The driver's channels, soonest expiry first, with their balances."""
-    rows, total = await asyncio.to_thread(
-        accounts.channels_page, context.payment_store, driver.account_id, paging.limit, paging.offset
-    )
-    return Page[ChannelOut].of([await _channel_view(context, row) for row in rows], total, paging)
+    return await channels.page(context, driver.account_id, paging)
 
 
 @router.get("/channels/{channel_id}", response_model=ChannelOut)
 async def get_channel(channel_id: ChannelPath, driver: Driver, context: Context) -> ChannelOut:
     """One channel: deposit, paid, claimed, owed, available."""
-    return await _channel_view(context, await _my_channel(context, driver.account_id, channel_id))
+    return await channels.view(context, await channels.own(context, driver.account_id, channel_id))
 
 
 @router.post("/channels/{channel_id}/refresh", response_model=ChannelOut)
 async def refresh_channel(channel_id: ChannelPath, driver: Driver, context: Context) -> ChannelOut:
     """Re-read the deposit and expiry from the ledger after a top-up."""
-    record = await _my_channel(context, driver.account_id, channel_id)
-    output = await _read_ledger_channel(context, record.channel_id)
-    await asyncio.to_thread(
-        _writer(context).update_channel_terms, record.channel_id, output.deposit, _expiry(output)
-    )
-    return await _channel_view(context, await _my_channel(context, driver.account_id, channel_id))
+    return await channels.refresh(context, driver.account_id, channel_id)
 
 
 @router.post("/channels/{channel_id}/close", response_model=ChannelOut, status_code=202)
 async def close_channel(channel_id: ChannelPath, driver: Driver, context: Context) -> ChannelOut:
     """Ask the operator to claim what the vouchers pay and close the channel, refunding the rest
     to the driver. The claim goes through settlement; watch `state` become "closed"."""
-    _payments(context)
-    record = await _my_channel(context, driver.account_id, channel_id)
-    balance = await asyncio.to_thread(accounts.channel_balance, context.payment_store, record)
-    if balance.state != "open":
-        raise Problem(409, "Channel closing", f"the channel is {balance.state} already", "channel-closing")
-    active = await asyncio.to_thread(context.payment_store.active_sessions, record.channel_id)
-    if active:
-        raise Problem(409, "Sessions running", "stop the sessions on this channel first", "sessions-running")
-    started = await asyncio.to_thread(
-        context.payment_store.begin_settlement, record.channel_id, True, context.clock()
-    )
-    if started is None:
-        if record.paid <= record.claimed:
-            raise Problem(
-                409,
-                "Nothing to claim",
-                "no voucher to claim with: close it from your wallet (close, then refund after"
-                " the settle window)",
-                "nothing-to-claim",
-            )
-        raise Problem(409, "Settlement in flight", "a claim is in flight; try again later", "settlement-busy")
-    return await _channel_view(context, record)
+    return await channels.close(context, driver.account_id, channel_id)
 
 
 # Sessions ------------------------------------------------------------------------------------
@@ -303,7 +197,7 @@ async def start_session(body: StartIn, driver: Driver, context: Context) -> Star
     lacks a credit window of unspent deposit here (the rule the payment layer authorizes with).
     """
     payments, central = _payments(context), _central(context)
-    record = await _my_channel(context, driver.account_id, body.channel_id)
+    record = await channels.own(context, driver.account_id, body.channel_id)
     charge_point = await asyncio.to_thread(context.charging.charge_point, body.charge_point_id)
     if charge_point is None or not charge_point.enabled:
         raise Problem(404, "Not found", f"no charger {body.charge_point_id}", "not-found")

@@ -1,5 +1,5 @@
 """Tables of the API layer: operators (tenants owning charge points), API keys for operators
-and fleets, drivers' public keys, and fleet vehicles.
+and fleets, drivers' public keys, fleet vehicles and fleets' payer keys.
 
 Charge points carry their operator, site, location and tariff in `charging_charge_point`;
 id tokens carry their vehicle and driver in `payment_id_token`.
@@ -58,6 +58,17 @@ class VehicleRecord(SQLModel, table=True):
     label: str = Field(default="", max_length=200)
 
 
+class FleetPayerKeyRecord(SQLModel, table=True):
+    """An Ed25519 key a fleet proved it holds (by signing its account ID): the fleet's channels
+    must pay from one of these keys' addresses. A key belongs to at most one account."""
+
+    __tablename__ = "fleet_payer_key"
+
+    public_key: str = Field(primary_key=True, max_length=64)  # hex
+    account_id: str = Field(foreign_key="payment_account.id", index=True, max_length=64)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
 class OperatorTariffRecord(SQLModel, table=True):
     """Which operator a tariff ID (all its versions) belongs to: whoever created version 1.
 
@@ -100,6 +111,7 @@ API_TABLE_NAMES = (
     "api_key",
     "api_driver_key",
     "fleet_vehicle",
+    "fleet_payer_key",
     "api_operator_tariff",
     "api_charger_command",
 )

@@ -1,0 +1,309 @@
+"""The payer's live stream, shared by drivers (`/driver/stream`) and fleets (`/fleet/stream`).
+
+Both answer the same payment layer in the same way; only how the stream authenticates differs
+(a driver's bearer token, a fleet's API key), so each route authenticates and then hands the
+socket to `serve` with the payer account it is for. Messages, once authenticated:
+
+- `{"type": "ready", "account_id"}`;
+- `{"type": "session", ...}` when one of the account's sessions starts, meters or ends: energy
+  (Wh), power (W, from the last two readings), cost so far, and the channel's credit left;
+- `{"type": "payment_request", ...}` from the payment layer: sign a voucher for `amount`
+  (cumulative on `channel_id`);
+- `{"type": "voucher_result", "accepted", ...}` answering each voucher sent as
+  `{"type": "voucher", "voucher": "<hex of the wire form>"}` or with the fields
+  `channel_id, nonce, amount, public_key, signature`; an optional `id` is echoed back. Only
+  vouchers for the account's own channels are taken.
+- `{"type": "error", "detail"}` for a message the server could not read.
+
+A client that does not keep up (its outbox full) is disconnected with 1013 and may reconnect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from fastapi import FastAPI, WebSocket, WebSocketDisconnect
+from pydantic import BaseModel, Field, ValidationError
+
+from mobility.api.context import ApiContext
+from mobility.charging.events import ChargingEvent, MeterReading, SessionEnded, SessionStarted
+from mobility.ledger.codec import CodecError, Voucher, VoucherPayload
+from mobility.payments.accounts import channel_balance
+from mobility.payments.service import PaymentRequest
+from mobility.payments.vouchers import VoucherRejectedError, VoucherRejection
+
+LOGGER = logging.getLogger(__name__)
+OUTBOX_LIMIT = 1_000
+AUTH_TIMEOUT_S = 30.0
+
+
+class AuthMessage(BaseModel):
+    type: Literal["auth"]
+    token: str = Field(max_length=1000)
+
+
+class VoucherMessage(BaseModel):
+    """A voucher from the app: the wire form in hex, or its fields."""
+
+    type: Literal["voucher"]
+    id: str | int | None = None
+    voucher: str | None = Field(default=None, pattern=r"^[0-9a-fA-F]+$", max_length=400)
+    channel_id: str | None = Field(default=None, pattern=r"^[0-9a-fA-F]{64}$")
+    nonce: int | None = Field(default=None, ge=0, lt=2**64)
+    amount: int | None = Field(default=None, ge=0, lt=2**64)
+    public_key: str | None = Field(default=None, pattern=r"^[0-9a-fA-F]{64}$")
+    signature: str | None = Field(default=None, pattern=r"^[0-9a-fA-F]{128}$")
+
+    def payload(self) -> VoucherPayload:
+        """The voucher as the payment layer takes it (CodecError/ValueError if malformed)."""
+        if self.voucher is not None:
+            return VoucherPayload.from_bytes(bytes.fromhex(self.voucher))
+        channel_id, nonce, amount = self.channel_id, self.nonce, self.amount
+        public_key, signature = self.public_key, self.signature
+        if channel_id is None or nonce is None or amount is None or public_key is None or signature is None:
+            raise ValueError(
+                "send `voucher` (hex) or all of channel_id, nonce, amount, public_key, signature"
+            )
+        body = Voucher(bytes.fromhex(channel_id), nonce, amount)
+        return VoucherPayload(body, bytes.fromhex(public_key), bytes.fromhex(signature))
+
+
+@dataclass(eq=False)
+class _Connection:
+    account_id: str
+    outbox: asyncio.Queue[dict[str, Any]] = field(default_factory=lambda: asyncio.Queue(OUTBOX_LIMIT))
+    overflowed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def push(self, message: dict[str, Any]) -> None:
+        try:
+            self.outbox.put_nowait(message)
+        except asyncio.QueueFull:
+            self.overflowed.set()
+
+
+class PayerHub:
+    """Fans the payment layer's requests and the charging events of each payer's sessions out
+    to that payer's open streams (drivers' and fleets' alike: a channel's account is whoever
+    registered it). One per app: the services have no unsubscribe, so the hub subscribes once
+    and keeps the set of connections itself."""
+
+    def __init__(self, context: ApiContext) -> None:
+        self.context = context
+        self._connections: dict[str, set[_Connection]] = {}
+        self._owners: dict[str, str | None] = {}  # channel -> account (owners never change)
+        self._last: dict[int, tuple[datetime, int]] = {}  # session -> last (time, energy Wh)
+        self._session_channels: dict[int, str] = {}  # session -> channel, for running sessions
+
+    def attach(self) -> None:
+        """Subscribe to the payment layer and the charging events."""
+        if self.context.payments is not None:
+            self.context.payments.subscribe(self.on_request)
+        if self.context.central is not None:
+            self.context.central.service.subscribe(self.on_event)
+
+    def connect(self, account_id: str) -> _Connection:
+        connection = _Connection(account_id)
+        self._connections.setdefault(account_id, set()).add(connection)
+        return connection
+
+    def disconnect(self, connection: _Connection) -> None:
+        mine = self._connections.get(connection.account_id)
+        if mine is not None:
+            mine.discard(connection)
+            if not mine:
+                del self._connections[connection.account_id]
+
+    async def owner(self, channel_id: str) -> str | None:
+        """The account a channel belongs to (cached: a channel never changes hands)."""
+        if channel_id not in self._owners:
+            record = await asyncio.to_thread(self.context.payment_store.channel, channel_id)
+            if record is None:
+                return None
+            self._owners[channel_id] = record.account_id
+        return self._owners[channel_id]
+
+    def _send(self, account_id: str | None, message: dict[str, Any]) -> None:
+        for connection in self._connections.get(account_id or "", ()):
+            connection.push(message)
+
+    async def on_request(self, request: PaymentRequest) -> None:
+        """A payment request: to the channel owner's streams."""
+        if not self._connections:
+            return
+        owner = await self.owner(request.channel_id)
+        self._send(
+            owner,
+            {
+                "type": "payment_request",
+                "channel_id": request.channel_id,
+                "session_ids": list(request.session_ids),
+                "amount": request.amount,
+                "owed": request.owed,
+                "paid": request.paid,
+                "action": request.action.value,
+                "reason": request.reason.value if request.reason is not None else None,
+            },
+        )
+
+    async def on_event(self, event: ChargingEvent) -> None:
+        """A session event (after the payment layer priced it): to the payer's streams."""
+        if not isinstance(event, SessionStarted | MeterReading | SessionEnded):
+            return
+        session_id = event.session_id
+        if session_id is None:
+            return
+        ended = isinstance(event, SessionEnded)
+        known = (
+            self._session_channels.pop(session_id, None) if ended else self._session_channels.get(session_id)
+        )
+        if not self._connections:
+            self._last.pop(session_id, None)
+            return
+        if known is not None and await self.owner(known) not in self._connections:
+            return  # nobody listening for this session: no reads
+        store = self.context.payment_store
+        record = await asyncio.to_thread(store.session, session_id)
+        if record is None:
+            return
+        if not ended:
+            self._session_channels[session_id] = record.channel_id
+        owner = await self.owner(record.channel_id)
+        if owner not in self._connections:
+            return
+        power_w: int | None = None
+        energy = record.energy_wh
+        if isinstance(event, MeterReading):
+            previous = self._last.get(session_id)
+            seconds = (event.at - previous[0]).total_seconds() if previous is not None else 0
+            if previous is not None and seconds > 0:
+                power_w = round((energy - previous[1]) * 3600 / seconds)
+            self._last[session_id] = (event.at, energy)
+        elif isinstance(event, SessionStarted):
+            self._last[session_id] = (event.at, 0)
+        else:
+            self._last.pop(session_id, None)
+            power_w = 0
+        channel = await asyncio.to_thread(store.channel, record.channel_id)
+        if channel is None:
+            return
+        balance = await asyncio.to_thread(channel_balance, store, channel)
+        self._send(
+            owner,
+            {
+                "type": "session",
+                "event": type(event).__name__,
+                "session_id": session_id,
+                "charge_point_id": record.charge_point_id,
+                "connector_id": record.connector_id,
+                "channel_id": record.channel_id,
+                "status": record.status,
+                "energy_wh": energy,
+                "power_w": power_w,
+                "cost": record.billed,
+                "paid": channel.paid,
+                "credit": channel.paid - balance.owed,
+                "available": balance.available,
+                "at": event.at.isoformat(),
+            },
+        )
+
+
+def hub(app: FastAPI, context: ApiContext) -> PayerHub:
+    """The app's one hub (made and subscribed on first use)."""
+    found: PayerHub | None = getattr(app.state, "payer_hub", None)
+    if found is None:
+        found = PayerHub(context)
+        found.attach()
+        app.state.payer_hub = found
+    return found
+
+
+async def first_message_token(websocket: WebSocket, token: str | None) -> str | None:
+    """The credential from `?token=`, else from the first message `{"type": "auth", "token"}`
+    (browsers cannot set headers on a websocket); None after closing with 4401."""
+    if token is not None:
+        return token
+    try:
+        async with asyncio.timeout(AUTH_TIMEOUT_S):
+            return AuthMessage.model_validate(await websocket.receive_json()).token
+    except (TimeoutError, ValidationError, ValueError):
+        await websocket.close(4401, 'send {"type": "auth", "token": ...} first')
+        return None
+
+
+async def _voucher(hub: PayerHub, account_id: str, raw: Any, refusal: str | None) -> dict[str, Any]:
+    """Answer one voucher message (`refusal`: why this stream may not pay at all, if so)."""
+    try:
+        message = VoucherMessage.model_validate(raw)
+    except ValidationError as error:
+        return {"type": "error", "detail": str(error)}
+    answer: dict[str, Any] = {"type": "voucher_result", "id": message.id, "accepted": False}
+    try:
+        payload = message.payload()
+    except (CodecError, ValueError) as error:
+        return {**answer, "reason": VoucherRejection.MALFORMED.value, "detail": str(error)}
+    channel_id = payload.voucher.channel_id.hex()
+    answer.update(channel_id=channel_id, nonce=payload.voucher.nonce, amount=payload.voucher.amount)
+    if await hub.owner(channel_id) != account_id:
+        return {
+            **answer,
+            "reason": VoucherRejection.WRONG_CHANNEL.value,
+            "detail": "not one of your channels",
+        }
+    if refusal is not None:
+        return {**answer, "reason": "forbidden", "detail": refusal}
+    payments = hub.context.payments
+    if payments is None:
+        return {**answer, "reason": "unavailable", "detail": "payments are disabled"}
+    try:
+        paid = await payments.submit_voucher(payload)
+    except VoucherRejectedError as refused:
+        return {**answer, "reason": refused.reason.value, "detail": refused.detail}
+    return {**answer, "accepted": True, "paid": paid}
+
+
+async def serve(websocket: WebSocket, account_id: str, refusal: str | None = None) -> None:
+    """Run an accepted, authenticated stream for `account_id` until the client leaves.
+
+    `refusal`, when given, is why vouchers on this stream are refused (a read-only fleet key):
+    the stream still shows sessions and payment requests.
+    """
+    context: ApiContext = websocket.app.state.context
+    payer_hub = hub(websocket.app, context)
+    connection = payer_hub.connect(account_id)
+    connection.push({"type": "ready", "account_id": account_id})
+
+    async def send_all() -> None:
+        while True:
+            await websocket.send_json(await connection.outbox.get())
+
+    async def watch_overflow() -> None:
+        await connection.overflowed.wait()
+        await websocket.close(1013, "too slow: reconnect")
+
+    tasks = [asyncio.create_task(send_all()), asyncio.create_task(watch_overflow())]
+    try:
+        while True:
+            try:
+                raw = await websocket.receive_json()
+            except (ValueError, KeyError):
+                connection.push({"type": "error", "detail": "send JSON text messages"})
+                continue
+            if isinstance(raw, dict) and raw.get("type") == "voucher":
+                connection.push(await _voucher(payer_hub, account_id, raw, refusal))
+            else:
+                connection.push({"type": "error", "detail": 'unknown message; expected type "voucher"'})
+    except (WebSocketDisconnect, RuntimeError):
+        pass  # the client left (or the socket closed under us after an overflow)
+    finally:
+        payer_hub.disconnect(connection)
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(BaseException):
+                await task
