@@ -101,27 +101,29 @@ class Node:
             if block is not None and isinstance(block.payload, TransactionPayload)
             for item in block.payload.essence.inputs
         }
-        known: dict[bytes, Output] = self.store.outputs(wanted) if wanted else {}
-        accepted: list[tuple[int, Block, bytes, bool]] = []
-        for index, (data, block) in enumerate(zip(blocks, checked, strict=True)):
-            if block is None:
-                continue
-            inputs_checked = False
-            payload = block.payload
-            if isinstance(payload, TransactionPayload):
-                if all(item.output_id in known for item in payload.essence.inputs):
-                    try:
-                        check_transaction_inputs(payload, known.get, self.params)
-                    except BlockRejectedError as error:
-                        results[index] = error
-                        continue
-                    inputs_checked = True
-                # Stored, the transaction's outputs are known to the blocks after it.
-                transaction_id = transaction_id_of(block, data)
-                for position, output in enumerate(payload.essence.outputs):
-                    known.setdefault(output_id(transaction_id, position), output)
-            accepted.append((index, block, data, inputs_checked))
-        stored = self.store.put_blocks([(block, data) for _, block, data, _ in accepted])
+        # The inputs are read in the transaction that stores the batch: one transaction a batch.
+        with self.store.ingesting() as batch:
+            known: dict[bytes, Output] = batch.outputs(wanted) if wanted else {}
+            accepted: list[tuple[int, Block, bytes, bool]] = []
+            for index, (data, block) in enumerate(zip(blocks, checked, strict=True)):
+                if block is None:
+                    continue
+                inputs_checked = False
+                payload = block.payload
+                if isinstance(payload, TransactionPayload):
+                    if all(item.output_id in known for item in payload.essence.inputs):
+                        try:
+                            check_transaction_inputs(payload, known.get, self.params)
+                        except BlockRejectedError as error:
+                            results[index] = error
+                            continue
+                        inputs_checked = True
+                    # Stored, the transaction's outputs are known to the blocks after it.
+                    transaction_id = transaction_id_of(block, data)
+                    for position, output in enumerate(payload.essence.outputs):
+                        known.setdefault(output_id(transaction_id, position), output)
+                accepted.append((index, block, data, inputs_checked))
+            stored = batch.put_blocks([(block, data) for _, block, data, _ in accepted])
         for (index, _, _, inputs_checked), put in zip(accepted, stored, strict=True):
             results[index] = SubmitResult(put.block_id, put.created, put.solid, inputs_checked)
         if self._milestones_unchecked or any(put.milestone_solid for put in stored):
