@@ -1,5 +1,6 @@
-"""The fleet routes (`/fleet/...`): vehicles and tokens (`fleet_vehicles`), reconciliation,
-exports and audit proofs (`fleet_reports`)."""
+"""The fleet routes (`/fleet/...`): vehicles and tokens (`fleet_vehicles`), payer keys and
+channels (`fleet_channels`), the payment stream (`fleet_stream`), reconciliation, exports and
+audit proofs (`fleet_reports`)."""
 
 from __future__ import annotations
 
@@ -8,13 +9,15 @@ from typing import Annotated
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from mobility.api import fleet_reports, fleet_vehicles
+from mobility.api import fleet_channels, fleet_reports, fleet_stream, fleet_vehicles
 from mobility.api.auth import FleetPrincipal
 from mobility.api.context import fleet_with
 
 router = APIRouter(prefix="/fleet", tags=["fleet"])
 router.include_router(fleet_vehicles.router)
 router.include_router(fleet_reports.router)
+router.include_router(fleet_channels.router)
+router.include_router(fleet_stream.router)
 
 
 class KeyInfo(BaseModel):

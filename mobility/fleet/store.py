@@ -1,4 +1,5 @@
-"""A fleet's rows: its vehicles, its id tokens, and the facts about its charging sessions.
+"""A fleet's rows: its vehicles, its id tokens, its payer keys, and the facts about its charging
+sessions.
 
 Synchronous, like the other stores; routes call it from sync endpoints (FastAPI's thread pool).
 Every read is scoped to one fleet account, so a fleet never sees another fleet's rows.
@@ -16,7 +17,7 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from mobility.api.models import VehicleRecord
+from mobility.api.models import DriverKeyRecord, FleetPayerKeyRecord, VehicleRecord
 from mobility.charging.models import ChargePointRecord, MeterReadingRecord, SessionRecord
 from mobility.payments.models import (
     ChannelRecord,
@@ -31,6 +32,10 @@ _IN_CHUNK = 500  # bound on the IN lists of one query (PostgreSQL and SQLite bot
 
 class TokenTakenError(Exception):
     """The id token belongs to another account."""
+
+
+class KeyTakenError(Exception):
+    """The payer key belongs to another account (a fleet's, or a driver's)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +122,57 @@ class FleetStore:
                 .limit(limit)
             ).all()
         return list(rows), int(total)
+
+    # Payer keys --------------------------------------------------------------------------
+
+    def add_payer_key(
+        self, account_id: str, public_key: str, now: datetime
+    ) -> tuple[FleetPayerKeyRecord, bool]:
+        """Record a key the fleet proved it holds (hex, stored lower-case); the record and
+        whether it is new. A key is one account's only, so a channel's payer names at most one
+        account: a key another fleet or a driver holds raises `KeyTakenError`."""
+        public_key = public_key.lower()
+        with self._session() as db:
+            existing = db.get(FleetPayerKeyRecord, public_key)
+            if existing is not None:
+                if existing.account_id != account_id:
+                    raise KeyTakenError(public_key)
+                return existing, False
+            if db.get(DriverKeyRecord, public_key) is not None:
+                raise KeyTakenError(public_key)
+            record = FleetPayerKeyRecord(public_key=public_key, account_id=account_id, created_at=now)
+            db.add(record)
+            try:
+                db.commit()
+            except IntegrityError as error:  # registered concurrently (by this fleet or another)
+                db.rollback()
+                winner = db.get(FleetPayerKeyRecord, public_key)
+                if winner is None or winner.account_id != account_id:
+                    raise KeyTakenError(public_key) from error
+                return winner, False
+        return record, True
+
+    def payer_keys(self, account_id: str, limit: int, offset: int) -> tuple[list[FleetPayerKeyRecord], int]:
+        """One page of the fleet's payer keys (oldest first) and how many it has."""
+        with self._session() as db:
+            where = FleetPayerKeyRecord.account_id == account_id
+            total = db.exec(select(func.count()).select_from(FleetPayerKeyRecord).where(where)).one()
+            rows = db.exec(
+                select(FleetPayerKeyRecord)
+                .where(where)
+                .order_by(col(FleetPayerKeyRecord.created_at), col(FleetPayerKeyRecord.public_key))
+                .offset(offset)
+                .limit(limit)
+            ).all()
+        return list(rows), int(total)
+
+    def payer_public_keys(self, account_id: str) -> list[bytes]:
+        """Every payer key of the fleet."""
+        with self._session() as db:
+            rows = db.exec(
+                select(FleetPayerKeyRecord.public_key).where(FleetPayerKeyRecord.account_id == account_id)
+            ).all()
+        return [bytes.fromhex(row) for row in rows]
 
     # Sessions ----------------------------------------------------------------------------
 

@@ -1,4 +1,6 @@
-"""An async client of the engine's driver API, for apps and simulated drivers.
+"""Async clients of the engine's payer APIs: `DriverApi` for apps and simulated drivers,
+`FleetApi` for a fleet's payment wallet. Both pay the same way (`PayerApi`): open channels
+with the payer's own key, register them, and answer payment requests on the live stream.
 
 It holds the driver's key (PyNaCl: client-side signing), logs in by signing the server's
 challenge, opens channels on the ledger through the same server's `/ledger` routes, registers
@@ -14,6 +16,16 @@ first `operator()` call (or given up front).
     async with api.stream() as stream:
         update = await stream.until(lambda m: m["type"] == "session" and m["status"] != "active")
     receipt = await api.receipt(update["session_id"])         # raises if it does not verify
+
+A fleet proves it holds its payer key, then registers channels paying from it and answers the
+requests for its vehicles' RFID sessions on `/fleet/stream`:
+
+    fleet = FleetApi(http, api_key, seed)
+    await fleet.register_payer_key()
+    _, channel_id = await fleet.open_channel(deposit, expiry)  # then wait for a milestone
+    await fleet.register_channel(channel_id)
+    async with fleet.stream() as stream:                       # auto-pays with the wallet
+        await stream.until(lambda m: m["type"] == "session" and m["event"] == "SessionEnded")
 """
 
 from __future__ import annotations
@@ -22,11 +34,12 @@ import json
 from collections.abc import Callable
 from datetime import datetime
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 import httpx
 import nacl.signing
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 
 from mobility.ledger.client import HttpClient
 from mobility.ledger.codec import Ed25519Address
@@ -35,10 +48,11 @@ from mobility.payments.receipts import verify_receipt
 from mobility.wallet.driver import DriverWallet, PaymentRefusedError
 
 LOGIN_DOMAIN = b"mobility-driver-login:"  # as `mobility.api.auth.LOGIN_DOMAIN`
+FLEET_PAYER_KEY_DOMAIN = b"mobility-fleet-payer-key:"  # as `mobility.api.fleet_channels`
 Message = dict[str, Any]
 
 
-class DriverApiError(RuntimeError):
+class ApiError(RuntimeError):
     """The API answered with a problem document; `problem["type"]` says which kind."""
 
     def __init__(self, status: int, problem: dict[str, Any]) -> None:
@@ -52,12 +66,19 @@ class DriverApiError(RuntimeError):
         return str(self.problem.get("type", "")).rsplit(":", 1)[-1]
 
 
+DriverApiError = ApiError  # the name it had before fleets had an SDK
+
+
 class ReceiptInvalidError(ValueError):
     """A receipt whose operator signature does not verify."""
 
 
-class DriverApi:
-    """One driver's session with the engine's API."""
+class PayerApi:
+    """What every payer does with the engine: its key and ledger wallet, the operator's key,
+    channels opened, registered and closed under `prefix` ("/driver" or "/fleet"), and the
+    live stream there. Subclasses say how a call is authenticated."""
+
+    prefix = ""
 
     def __init__(
         self,
@@ -71,7 +92,6 @@ class DriverApi:
         self._key = nacl.signing.SigningKey(seed)
         self.public_key = bytes(self._key.verify_key)
         self.max_step = max_step
-        self.token: str | None = None
         self.account_id: str | None = None
         self.operator_public_key = operator_public_key
         self._operator_address: Ed25519Address | None = None
@@ -79,10 +99,12 @@ class DriverApi:
 
     # Plumbing ----------------------------------------------------------------------------
 
+    def credential(self) -> str:
+        """The bearer credential of this payer's calls and stream."""
+        raise NotImplementedError
+
     def _headers(self) -> dict[str, str]:
-        if self.token is None:
-            raise RuntimeError("log in first")
-        return {"Authorization": f"Bearer {self.token}"}
+        return {"Authorization": f"Bearer {self.credential()}"}
 
     async def _call(self, method: str, path: str, body: Any = None, auth: bool = True, **params: Any) -> Any:
         response = await self.http.request(
@@ -97,31 +119,12 @@ class DriverApi:
                 problem = response.json()
             except ValueError:
                 problem = {"title": response.reason_phrase, "detail": response.text}
-            raise DriverApiError(response.status_code, problem)
+            raise ApiError(response.status_code, problem)
         return response.json()
-
-    # Account -----------------------------------------------------------------------------
-
-    async def sign_up(self, name: str = "") -> str:
-        """Create the account for this key; its ID."""
-        body = {"public_key": self.public_key.hex(), "name": name}
-        self.account_id = str((await self._call("POST", "/driver/signup", body, auth=False))["account_id"])
-        return self.account_id
-
-    async def log_in(self) -> str:
-        """Sign a fresh challenge; keeps and returns the bearer token."""
-        key = self.public_key.hex()
-        issued = await self._call("POST", "/driver/login/challenge", {"public_key": key}, auth=False)
-        challenge = bytes.fromhex(issued["challenge"])
-        signature = self._key.sign(LOGIN_DOMAIN + challenge).signature
-        body = {"public_key": key, "challenge": challenge.hex(), "signature": signature.hex()}
-        answer = await self._call("POST", "/driver/login", body, auth=False)
-        self.token, self.account_id = answer["access_token"], answer["account_id"]
-        return str(self.token)
 
     async def operator(self) -> Message:
         """The operator's key and address; pins the key receipts are checked with."""
-        info: Message = await self._call("GET", "/driver/operator")
+        info: Message = await self._call("GET", f"{self.prefix}/operator")
         if self.operator_public_key is None:
             self.operator_public_key = bytes.fromhex(info["public_key"])
         self._operator_address = Ed25519Address.from_bytes(bytes.fromhex(info["address"]))
@@ -130,7 +133,7 @@ class DriverApi:
     # Ledger and channels -----------------------------------------------------------------
 
     async def wallet(self) -> DriverWallet:
-        """The driver's ledger wallet, through the server's `/ledger` routes."""
+        """The payer's ledger wallet, through the server's `/ledger` routes."""
         if self._wallet is None:
             info = (await self.http.get("/ledger/info")).json()
             ledger = Wallet(HttpClient(self.http, info["bech32_hrp"]), self.seed)
@@ -151,28 +154,69 @@ class DriverApi:
 
     async def register_channel(self, channel_id: bytes) -> Message:
         """Have the engine accept a confirmed channel for payments."""
-        result: Message = await self._call("POST", "/driver/channels", {"channel_id": channel_id.hex()})
+        body = {"channel_id": channel_id.hex()}
+        result: Message = await self._call("POST", f"{self.prefix}/channels", body)
         return result
 
     async def refresh_channel(self, channel_id: bytes) -> Message:
         """Have the engine re-read the channel's deposit after a top-up."""
-        result: Message = await self._call("POST", f"/driver/channels/{channel_id.hex()}/refresh")
+        result: Message = await self._call("POST", f"{self.prefix}/channels/{channel_id.hex()}/refresh")
         return result
 
     async def channel(self, channel_id: bytes) -> Message:
         """A channel's balance."""
-        result: Message = await self._call("GET", f"/driver/channels/{channel_id.hex()}")
+        result: Message = await self._call("GET", f"{self.prefix}/channels/{channel_id.hex()}")
         return result
 
     async def channels(self, limit: int = 50, offset: int = 0) -> Message:
         """A page of channels."""
-        result: Message = await self._call("GET", "/driver/channels", limit=limit, offset=offset)
+        result: Message = await self._call("GET", f"{self.prefix}/channels", limit=limit, offset=offset)
         return result
 
     async def close_channel(self, channel_id: bytes) -> Message:
         """Ask the operator to settle and close the channel."""
-        result: Message = await self._call("POST", f"/driver/channels/{channel_id.hex()}/close")
+        result: Message = await self._call("POST", f"{self.prefix}/channels/{channel_id.hex()}/close")
         return result
+
+
+class DriverApi(PayerApi):
+    """One driver's session with the engine's API."""
+
+    prefix = "/driver"
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        seed: bytes,
+        max_step: int = 5_000_000,
+        operator_public_key: bytes | None = None,
+    ) -> None:
+        super().__init__(http, seed, max_step, operator_public_key)
+        self.token: str | None = None
+
+    def credential(self) -> str:
+        if self.token is None:
+            raise RuntimeError("log in first")
+        return self.token
+
+    # Account -----------------------------------------------------------------------------
+
+    async def sign_up(self, name: str = "") -> str:
+        """Create the account for this key; its ID."""
+        body = {"public_key": self.public_key.hex(), "name": name}
+        self.account_id = str((await self._call("POST", "/driver/signup", body, auth=False))["account_id"])
+        return self.account_id
+
+    async def log_in(self) -> str:
+        """Sign a fresh challenge; keeps and returns the bearer token."""
+        key = self.public_key.hex()
+        issued = await self._call("POST", "/driver/login/challenge", {"public_key": key}, auth=False)
+        challenge = bytes.fromhex(issued["challenge"])
+        signature = self._key.sign(LOGIN_DOMAIN + challenge).signature
+        body = {"public_key": key, "challenge": challenge.hex(), "signature": signature.hex()}
+        answer = await self._call("POST", "/driver/login", body, auth=False)
+        self.token, self.account_id = answer["access_token"], answer["account_id"]
+        return str(self.token)
 
     # Charging ----------------------------------------------------------------------------
 
@@ -221,24 +265,100 @@ class DriverApi:
         return DriverStream(self, auto_pay)
 
 
-class DriverStream:
-    """The live stream. Read it with `receive`/`until`; with `auto_pay`, every payment request
-    read is answered with a voucher from the driver's wallet (within its own limits)."""
+class FleetApi(PayerApi):
+    """A fleet's payment wallet with the engine's fleet API: one payer key (from `seed`) and
+    the fleet's API key. A fleet paying from several keys runs one `FleetApi` per key (each
+    stream then answers only the channels its own wallet opened)."""
 
-    def __init__(self, api: DriverApi, auto_pay: bool) -> None:
+    prefix = "/fleet"
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        api_key: str,
+        seed: bytes,
+        max_step: int = 5_000_000,
+        operator_public_key: bytes | None = None,
+    ) -> None:
+        super().__init__(http, seed, max_step, operator_public_key)
+        self.api_key = api_key
+
+    def credential(self) -> str:
+        return self.api_key
+
+    async def me(self) -> Message:
+        """The fleet's account ID (`tenant_id`) and the key's scopes."""
+        info: Message = await self._call("GET", "/fleet/me")
+        self.account_id = str(info["tenant_id"])
+        return info
+
+    async def register_payer_key(self) -> Message:
+        """Prove to the engine that this fleet holds the payer key: sign the fleet's account
+        ID under the payer-key domain (the signature names the fleet, so nobody can use it to
+        claim the key for another account)."""
+        if self.account_id is None:
+            await self.me()
+        assert self.account_id is not None
+        signature = self._key.sign(FLEET_PAYER_KEY_DOMAIN + self.account_id.encode()).signature
+        body = {"public_key": self.public_key.hex(), "signature": signature.hex()}
+        result: Message = await self._call("POST", "/fleet/payer-keys", body)
+        return result
+
+    async def add_vehicle(self, label: str) -> Message:
+        """Add a vehicle; it comes back with its server-chosen ID."""
+        result: Message = await self._call("POST", "/fleet/vehicles", {"label": label})
+        return result
+
+    async def add_token(self, vehicle_id: str, token: str, driver_name: str) -> Message:
+        """Give a vehicle an RFID token: its sessions are paid from the fleet's channels."""
+        body = {"token": token, "driver_name": driver_name}
+        result: Message = await self._call("POST", f"/fleet/vehicles/{vehicle_id}/tokens", body)
+        return result
+
+    async def reconciliation(self, start: datetime, end: datetime, page: int = 200) -> Message:
+        """The reconciliation of sessions started in [start, end), every page of it: the first
+        answer (totals and groups) with `sessions["items"]` holding all the sessions."""
+        period = {"from": start.isoformat(), "to": end.isoformat()}
+        first: Message = await self._call(
+            "GET", "/fleet/reconciliation", None, True, **period, limit=page, offset=0
+        )
+        items = list(first["sessions"]["items"])
+        while len(items) < first["sessions"]["total"]:
+            more = await self._call(
+                "GET", "/fleet/reconciliation", None, True, **period, limit=page, offset=len(items)
+            )
+            if not more["sessions"]["items"]:
+                break  # the period changed under us: return what there is
+            items.extend(more["sessions"]["items"])
+        first["sessions"]["items"] = items
+        return first
+
+    def stream(self, auto_pay: bool = True) -> FleetStream:
+        """The fleet's payment stream (an async context manager)."""
+        return FleetStream(self, auto_pay)
+
+
+class PaymentStream:
+    """A payer's live stream. Read it with `receive`/`until`; with `auto_pay`, every payment
+    request read is answered with a voucher from the payer's wallet (within its own limits)."""
+
+    def __init__(self, api: PayerApi, auto_pay: bool) -> None:
         self.api = api
         self.auto_pay = auto_pay
         self.refused: list[tuple[Message, str]] = []  # requests the wallet would not sign, why
         self._socket: ClientConnection | None = None
 
-    async def __aenter__(self) -> DriverStream:
+    async def __aenter__(self) -> Self:
         base = str(self.api.http.base_url).rstrip("/")
-        url = base.replace("https://", "wss://").replace("http://", "ws://") + "/driver/stream"
+        url = base.replace("https://", "wss://").replace("http://", "ws://") + f"{self.api.prefix}/stream"
         self._socket = await connect(url)
-        await self._socket.send(json.dumps({"type": "auth", "token": self.api.token}))
-        ready = await self._receive_raw()
+        await self._socket.send(json.dumps({"type": "auth", "token": self.api.credential()}))
+        try:
+            ready = await self._receive_raw()
+        except ConnectionClosed as closed:
+            raise ApiError(401, {"title": "stream refused", "detail": str(closed)}) from closed
         if ready.get("type") != "ready":
-            raise DriverApiError(401, {"title": "stream refused", "detail": str(ready)})
+            raise ApiError(401, {"title": "stream refused", "detail": str(ready)})
         return self
 
     async def __aexit__(
@@ -283,3 +403,12 @@ class DriverStream:
             self.refused.append((request, str(error)))
             return
         await self.send({"type": "voucher", "voucher": voucher.to_bytes().hex()})
+
+
+class DriverStream(PaymentStream):
+    """The driver's live stream (`/driver/stream`)."""
+
+
+class FleetStream(PaymentStream):
+    """The fleet's payment stream (`/fleet/stream`): its vehicles' sessions and the payment
+    requests for its channels."""

@@ -12,7 +12,7 @@ import io
 import json
 from collections.abc import Callable
 from fractions import Fraction
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 from sqlmodel import Session
@@ -89,9 +89,15 @@ class Fleet:
         await self.engine.payments.submit_voucher(voucher)
 
 
+class Payer(Protocol):
+    """Whoever pays ahead of each reading in `charge` (in-process here, or over the fleet stream)."""
+
+    async def pay(self) -> None: ...
+
+
 async def charge(
     cp: Any,
-    payer: Fleet | None,
+    payer: Payer | None,
     tag: str,
     connector: int,
     start: dt.datetime,
