@@ -1,5 +1,6 @@
 """A short run of `mobility demo`: the simulated city against the whole engine reconciles, with
-every kind of payer in it, and a difference injected afterwards makes the exit code 1."""
+every kind of payer in it (fleets paying on the fleet stream), the fleets' own reconciliation
+over the API agrees with the run, and a difference injected afterwards makes the exit code 1."""
 
 from __future__ import annotations
 
@@ -68,6 +69,20 @@ async def test_a_short_city_run_balances_and_a_difference_fails_it(tmp_path: Pat
     assert all(reasons[row.session_id] != EndReason.DE_AUTHORIZED for row in prompt), [
         (row.session_id, reasons[row.session_id]) for row in prompt
     ]
+
+    # Each fleet's own reconciliation over the fleet API agrees with the run's rows, and a
+    # report that says otherwise makes the run not balanced.
+    compared = {k: v for k, v in record.notes.items() if k.endswith("API reconciliation")}
+    assert compared, record.notes
+    assert all("agree with the run" in v for v in compared.values()), compared
+    assert record.fleet_disagreements == 0
+    fleet_id, reported = next((k, v) for k, v in run.fleet_reports.items() if v)
+    reported[0]["settled"] += 1
+    assert not (await asyncio.to_thread(run.reconcile)).balanced
+    assert run.record.fleet_disagreements == 1
+    assert "settled" in run.record.notes[f"fleet {fleet_id} API reconciliation"]
+    reported[0]["settled"] -= 1
+    assert (await asyncio.to_thread(run.reconcile)).balanced
 
     tampered = await asyncio.to_thread(overbill_one_session, run.database_url)
     again = await asyncio.to_thread(run.reconcile)

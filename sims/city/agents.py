@@ -4,7 +4,8 @@ A driver agent does what a driver with the app does: looks up chargers near the 
 the driver API, plugs the car into a free connector, starts remotely, answers the payment
 requests on the live stream (promptly, late, or not at all after a while, by behaviour),
 stops through the API when leaving, and unplugs. A fleet agent plugs a van in and badges its
-tag at the charger; the fleet's wallet answers the payment layer's requests for its channel.
+tag at the charger; the fleet's wallet answers the payment requests for its channel on the
+fleet stream.
 Agents wait on the simulated clock only; real-time bounds guard against a hung engine.
 """
 
@@ -15,14 +16,11 @@ import contextlib
 import logging
 import time
 from collections import Counter, deque
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
-from mobility.payments.service import PaymentRequest
-from mobility.wallet.api_client import DriverApi, DriverApiError, DriverStream, Message
-from mobility.wallet.driver import DriverWallet, PaymentRefusedError
+from mobility.wallet.api_client import DriverApi, DriverApiError, DriverStream, FleetApi, Message
+from mobility.wallet.driver import PaymentRefusedError
 from sims.chargers.clock import SimClock
 from sims.chargers.ev import EVBattery, EVSpec
 from sims.chargers.station import ConnectorBusyError, SimulatedChargePoint
@@ -230,37 +228,46 @@ async def pay(api: DriverApi, stream: DriverStream, request: Message) -> None:
         await stream.send({"type": "voucher", "voucher": voucher.to_bytes().hex()})
 
 
-@dataclass
 class FleetPayer:
-    """A fleet's wallet answering the payment layer for its channel.
+    """A fleet's payment wallet on the fleet stream (`/fleet/stream`, SDK `FleetStream`): it
+    answers every payment request for the fleet's channels with a voucher from its wallet, as
+    a fleet's back office would, over the same API anyone outside the engine uses."""
 
-    The engine has no fleet payment API yet (no fleet stream, no fleet channel registration),
-    so this subscribes to the payment layer in-process and submits vouchers to it directly:
-    the one place the city does not go through HTTP.
-    """
+    def __init__(self, fleet_id: str, api: FleetApi, channel_id: bytes, log: CityLog) -> None:
+        self.fleet_id = fleet_id
+        self.api = api
+        self.channel_id = channel_id
+        self.log = log
+        self._ready = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
 
-    fleet_id: str
-    wallet: DriverWallet
-    channel_id: bytes
-    submit: Callable[[Any], Any]
-    tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    async def start(self) -> None:
+        """Open the stream (returns once it is ready) and answer requests from a task."""
+        self._task = asyncio.create_task(self._run())
+        waiting = asyncio.create_task(self._ready.wait())
+        await asyncio.wait((waiting, self._task), return_when=asyncio.FIRST_COMPLETED)
+        waiting.cancel()
+        if self._task.done():
+            self._task.result()  # the stream was refused: raise why
 
-    async def on_request(self, request: PaymentRequest) -> None:
-        """Answer from a task: the payment layer awaits its subscribers."""
-        if request.channel_id != self.channel_id.hex() or request.action.value == "stop":
-            return
-        task = asyncio.create_task(self._pay(request.amount))
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
+    async def _run(self) -> None:
+        async with self.api.stream(auto_pay=True) as stream:
+            self._ready.set()
+            while True:
+                message = await stream.receive()  # payment requests are answered as they come
+                if message.get("type") == "voucher_result" and not message.get("accepted"):
+                    # One overtaken by a later voucher is refused harmlessly; count them all.
+                    self.log.counts["fleet vouchers refused"] += 1
+                    LOGGER.debug("fleet %s voucher refused: %s", self.fleet_id, message)
+                while stream.refused:
+                    request, why = stream.refused.pop()
+                    self.log.event(f"fleet {self.fleet_id}: wallet refused {request['amount']} ({why})")
 
-    async def _pay(self, amount: int) -> None:
-        try:
-            if amount <= self.wallet.signed(self.channel_id):
-                return
-            voucher = self.wallet.pay(self.channel_id, amount)
-            await self.submit(voucher)
-        except Exception as error:  # a voucher overtaken by a later one is refused: harmless
-            LOGGER.debug("fleet %s voucher: %s", self.fleet_id, error)
+    async def stop(self) -> None:
+        """Close the stream."""
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
 
 
 class FleetAgent:

@@ -84,11 +84,14 @@ class RunRecord:
     sessions: list[SessionRow] = field(default_factory=list)
     notes: dict[str, str] = field(default_factory=dict)
     currency: str | None = None  # the tariffs' ISO 4217 code, for display; None shows "units"
+    # Sessions on which a fleet's own `GET /fleet/reconciliation` disagrees with the rows above
+    # (what the fleet is told must be what the run finds); the details are in `notes`.
+    fleet_disagreements: int = 0
 
     @property
     def balanced(self) -> bool:
-        """True when every session reconciles."""
-        return all(row.balanced for row in self.sessions)
+        """True when every session reconciles and the fleets' reports agree with the run."""
+        return all(row.balanced for row in self.sessions) and self.fleet_disagreements == 0
 
     def save(self, path: Path) -> None:
         """Write the record as JSON."""
@@ -108,6 +111,7 @@ class RunRecord:
             sessions=[SessionRow(**_times(s, "started_at", "ended_at")) for s in raw["sessions"]],
             notes=raw.get("notes", {}),
             currency=raw.get("currency"),
+            fleet_disagreements=raw.get("fleet_disagreements", 0),
         )
 
 

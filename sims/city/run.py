@@ -2,10 +2,14 @@
 reconcile, and leave a `RunRecord`.
 
 The engine runs in this process on its embedded defaults (SQLite, in-process ledger node and
-coordinator, payments on); the city reaches it only over its websockets and HTTP, except for
-the set-up steps that have no API (see `setup`), the fleet's vouchers (see `FleetPayer`), the
-engine's clocks and settlement policy (simulated time, so tariffs, enforcement and settlement
-intervals follow the city), and reading the final state to reconcile.
+coordinator, payments on); the city reaches it only over its websockets and HTTP (fleets pay
+on the fleet stream, see `FleetPayer`), except for the set-up steps that have no API (see
+`setup`), the engine's clocks and settlement policy (simulated time, so tariffs, enforcement
+and settlement intervals follow the city), and reading the final state to reconcile.
+
+At the end each fleet asks the engine for its reconciliation of the run's period
+(`GET /fleet/reconciliation`) and the run compares it, session by session, with its own rows
+for that fleet: any disagreement is noted and makes the run not balanced.
 
 Reproducibility: the plan (stations and their versions, passwords, keys, behaviours, arrival
 times, sites, cars, dwell times, fleet stays) is a function of the seed. What the engine then
@@ -35,11 +39,11 @@ from mobility.db import create_db_engine
 from mobility.engine import Engine, EngineOptions
 from mobility.fleet.reconcile import reconcile_session
 from mobility.fleet.store import FleetStore
-from mobility.ledger.codec import Ed25519Address
 from mobility.ledger.config import LedgerSettings
 from mobility.payments.settlement import SettlementPolicy
 from mobility.payments.store import PaymentStore
 from mobility.settings import Settings
+from mobility.wallet.api_client import ApiError
 from sims.chargers.clock import AcceleratedClock
 from sims.chargers.connector import Transaction
 from sims.chargers.station import SimulatedChargePoint, StationConfig
@@ -76,12 +80,21 @@ class CityRun:
     behaviour_of: dict[int, str]
     baseline: int  # sessions with an ID up to this were in the database before the run
     notes: dict[str, str] = field(default_factory=dict)
+    fleet_reports: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # fleet -> API sessions
 
     def reconcile(self) -> RunRecord:
-        """Reconcile the engine's (final) database again and replace the record's sessions."""
+        """Reconcile the engine's (final) database again, replace the record's sessions, and
+        compare them with what each fleet's reconciliation API told the fleet."""
         self.record.sessions = reconcile_sessions(
             self.database_url, self.simulated, self.payers, self.behaviour_of, self.baseline
         )
+        self.record.fleet_disagreements = 0
+        for fleet_id, sessions in sorted(self.fleet_reports.items()):
+            differences = compare_fleet_report(self.record.sessions, fleet_id, sessions, self.baseline)
+            self.record.fleet_disagreements += len(differences)
+            self.record.notes[f"fleet {fleet_id} API reconciliation"] = describe_comparison(
+                len(sessions), differences
+            )
         return self.record
 
 
@@ -119,7 +132,15 @@ async def run_city(
     record = RunRecord(
         scenario.name, seed, hours, speed, scenario.start, samples=city.samples, notes=city.notes
     )
-    run = CityRun(record, database_url, city.simulated(), city.payers, dict(city.log.behaviour_of), baseline)
+    run = CityRun(
+        record,
+        database_url,
+        city.simulated(),
+        city.payers,
+        dict(city.log.behaviour_of),
+        baseline,
+        fleet_reports=city.fleet_reports,
+    )
     await asyncio.to_thread(run.reconcile)
     return run
 
@@ -189,6 +210,8 @@ class City:
         self.drivers: list[Driver] = []
         self.payers: dict[str, str] = {}
         self.fleet_payers: list[FleetPayer] = []
+        self.fleet_reports: dict[str, list[dict[str, Any]]] = {}
+        self.started_at: datetime | None = None
         self.samples: list[Sample] = []
         self.notes: dict[str, str] = {}
         self.operator_headers: dict[str, str] = {}
@@ -208,12 +231,11 @@ class City:
         self.operator_headers = await setup.operator(http, self.context, scenario, self.plans)
         self._status("setting up: drivers sign up, the faucet funds them")
         apis = await setup.drivers_signed_up(http, scenario, self.seed)
-        fleets = []
-        for spec in scenario.fleets:
-            headers = await setup.fleet_keys(http, self.context, spec)
-            fleets.append((spec, headers, await setup.fleet_wallet(http, spec, self.seed)))
+        fleets = [
+            (spec, await setup.fleet_api(http, self.context, spec, self.seed)) for spec in scenario.fleets
+        ]
         funding = [((await api.wallet()).ledger.address, scenario.drivers.deposit) for api in apis]
-        funding += [(wallet.ledger.address, spec.deposit) for spec, _, wallet in fleets]
+        funding += [((await fleet.wallet()).ledger.address, spec.deposit) for spec, fleet in fleets]
         await setup.fund(http, self.engine.settings.data_dir, funding)
         self._status("setting up: channels open on the ledger")
         expiry = setup.channel_expiry(scenario, self.hours)
@@ -221,13 +243,10 @@ class City:
         for driver in self.drivers:
             assert driver.api.account_id is not None
             self.payers[driver.api.account_id] = "driver"
-        info = await apis[0].operator()
-        operator_address = Ed25519Address.from_bytes(bytes.fromhex(info["address"]))
-        assert self.engine.payments is not None
-        for spec, _, wallet in fleets:
-            channel_id = await setup.fleet_channel(http, self.context, spec, wallet, operator_address, expiry)
-            payer = FleetPayer(spec.id, wallet, channel_id, self.engine.payments.submit_voucher)
-            self.engine.payments.subscribe(payer.on_request)
+        for spec, fleet in fleets:
+            channel_id = await setup.fleet_channel(fleet, spec, expiry)
+            payer = FleetPayer(spec.id, fleet, channel_id, self.log)
+            await payer.start()
             self.fleet_payers.append(payer)
             self.payers[spec.id] = "fleet"
         self.notes["drivers"] = ", ".join(
@@ -243,7 +262,7 @@ class City:
         self._powered = [asyncio.create_task(station.run()) for station in self.stations.values()]
         for station in self.stations.values():
             await station.wait_until(lambda s=station: s.online, 60.0)  # type: ignore[misc]
-        start = self.clock.now()
+        start = self.started_at = self.clock.now()
         self.notes["run_started_at"] = start.isoformat()
         end = start + timedelta(hours=self.hours)
         plan = arrivals(self.scenario, self.seed, self.hours)
@@ -357,8 +376,9 @@ class City:
                     await asyncio.sleep(0.5)
         except TimeoutError:
             self.notes["drain"] = f"claims still unconfirmed after {DRAIN_LIMIT_S:g} s"
+        await self._fleet_reports()
         for payer in self.fleet_payers:
-            await asyncio.gather(*payer.tasks, return_exceptions=True)
+            await payer.stop()
         self._drained = True
         if self._sampler is not None:
             with contextlib.suppress(TimeoutError):
@@ -367,8 +387,25 @@ class City:
         for key, value in sorted(self.log.counts.items()):
             self.notes[key] = str(value)
 
+    async def _fleet_reports(self) -> None:
+        """Each fleet fetches its reconciliation of the run's period over the fleet API, to be
+        compared with the run's own rows once the engine has stopped (`CityRun.reconcile`)."""
+        if self.started_at is None:
+            return
+        end = self.clock.now() + timedelta(minutes=1)
+        for payer in self.fleet_payers:
+            try:
+                report = await payer.api.reconciliation(self.started_at, end)
+            except ApiError as error:
+                self.notes[f"fleet {payer.fleet_id} API reconciliation"] = f"refused: {error}"
+                self.fleet_reports[payer.fleet_id] = [{"session_id": -1, "status": f"refused: {error}"}]
+                continue
+            self.fleet_reports[payer.fleet_id] = list(report["sessions"]["items"])
+
     async def power_off(self) -> None:
-        """Stop the stations (and anything still running)."""
+        """Stop the stations, the fleets' streams (and anything still running)."""
+        for payer in self.fleet_payers:
+            await payer.stop()
         for _, task in self._visits:
             task.cancel()
         if self._sampler is not None:
@@ -496,6 +533,54 @@ def _unseen(twin: SimulatedSession) -> SessionRow:
         -1, twin.site, twin.charge_point_id, "", "unknown", "unknown", EPOCH, None,
         twin.delivered_wh, 0, 0, 0, 0, 0, None, None, None, None, "mismatch",
     )  # fmt: skip
+
+
+COMPARED = (  # (the run's row field, the fleet API's session field)
+    ("status", "status"),
+    ("metered_wh", "metered_wh"),
+    ("billed", "billed"),
+    ("paid", "paid"),
+    ("settled", "settled"),
+)
+
+
+def compare_fleet_report(
+    rows: list[SessionRow], fleet_id: str, sessions: list[dict[str, Any]], baseline: int
+) -> list[str]:
+    """Where the fleet's `GET /fleet/reconciliation` sessions and the run's rows for that fleet
+    differ: one line per session that only one side has or whose status, energy, billed,
+    paid or settled amount differ (an unknown amount on the API side counts as 0, as in the
+    rows)."""
+    ours = {row.session_id: row for row in rows if row.payer == fleet_id and row.payer_kind == "fleet"}
+    theirs = {
+        int(s["session_id"]): s for s in sessions if int(s["session_id"]) > baseline or s["session_id"] == -1
+    }
+    differences = []
+    for session_id in sorted(ours.keys() | theirs.keys()):
+        row, reported = ours.get(session_id), theirs.get(session_id)
+        if row is None:
+            differences.append(f"session {session_id}: in the fleet's report only ({reported})")
+            continue
+        if reported is None:
+            differences.append(f"session {session_id}: missing from the fleet's report")
+            continue
+        for mine, field_name in COMPARED:
+            run_value, api_value = getattr(row, mine), reported.get(field_name)
+            if api_value is None and isinstance(run_value, int):
+                api_value = 0
+            if run_value != api_value:
+                differences.append(f"session {session_id}: {field_name} API {api_value!r}, run {run_value!r}")
+    return differences
+
+
+def describe_comparison(reported: int, differences: list[str]) -> str:
+    """A line for the record's notes."""
+    if not differences:
+        return f"{reported} sessions agree with the run"
+    shown = "; ".join(differences[:5]) + (
+        f"; and {len(differences) - 5} more" if len(differences) > 5 else ""
+    )
+    return f"{len(differences)} disagreements over {reported} sessions: {shown}"
 
 
 Tamper = Callable[[str], Any]

@@ -1,11 +1,12 @@
 """Setting the city up on a fresh engine, through the APIs a real operator, fleet and driver use.
 
 The operator posts its tariffs and registers every charger (site, location, tariff, password);
-the fleet adds its vans and their RFID tags; every driver signs up, logs in, gets funds from
-the development faucet, opens a channel to the operator with their own wallet and registers
-it. In-process only where the engine has no API: creating the operator and fleet accounts
-with their API keys (what `mobility operators add` / `mobility fleets add` do), reading the
-faucet's seed from the data directory, and registering the fleet's channel.
+the fleet adds its vans and their RFID tags, proves its payer key, opens a channel with it and
+registers it (the fleet SDK, `FleetApi`); every driver signs up, logs in, gets funds from the
+development faucet, opens a channel to the operator with their own wallet and registers it.
+In-process only where the engine has no API: creating the operator and fleet accounts with
+their API keys (what `mobility operators add` / `mobility fleets add` do) and reading the
+faucet's seed from the data directory.
 """
 
 from __future__ import annotations
@@ -24,9 +25,7 @@ from mobility.devnet import faucet_seed
 from mobility.ledger.client import HttpClient
 from mobility.ledger.codec import Ed25519Address
 from mobility.ledger.wallet import Wallet
-from mobility.payments.models import ChannelRecord
-from mobility.wallet.api_client import DriverApi
-from mobility.wallet.driver import DriverWallet
+from mobility.wallet.api_client import ApiError, DriverApi, FleetApi
 from sims.chargers.fleet import assign_versions
 from sims.city.agents import Driver
 from sims.city.plan import behaviours, driver_seed
@@ -51,16 +50,6 @@ class StationPlan:
     password: str
     max_power_w: int
     connectors: int
-
-
-@dataclass
-class FleetAccount:
-    """A fleet set up: its API key, wallet and confirmed channel."""
-
-    spec: FleetSpec
-    headers: dict[str, str]
-    wallet: DriverWallet
-    channel_id: bytes
 
 
 def station_plans(scenario: Scenario, seed: int) -> list[StationPlan]:
@@ -112,18 +101,21 @@ async def operator(
     return headers
 
 
-async def fleet_keys(http: httpx.AsyncClient, context: ApiContext, spec: FleetSpec) -> dict[str, str]:
-    """The fleet's account and API key; its vans and RFID tags added through the fleet API."""
+async def fleet_api(http: httpx.AsyncClient, context: ApiContext, spec: FleetSpec, seed: int) -> FleetApi:
+    """The fleet's account and API key (in-process, as `mobility fleets add`), then its vans and
+    RFID tags added through the fleet API. The SDK holds the fleet's payer key, its own,
+    derived from the run seed."""
     await asyncio.to_thread(context.payment_store.add_account, spec.id, "fleet", spec.id)
     key = await asyncio.to_thread(context.api_store.add_api_key, "fleet", spec.id, FLEET_SCOPES)
-    headers = {"Authorization": f"Bearer {key.key}"}
-    for vehicle in spec.vehicles:
-        added = _check(
-            await http.post("/fleet/vehicles", json={"label": vehicle.label}, headers=headers), "vehicle"
-        )
-        body = {"token": vehicle.token, "driver_name": vehicle.driver}
-        _check(await http.post(f"/fleet/vehicles/{added['id']}/tokens", json=body, headers=headers), "token")
-    return headers
+    payer_seed = random.Random(f"fleet-key:{seed}:{spec.id}").randbytes(32)
+    api = FleetApi(http, key.key, payer_seed, max_step=MAX_STEP)
+    try:
+        for vehicle in spec.vehicles:
+            added = await api.add_vehicle(vehicle.label)
+            await api.add_token(added["id"], vehicle.token, vehicle.driver)
+    except ApiError as error:
+        raise SetupError(f"fleet {spec.id}: {error}") from error
+    return api
 
 
 async def drivers_signed_up(http: httpx.AsyncClient, scenario: Scenario, seed: int) -> list[DriverApi]:
@@ -171,32 +163,15 @@ async def driver_channels(
     return list(await asyncio.gather(*(one(i, api) for i, api in enumerate(apis))))
 
 
-async def fleet_channel(
-    http: httpx.AsyncClient,
-    context: ApiContext,
-    spec: FleetSpec,
-    wallet: DriverWallet,
-    operator_address: Ed25519Address,
-    expiry: datetime,
-) -> bytes:
-    """The fleet opens a channel on the ledger; the engine is told about it in-process (the
-    fleet API cannot register channels yet)."""
-    block_id, channel_id = await wallet.open_channel(operator_address, spec.deposit, expiry)
-    async with asyncio.timeout(CONFIRM_LIMIT_S):
-        await wallet.ledger.wait_for_confirmation(block_id)
-    record = ChannelRecord(
-        channel_id=channel_id.hex(),
-        account_id=spec.id,
-        payer_address=wallet.ledger.address.to_bytes().hex(),
-        deposit=spec.deposit,
-        expiry=datetime.fromtimestamp(int(expiry.timestamp()), UTC),
-    )
-    await asyncio.to_thread(context.payment_store.add_channel, record)
+async def fleet_channel(api: FleetApi, spec: FleetSpec, expiry: datetime) -> bytes:
+    """The fleet proves its payer key, opens a channel with it, waits for the milestone and
+    registers the channel: all through the fleet API."""
+    try:
+        await api.register_payer_key()
+        block_id, channel_id = await api.open_channel(spec.deposit, expiry)
+        async with asyncio.timeout(CONFIRM_LIMIT_S):
+            await (await api.wallet()).ledger.wait_for_confirmation(block_id)
+        await api.register_channel(channel_id)
+    except ApiError as error:
+        raise SetupError(f"fleet {spec.id} channel: {error}") from error
     return channel_id
-
-
-async def fleet_wallet(http: httpx.AsyncClient, spec: FleetSpec, seed: int) -> DriverWallet:
-    """The fleet's wallet (its keys are the fleet's own, derived from the run seed)."""
-    info = (await http.get("/ledger/info")).json()
-    key = random.Random(f"fleet-key:{seed}:{spec.id}").randbytes(32)
-    return DriverWallet(Wallet(HttpClient(http, info["bech32_hrp"]), key), MAX_STEP)
