@@ -144,7 +144,7 @@ class PaymentService:
     # Authorization -----------------------------------------------------------------------
 
     async def _choose_channel(
-        self, charge_point_id: str, id_token: str
+        self, charge_point_id: str, id_token: str, refuse_debt: bool = True
     ) -> tuple[ChannelRecord | None, Tariff | None, str | None]:
         """The payer's pinned channel, else the one with the most to spend, if it covers a credit
         window here."""
@@ -156,11 +156,15 @@ class PaymentService:
             # Derived from the account ID, so anyone can compute it: it pays only for the
             # driver's own remote start at this charge point.
             return None, None, "an app token without a remote start here"
-        return await self._channel_for(charge_point_id, account.id, pinned)
+        return await self._channel_for(charge_point_id, account.id, pinned, refuse_debt)
 
     async def _channel_for(
-        self, charge_point_id: str, account_id: str, only: str | None = None
+        self, charge_point_id: str, account_id: str, only: str | None = None, refuse_debt: bool = True
     ) -> tuple[ChannelRecord | None, Tariff | None, str | None]:
+        """The channel a session would pay from, or why there is none. With `refuse_debt` (asking
+        whether a session may start) a channel that earlier sessions left unpaid is refused;
+        without it (a session already started, e.g. offline) it is still billed there, so the
+        energy is not lost, and enforcement acts on it."""
         tariff_id = self.tariff_for(charge_point_id)
         if not isinstance(tariff_id, str):
             tariff_id = await tariff_id
@@ -170,13 +174,19 @@ class PaymentService:
         window = credit_window(tariff, self.settings.fallback_window)
         horizon = self.clock() + self.settings.expiry_margin
         best: tuple[int, ChannelRecord] | None = None
+        debt = 0
         for channel in await asyncio.to_thread(self.store.channels_of, account_id):
             if channel.expiry <= horizon or (only is not None and channel.channel_id != only):
                 continue
             owed = await asyncio.to_thread(self.store.owed_on_channel, channel.channel_id)
+            if refuse_debt and owed > channel.paid:  # a new session would start exposed
+                debt = max(debt, owed - channel.paid)
+                continue
             available = channel.deposit - max(owed, channel.paid)
             if best is None or available > best[0]:
                 best = (available, channel)
+        if best is None and debt:
+            return None, tariff, f"{debt} micro-units unpaid from earlier sessions: pay them first"
         if best is None:
             return None, tariff, "no open channel to this operator"
         if best[0] < window:
@@ -220,7 +230,7 @@ class PaymentService:
 
     async def _started(self, event: SessionStarted) -> None:
         channel, tariff, reason = (
-            await self._choose_channel(event.charge_point_id, event.id_token)
+            await self._choose_channel(event.charge_point_id, event.id_token, refuse_debt=False)
             if event.id_token
             else (None, None, "no id token")
         )

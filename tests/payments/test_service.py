@@ -276,6 +276,20 @@ async def test_an_app_token_pays_for_its_remote_started_session_until_it_ends(wo
     assert not (await service.authorize("CP1", token)).accepted  # used up by that session
 
 
+async def test_a_channel_with_an_unpaid_session_is_refused_until_paid(world: World) -> None:
+    service = world.service
+    await service.handle(started())
+    await service.submit_voucher(voucher(1, WINDOW))
+    await service.handle(reading(10, 1_000))  # credit gone: stopped, ends unpaid
+    end = T0 + dt.timedelta(minutes=10)
+    await service.handle(SessionEnded(1, "CP1", 1, "tx1", 1_000, EndReason.REMOTE, False, end))
+    refused = await service.authorize("CP1", "04a2b3c4")
+    assert not refused.accepted
+    assert refused.reason == f"{357_000 - WINDOW} micro-units unpaid from earlier sessions: pay them first"
+    await service.submit_voucher(voucher(2, 357_000))  # the driver settles the debt
+    assert (await service.authorize("CP1", "04a2b3c4")).accepted
+
+
 @pytest.mark.parametrize(
     ("bad", "reason"),
     [
