@@ -18,6 +18,7 @@ from mobility.ledger.api.schemas import (
     ChannelOut,
     InclusionProofOut,
     NodeInfo,
+    OutputOut,
     Rejection,
 )
 from mobility.ledger.api.views import NodeViews
@@ -106,9 +107,10 @@ class InProcessClient:
 class HttpClient:
     """A client for a node's `/ledger` API over HTTP."""
 
-    def __init__(self, http: httpx.AsyncClient, hrp: str) -> None:
+    def __init__(self, http: httpx.AsyncClient, hrp: str, page_size: int = 1000) -> None:
         self.http = http
         self.hrp = hrp
+        self.page_size = page_size  # how many items to ask a paginated route for at a time
 
     async def info(self) -> NodeInfo:
         """Network parameters and latest milestone."""
@@ -149,10 +151,19 @@ class HttpClient:
         return BlockMetadataOut.model_validate_json(response.content)
 
     async def balance(self, address: Ed25519Address) -> Balance:
-        """Confirmed balance and unspent outputs."""
-        response = await self.http.get(f"/ledger/addresses/{address.bech32(self.hrp)}/balance")
-        response.raise_for_status()
-        return Balance.model_validate_json(response.content)
+        """Confirmed balance and every unspent output (the node pages them)."""
+        url = f"/ledger/addresses/{address.bech32(self.hrp)}/balance"
+        first: Balance | None = None
+        outputs: list[OutputOut] = []
+        while first is None or len(outputs) < first.outputs_total:
+            response = await self.http.get(url, params={"offset": len(outputs), "limit": self.page_size})
+            response.raise_for_status()
+            page = Balance.model_validate_json(response.content)
+            first = first or page
+            if not page.outputs:
+                break  # spent meanwhile: the list shrank under us
+            outputs.extend(page.outputs)
+        return first.model_copy(update={"outputs": outputs, "limit": len(outputs), "offset": 0})
 
     async def channel(self, channel_id: bytes) -> ChannelOut | None:
         """An open channel, None if none."""

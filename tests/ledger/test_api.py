@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 import pow_rs
 from mobility.db import create_db_engine
 from mobility.ledger.api import create_ledger_app
+from mobility.ledger.client import HttpClient
 from mobility.ledger.codec import BasicOutput, Block, ChannelOutput, TaggedDataPayload
 from mobility.ledger.coordinator import Coordinator
 from mobility.ledger.node import Node
@@ -133,3 +135,32 @@ def test_openapi_documents_both_submit_encodings(client: TestClient) -> None:
     content = spec["paths"]["/ledger/blocks"]["post"]["requestBody"]["content"]
     assert set(content) == {"application/octet-stream", "application/json"}
     assert "/ledger/blocks/{block_id}/inclusion-proof" in spec["paths"]
+
+
+async def test_lists_come_in_pages_and_the_http_client_reads_them_all(node: Node, client: TestClient) -> None:
+    parent = client.post("/ledger/blocks", content=mined(TaggedDataPayload(b"p", b"0"), ROOT)).json()[
+        "block_id"
+    ]
+    children = sorted(
+        client.post(
+            "/ledger/blocks", content=mined(TaggedDataPayload(b"c", bytes([i])), (bytes.fromhex(parent),))
+        ).json()["block_id"]
+        for i in range(5)
+    )
+    first = client.get(f"/ledger/blocks/{parent}/children", params={"limit": 2}).json()
+    rest = client.get(f"/ledger/blocks/{parent}/children", params={"limit": 2, "offset": 2}).json()
+    assert (first["total"], first["block_ids"] + rest["block_ids"]) == (5, children[:4])
+    assert client.get(f"/ledger/blocks/{parent}/children", params={"limit": 0}).status_code == 422
+
+    alice = address(ALICE)
+    everything = client.get(f"/ledger/addresses/{alice.bech32(PARAMS.bech32_hrp)}/balance").json()
+    assert everything["outputs_total"] == len(everything["outputs"]) == 3
+    one = client.get(
+        f"/ledger/addresses/{alice.bech32(PARAMS.bech32_hrp)}/balance", params={"limit": 1}
+    ).json()
+    assert (len(one["outputs"]), one["balance"]) == (1, everything["balance"])
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(create_ledger_app(node)), base_url="http://node"
+    ) as http:
+        read = await HttpClient(http, PARAMS.bech32_hrp, page_size=1).balance(alice)  # 3 pages
+    assert [o.output_id for o in read.outputs] == [o["output_id"] for o in everything["outputs"]]

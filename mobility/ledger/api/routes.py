@@ -11,12 +11,13 @@ import asyncio
 import random
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, HTTPException, Path, Request, Response
+from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 import pow_rs
 from mobility.ledger.api.schemas import (
     Balance,
+    BlockIdPage,
     BlockIds,
     BlockMetadataOut,
     ChannelOut,
@@ -35,6 +36,8 @@ from mobility.ledger.validation import BlockRejectedError
 _T = TypeVar("_T")
 OCTET_STREAM = "application/octet-stream"
 HexId = Annotated[str, Path(pattern="^[0-9a-fA-F]{64}$", description="32-byte ID in hex")]
+Limit = Annotated[int, Query(ge=1, le=1000, description="Items per page.")]
+Offset = Annotated[int, Query(ge=0, le=2**31, description="Items to skip.")]
 _BLOCK_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
@@ -127,10 +130,12 @@ def create_ledger_router(node: Node, rng: random.Random | None = None) -> APIRou
         """Solid state, referencing milestone and conflict reason."""
         return _found(views.metadata(bytes.fromhex(block_id)), "block")
 
-    @router.get("/blocks/{block_id}/children", response_model=BlockIds)
-    def children(block_id: HexId) -> BlockIds:
-        """Stored blocks approving this one."""
-        return BlockIds(block_ids=[child.hex() for child in node.store.children(bytes.fromhex(block_id))])
+    @router.get("/blocks/{block_id}/children", response_model=BlockIdPage)
+    def children(block_id: HexId, limit: Limit = 100, offset: Offset = 0) -> BlockIdPage:
+        """Stored blocks approving this one, in ID order, a page at a time."""
+        children = node.store.children(bytes.fromhex(block_id))
+        page = [child.hex() for child in children[offset : offset + limit]]
+        return BlockIdPage(block_ids=page, total=len(children), limit=limit, offset=offset)
 
     @router.get("/blocks/{block_id}/inclusion-proof", response_model=InclusionProofOut)
     def inclusion_proof(block_id: HexId) -> InclusionProofOut:
@@ -150,9 +155,10 @@ def create_ledger_router(node: Node, rng: random.Random | None = None) -> APIRou
         return _found(views.milestone(index), "milestone")
 
     @router.get("/addresses/{address}/balance", response_model=Balance)
-    def balance(address: str) -> Balance:
-        """Confirmed balance and unspent outputs (basic outputs; channels it pays into)."""
-        return views.balance(parse_address(address))
+    def balance(address: str, limit: Limit = 1000, offset: Offset = 0) -> Balance:
+        """Confirmed balance, and a page of its unspent outputs (basic outputs; channels it pays
+        into)."""
+        return views.balance(parse_address(address), limit, offset)
 
     @router.get("/channels/{channel_id}", response_model=ChannelOut)
     def channel(channel_id: HexId) -> ChannelOut:

@@ -70,6 +70,14 @@ class BlockIds(BaseModel):
     block_ids: list[str]
 
 
+class BlockIdPage(BlockIds):
+    """One page of a longer list of block IDs (`?limit=&offset=`)."""
+
+    total: int
+    limit: int
+    offset: int
+
+
 class OutputOut(BaseModel):
     """One unspent output."""
 
@@ -84,7 +92,10 @@ class Balance(BaseModel):
 
     address: str
     balance: int
-    outputs: list[OutputOut]
+    outputs: list[OutputOut] = Field(description="one page of the unspent outputs (`?limit=&offset=`)")
+    outputs_total: int
+    limit: int
+    offset: int
 
 
 class ChannelOut(BaseModel):

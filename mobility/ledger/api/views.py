@@ -117,9 +117,11 @@ class NodeViews:
             path=[step.hex() for step in proof.path],
         )
 
-    def balance(self, address: Ed25519Address) -> Balance:
-        """Confirmed balance and unspent outputs of an address."""
+    def balance(self, address: Ed25519Address, limit: int | None = None, offset: int = 0) -> Balance:
+        """Confirmed balance and unspent outputs of an address (all of them, or one page)."""
         raw = address.to_bytes()
+        unspent = self.store.outputs_of(raw)
+        page = unspent[offset : None if limit is None else offset + limit]
         outputs = [
             OutputOut(
                 output_id=output_id.hex(),
@@ -127,10 +129,15 @@ class NodeViews:
                 amount=output.value,
                 output=output.to_bytes().hex(),
             )
-            for output_id, output in self.store.outputs_of(raw)
+            for output_id, output in page
         ]
         return Balance(
-            address=address.bech32(self.params.bech32_hrp), balance=self.store.balance(raw), outputs=outputs
+            address=address.bech32(self.params.bech32_hrp),
+            balance=self.store.balance(raw),
+            outputs=outputs,
+            outputs_total=len(unspent),
+            limit=len(unspent) if limit is None else limit,
+            offset=offset,
         )
 
     def channel(self, channel_id: bytes) -> ChannelOut | None:
