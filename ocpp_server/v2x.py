@@ -30,10 +30,16 @@ class V2Connection(FramedConnection):
     def _now(self) -> str:
         return format_timestamp(self.service.clock())
 
-    async def _id_token_info(self, id_token: dict[str, Any] | None) -> dict[str, Any] | None:
+    async def _id_token_info(
+        self, id_token: dict[str, Any] | None, session_id: int | None = None
+    ) -> dict[str, Any] | None:
         if id_token is None:
             return None
-        result = await self.service.authorize(self.id, str(id_token.get("id_token", "")))
+        token = str(id_token.get("id_token", ""))
+        if session_id is None:
+            result = await self.service.authorize(self.id, token)
+        else:
+            result = await self.service.authorize_in_session(self.id, token, session_id)
         return {"status": result.status.value}
 
     @on("BootNotification")
@@ -96,7 +102,7 @@ class V2Connection(FramedConnection):
             if event_type == "Ended":
                 reason = EndReason.parse(transaction_info.get("stopped_reason"))
                 await self.service.end_session(self.id, ref, None, at, reason, session.connector_id)
-        info = await self._id_token_info(id_token)
+        info = await self._id_token_info(id_token, session.id)
         if info is None:
             return self._call_result.TransactionEvent()
         return self._call_result.TransactionEvent(id_token_info=info)

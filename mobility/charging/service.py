@@ -105,6 +105,17 @@ class ChargingService:
         """Ask the authorizer whether `id_token` may charge here."""
         return await self.authorizer.authorize(charge_point_id, id_token)
 
+    async def authorize_in_session(
+        self, charge_point_id: str, id_token: str, session_id: int
+    ) -> AuthorizationResult:
+        """Whether `id_token` may go on charging in the session it started; an authorizer that
+        knows sessions (the payment layer) answers for that session, others as for a new one."""
+        by_session = getattr(self.authorizer, "authorize_session", None)
+        if by_session is None:
+            return await self.authorize(charge_point_id, id_token)
+        result: AuthorizationResult = await by_session(session_id, charge_point_id, id_token)
+        return result
+
     async def connector_status(
         self, charge_point_id: str, connector_id: int, status: str, error_code: str | None, at: datetime
     ) -> None:

@@ -12,7 +12,8 @@ delivered; the operator is exposed only when it goes negative.
   once, and the lag clock goes on as above; a reading arriving before the first voucher of a
   session does this, and the voucher lifts the cap.
 - exposure (-credit) reaching half the window, or nothing left of the deposit to ask for:
-  stop now.
+  stop now. A flat fee is owed whole from the first reading, so the part of the window that
+  covers fees (`fixed`) counts whole: the stop comes at `fixed + (window - fixed) / 2`.
 
 The window thus bounds the operator's exposure: a session is stopped as soon as a reading
 shows half the window owed unpaid, and from the first unpaid Wh on it draws only the limited
@@ -44,6 +45,7 @@ class StopReason(StrEnum):
 @dataclass(frozen=True, slots=True)
 class CreditPolicy:
     window: int
+    fixed: int = 0  # the part of the window owed at once (flat fees), not by the kWh
     limit_after: dt.timedelta = dt.timedelta(seconds=30)
     stop_after: dt.timedelta = dt.timedelta(seconds=120)
     limited_power_w: int = 3_700
@@ -51,6 +53,8 @@ class CreditPolicy:
     def __post_init__(self) -> None:
         if self.window <= 0:
             raise ValueError("the credit window must be positive")
+        if not 0 <= self.fixed < self.window:
+            raise ValueError("the fixed part must be less than the window")
         if self.stop_after < self.limit_after:
             raise ValueError("stop_after must not be shorter than limit_after")
 
@@ -82,7 +86,7 @@ def decide(
         return state, Decision(Action.STOP, request, credit, state.stopped)
     if owed >= deposit:
         return _stop(state, request, credit, StopReason.DEPOSIT_EXHAUSTED)
-    if owed > 0 and -credit * 2 >= policy.window:
+    if owed > 0 and -credit * 2 >= policy.window + policy.fixed:
         return _stop(state, request, credit, StopReason.CREDIT_EXHAUSTED)
     if credit * 2 >= policy.window:
         return Enforcement(), Decision(Action.CONTINUE, request, credit)

@@ -67,11 +67,9 @@ class PaymentSettings:
     expiry_margin: timedelta = timedelta(hours=1)
 
 
-def credit_window(tariff: Tariff, fallback: int) -> int:
-    """The cost of 0.5 kWh at the tariff's first energy price (VAT included), plus its first flat
-    fee: a flat fee is owed from the first reading, so a window without it would find the credit
-    gone there and stop every session of a flat + energy tariff at once."""
-    flat = next(
+def flat_fee(tariff: Tariff) -> int:
+    """The tariff's first flat fee, VAT included (rounded up): owed from the first reading."""
+    return next(
         (
             -(-component.price * (10_000 + component.vat_bp) // 10_000)
             for element in tariff.elements
@@ -80,6 +78,13 @@ def credit_window(tariff: Tariff, fallback: int) -> int:
         ),
         0,
     )
+
+
+def credit_window(tariff: Tariff, fallback: int) -> int:
+    """The cost of 0.5 kWh at the tariff's first energy price (VAT included), plus its first flat
+    fee: a flat fee is owed from the first reading, so a window without it would find the credit
+    gone there and stop every session of a flat + energy tariff at once."""
+    flat = flat_fee(tariff)
     for element in tariff.elements:
         for component in element.price_components:
             if component.type == Dimension.ENERGY and component.price > 0:
@@ -124,7 +129,7 @@ class PaymentService:
         self._running: dict[str, set[int]] = {}
         # (charge point, id token) -> the channel a driver chose for a remote start.
         self._pinned: dict[tuple[str, str], str] = {}
-        self._pin_of_session: dict[int, tuple[str, str]] = {}
+        self._accepted: set[int] = set()  # sessions this process took on for payment
 
     def subscribe(self, subscriber: RequestSubscriber) -> None:
         """Receive every payment request (the driver API streams them to apps)."""
@@ -201,13 +206,22 @@ class PaymentService:
 
     def pin_channel(self, charge_point_id: str, id_token: str, channel_id: str | None) -> None:
         """Make the next session of `id_token` at `charge_point_id` pay from `channel_id` (None
-        unpins); the pin holds until that session ends. In memory: after a restart a session
-        falls back to the best channel."""
+        unpins). In memory: after a restart a session falls back to the best channel."""
         key = (charge_point_id, id_token.upper())
         if channel_id is None:
             self._pinned.pop(key, None)
         else:
             self._pinned[key] = channel_id
+
+    async def authorize_session(
+        self, session_id: int, charge_point_id: str, id_token: str
+    ) -> AuthorizationResult:
+        """Whether `id_token` may go on charging in a session that has already started: Accepted
+        when this payment layer took that session on (2.x asks again in the TransactionEvent
+        that started it, after its app-token pin was used up), else the rule for a new one."""
+        if session_id in self._accepted and session_id not in self._stopped:
+            return AuthorizationResult(AuthorizationStatus.ACCEPTED)
+        return await self.authorize(charge_point_id, id_token)
 
     async def authorize(self, charge_point_id: str, id_token: str) -> AuthorizationResult:
         """Accepted when the token's account has a channel with a credit window to spare."""
@@ -234,10 +248,8 @@ class PaymentService:
             if event.id_token
             else (None, None, "no id token")
         )
-        if event.id_token and (event.charge_point_id, event.id_token.upper()) in self._pinned:
-            # Held until the session ends: 2.x asks to authorize the token again in the very
-            # TransactionEvent that started it, after the start.
-            self._pin_of_session[event.session_id] = (event.charge_point_id, event.id_token.upper())
+        if event.id_token:
+            self.pin_channel(event.charge_point_id, event.id_token, None)  # used up by this session
         if channel is None or tariff is None:
             LOGGER.warning("session %s has no payment (%s): stopping it", event.session_id, reason)
             self._stopped.add(event.session_id)
@@ -255,6 +267,7 @@ class PaymentService:
         )
         await asyncio.to_thread(self.store.start_session, record)
         self._samples.setdefault(event.session_id, [])
+        self._accepted.add(event.session_id)
         if channel.channel_id not in self._running:
             # The first session running on the channel: what happened to earlier ones (a stop,
             # a limit, a lag) is not held against it.
@@ -295,9 +308,7 @@ class PaymentService:
         await self._evaluate(record.channel_id, sample.at)
 
     async def _ended(self, event: SessionEnded) -> None:
-        pin = self._pin_of_session.pop(event.session_id, None)
-        if pin is not None:
-            self._pinned.pop(pin, None)  # used up by this session
+        self._accepted.discard(event.session_id)
         record = await asyncio.to_thread(self.store.session, event.session_id)
         if record is None or record.status != "active":
             return
@@ -318,9 +329,12 @@ class PaymentService:
                 ended_at=event.at,
             )
             channel = await asyncio.to_thread(self.store.channel, record.channel_id)
-            owed = await asyncio.to_thread(self.store.owed_on_channel, record.channel_id)
+            others = await asyncio.to_thread(self.store.ended_elsewhere, record.channel_id, event.session_id)
             paid = channel.paid if channel is not None else 0
-            shortfall = min(billed, max(owed - paid, 0))
+            # What the channel's vouchers leave unpaid of the ended sessions, less what earlier
+            # sessions already carry as their shortfall: running sessions are left out (their
+            # turn comes when they end), and no unpaid micro-unit is counted twice.
+            shortfall = min(billed, max(others.billed + billed - paid - others.shortfall, 0))
             status = "unpaid" if shortfall else "paid"
             await asyncio.to_thread(
                 self.store.update_session, event.session_id, status=status, shortfall=shortfall
@@ -366,12 +380,15 @@ class PaymentService:
             if channel is None or not active:
                 return None
             owed = await asyncio.to_thread(self.store.owed_on_channel, channel_id)
-            window = 0
+            window, fixed = 0, 0
             for session in active:
                 tariff = await self._tariff(session.tariff_id, session.tariff_version)
-                window += credit_window(tariff, self.settings.fallback_window) if tariff else 0
+                if tariff is not None:
+                    window += credit_window(tariff, self.settings.fallback_window)
+                    fixed += flat_fee(tariff)
             policy = CreditPolicy(
                 window=max(window, 1),
+                fixed=min(fixed, max(window, 1) - 1),
                 limit_after=self.settings.limit_after,
                 stop_after=self.settings.stop_after,
                 limited_power_w=self.settings.limited_power_w,

@@ -7,6 +7,7 @@ and a voucher acknowledged to the payer is on disk before the acknowledgement.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Engine, func, text, update
@@ -29,6 +30,14 @@ from mobility.payments.vouchers import (
     VoucherRejection,
     verify_signatures,
 )
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    """Money summed over some sessions, in micro-units."""
+
+    billed: int
+    shortfall: int
 
 
 def channel_credit(record: ChannelRecord) -> ChannelCredit:
@@ -272,6 +281,21 @@ class PaymentStore:
             ).one()
             return int(total)
 
+    def ended_elsewhere(self, channel_id: str, session_id: int) -> Totals:
+        """Billed and shortfall summed over the channel's other ended sessions."""
+        with self._session() as db:
+            billed, shortfall = db.exec(
+                select(
+                    func.coalesce(func.sum(SessionPaymentRecord.billed), 0),
+                    func.coalesce(func.sum(SessionPaymentRecord.shortfall), 0),
+                ).where(
+                    SessionPaymentRecord.channel_id == channel_id,
+                    SessionPaymentRecord.session_id != session_id,
+                    col(SessionPaymentRecord.status).in_(("paid", "unpaid")),
+                )
+            ).one()
+            return Totals(int(billed), int(shortfall))
+
     def oldest_unsettled_end(self, channel_id: str) -> datetime | None:
         """When the longest-waiting ended session not yet covered by a claim ended."""
         with self._session() as db:
@@ -369,17 +393,19 @@ class PaymentStore:
                 .where(SettlementRecord.status == "confirmed")
                 .order_by(col(SettlementRecord.id).desc())
             ).first()
-            waiting = col(SessionPaymentRecord.settlement_id).is_(None)
             ended = col(SessionPaymentRecord.status).in_(("paid", "unpaid"))
-            if (
-                last is None
-                or not db.exec(
-                    select(func.count())
-                    .select_from(SessionPaymentRecord)
-                    .where(SessionPaymentRecord.channel_id == channel_id, ended, waiting)
-                ).one()
-            ):
+            waiting = list(
+                db.exec(
+                    select(SessionPaymentRecord.session_id).where(
+                        SessionPaymentRecord.channel_id == channel_id,
+                        ended,
+                        col(SessionPaymentRecord.settlement_id).is_(None),
+                    )
+                )
+            )
+            if last is None or not waiting:
                 return 0
+            # Summed after the IDs were taken: a session ending in between only raises the sum.
             paid_for = db.exec(
                 select(
                     func.coalesce(func.sum(SessionPaymentRecord.billed - SessionPaymentRecord.shortfall), 0)
@@ -389,8 +415,8 @@ class PaymentStore:
                 return 0  # some of it is not claimed yet: a new claim will cover these
             attached = db.exec(
                 update(SessionPaymentRecord)
-                .where(col(SessionPaymentRecord.channel_id) == channel_id)
-                .where(ended, waiting)
+                .where(col(SessionPaymentRecord.session_id).in_(waiting))
+                .where(col(SessionPaymentRecord.settlement_id).is_(None))
                 .values(settlement_id=last.id)
             )
             db.commit()

@@ -104,3 +104,12 @@ def test_exposure_is_bounded_by_half_the_window_and_one_interval(steps: list[tup
             break
         if pays:
             paid = max(paid, decision.request_amount)
+
+
+def test_a_flat_fee_owed_at_the_first_reading_caps_power_but_does_not_stop() -> None:
+    policy = CreditPolicy(window=840_950, fixed=605_000)  # 5.00 flat + 0.5 kWh at 3.90, 21 % VAT
+    first_reading = 605_000 + 472  # the flat fee and 1 Wh, before the first voucher came back
+    _, decision = decide(policy, Enforcement(), now=T0, owed=first_reading, paid=0, deposit=DEPOSIT)
+    assert decision.action == Action.LIMIT
+    _, gone = decide(policy, Enforcement(), now=T0, owed=722_975, paid=0, deposit=DEPOSIT)
+    assert (gone.action, gone.reason) == (Action.STOP, StopReason.CREDIT_EXHAUSTED)

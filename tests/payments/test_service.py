@@ -262,7 +262,7 @@ async def test_a_reading_before_the_first_voucher_caps_power_until_it_arrives(wo
     assert record.status == "active"
 
 
-async def test_an_app_token_pays_for_its_remote_started_session_until_it_ends(world: World) -> None:
+async def test_an_app_token_pays_only_for_the_session_its_remote_start_began(world: World) -> None:
     token = app_id_token("alice")
     world.store.add_id_token(token, "alice")
     service = world.service
@@ -270,10 +270,14 @@ async def test_an_app_token_pays_for_its_remote_started_session_until_it_ends(wo
     service.pin_channel("CP1", token, CHANNEL.hex())
     assert (await service.authorize("CP1", token)).accepted  # 1.6 asks before the start
     await service.handle(SessionStarted(1, "CP1", 1, "tx1", token.lower(), 0, T0))
-    assert (await service.authorize("CP1", token)).accepted  # 2.x asks again after it
+    # 2.x asks again in the event that started the session: yes for that session ...
+    assert (await service.authorize_session(1, "CP1", token)).accepted
+    # ... but the pin is used up: the token starts nothing else, on another connector either.
+    assert not (await service.authorize("CP1", token)).accepted
+    assert not (await service.authorize_session(2, "CP1", token)).accepted
     end = T0 + dt.timedelta(minutes=1)
     await service.handle(SessionEnded(1, "CP1", 1, "tx1", 0, EndReason.LOCAL, False, end))
-    assert not (await service.authorize("CP1", token)).accepted  # used up by that session
+    assert not (await service.authorize_session(1, "CP1", token)).accepted
 
 
 async def test_a_channel_with_an_unpaid_session_is_refused_until_paid(world: World) -> None:
@@ -288,6 +292,28 @@ async def test_a_channel_with_an_unpaid_session_is_refused_until_paid(world: Wor
     assert refused.reason == f"{357_000 - WINDOW} micro-units unpaid from earlier sessions: pay them first"
     await service.submit_voucher(voucher(2, 357_000))  # the driver settles the debt
     assert (await service.authorize("CP1", "04a2b3c4")).accepted
+
+
+async def test_an_earlier_sessions_debt_is_not_counted_again_in_the_next(world: World) -> None:
+    service = world.service
+    await service.handle(started())
+    await service.submit_voucher(voucher(1, WINDOW))
+    await service.handle(reading(10, 1_000))  # stopped with 357 000 billed, WINDOW paid
+    end = T0 + dt.timedelta(minutes=10)
+    await service.handle(SessionEnded(1, "CP1", 1, "tx1", 1_000, EndReason.REMOTE, False, end))
+    # A second session (started offline, so billed to the same channel) pays exactly its own cost.
+    world.clock.now = end + dt.timedelta(minutes=1)
+    await service.handle(SessionStarted(2, "CP1", 1, "tx2", "04a2b3c4", 0, world.clock.now))
+    await service.handle(reading(12, 100, session_id=2))  # 0.1 kWh: 35 700
+    await service.submit_voucher(voucher(2, WINDOW + 35_700))
+    await service.handle(
+        SessionEnded(2, "CP1", 1, "tx2", 100, EndReason.REMOTE, False, T0 + dt.timedelta(minutes=12))
+    )
+    first, second = world.store.session(1), world.store.session(2)
+    assert first is not None
+    assert second is not None
+    assert (first.status, first.shortfall) == ("unpaid", 357_000 - WINDOW)
+    assert (second.billed, second.status, second.shortfall) == (35_700, "paid", 0)
 
 
 @pytest.mark.parametrize(
