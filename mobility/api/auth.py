@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from mobility.clock import Clock, utc_now
 
 LOGIN_DOMAIN = b"mobility-driver-login:"
+SIGNUP_DOMAIN = b"mobility-driver-signup:"  # + the public key: signing up proves holding it
 API_KEY_PREFIX = "mob_"
 
 OPERATOR_SCOPES = frozenset(

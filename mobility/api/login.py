@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 import pow_rs
-from mobility.api.auth import LOGIN_DOMAIN
+from mobility.api.auth import LOGIN_DOMAIN, SIGNUP_DOMAIN
 from mobility.api.context import Context, Driver
 from mobility.api.problems import Problem
 from mobility.api.store import AlreadyExistsError
@@ -21,9 +21,11 @@ HexKey = Annotated[str, Field(pattern=r"^[0-9a-fA-F]{64}$", description="Ed25519
 
 
 class SignUp(BaseModel):
-    """A new driver."""
+    """A new driver: `signature` is the key's signature of `SIGNUP_DOMAIN + public key`, so
+    nobody can sign up (and so take) a key they do not hold."""
 
     public_key: HexKey
+    signature: str = Field(pattern=r"^[0-9a-fA-F]{128}$")
     name: str = Field(default="", max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")  # PostgreSQL refuses NUL
 
 
@@ -88,7 +90,14 @@ def _key_bucket(public_key: str) -> str:
 
 @router.post("/signup", status_code=201, response_model=SignedUp)
 async def sign_up(body: SignUp, context: Context) -> SignedUp:
-    """Create a driver account for a public key (409 if it has one)."""
+    """Create a driver account for a public key (409 if it has one, or is a fleet's)."""
+    public_key = bytes.fromhex(body.public_key)
+    try:
+        held = pow_rs.ed25519_verify(public_key, SIGNUP_DOMAIN + public_key, bytes.fromhex(body.signature))
+    except pow_rs.PowRsError:  # not a curve point
+        held = False
+    if not held:
+        raise Problem(422, "Invalid proof", "sign SIGNUP_DOMAIN + the public key with it", "invalid-proof")
     try:
         account_id = await asyncio.to_thread(
             context.api_store.add_driver, bytes.fromhex(body.public_key), body.name

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from mobility.api.auth import NewApiKey, new_api_key, secret_digest, split_api_key
-from mobility.api.models import ApiKeyRecord, DriverKeyRecord, OperatorRecord
+from mobility.api.models import ApiKeyRecord, DriverKeyRecord, FleetPayerKeyRecord, OperatorRecord
 from mobility.clock import Clock, utc_now
 from mobility.payments.models import AccountRecord
 
@@ -90,6 +90,8 @@ class ApiStore:
         with self._session() as db:
             if db.get(DriverKeyRecord, public_key.hex()) is not None:
                 raise AlreadyExistsError("this public key is signed up already")
+            if db.get(FleetPayerKeyRecord, public_key.hex()) is not None:
+                raise AlreadyExistsError("this public key is a fleet's payer key")
             db.add(AccountRecord(id=account_id, kind="driver", name=name))
             db.flush()
             db.add(

@@ -48,6 +48,7 @@ from mobility.payments.receipts import verify_receipt
 from mobility.wallet.driver import DriverWallet, PaymentRefusedError
 
 LOGIN_DOMAIN = b"mobility-driver-login:"  # as `mobility.api.auth.LOGIN_DOMAIN`
+SIGNUP_DOMAIN = b"mobility-driver-signup:"  # as `mobility.api.auth.SIGNUP_DOMAIN`
 FLEET_PAYER_KEY_DOMAIN = b"mobility-fleet-payer-key:"  # as `mobility.api.fleet_channels`
 Message = dict[str, Any]
 
@@ -202,8 +203,9 @@ class DriverApi(PayerApi):
     # Account -----------------------------------------------------------------------------
 
     async def sign_up(self, name: str = "") -> str:
-        """Create the account for this key; its ID."""
-        body = {"public_key": self.public_key.hex(), "name": name}
+        """Create the account for this key (proving it holds the key); its ID."""
+        proof = self._key.sign(SIGNUP_DOMAIN + self.public_key).signature.hex()
+        body = {"public_key": self.public_key.hex(), "name": name, "signature": proof}
         self.account_id = str((await self._call("POST", "/driver/signup", body, auth=False))["account_id"])
         return self.account_id
 

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 import pow_rs
-from mobility.api.auth import FLEET_SCOPES, LOGIN_DOMAIN, OPERATOR_SCOPES
+from mobility.api.auth import FLEET_SCOPES, LOGIN_DOMAIN, OPERATOR_SCOPES, SIGNUP_DOMAIN
 from mobility.engine import Engine, EngineOptions
 from mobility.ledger.config import LedgerSettings
 from mobility.payments.settlement import SettlementPolicy
@@ -76,8 +76,14 @@ def bearer(token: str) -> Headers:
     return {"Authorization": f"Bearer {token}"}
 
 
+def signup_body(key: pow_rs.SigningKey, name: str = "") -> dict[str, str]:
+    """A sign-up request proving it holds `key`."""
+    proof = key.sign(SIGNUP_DOMAIN + key.public_key).hex()
+    return {"public_key": key.public_key.hex(), "name": name, "signature": proof}
+
+
 async def sign_up(http: httpx.AsyncClient, key: pow_rs.SigningKey, name: str = "") -> str:
-    response = await http.post("/driver/signup", json={"public_key": key.public_key.hex(), "name": name})
+    response = await http.post("/driver/signup", json=signup_body(key, name))
     assert response.status_code == 201, response.text
     account_id: str = response.json()["account_id"]
     return account_id

@@ -11,7 +11,8 @@ import httpx
 import pow_rs
 from mobility.api.auth import LOGIN_DOMAIN, RateLimiter
 from mobility.engine import Engine
-from tests.api.conftest import ManualClock, bearer, driver, fleet, log_in, operator, sign_up
+from mobility.wallet.api_client import FLEET_PAYER_KEY_DOMAIN
+from tests.api.conftest import ManualClock, bearer, driver, fleet, log_in, operator, sign_up, signup_body
 
 PROBLEM = "application/problem+json"
 
@@ -20,7 +21,7 @@ async def test_sign_up_log_in_and_see_yourself(http: httpx.AsyncClient) -> None:
     key, account_id, headers = await driver(http, 0x11)
     me = (await http.get("/driver/me", headers=headers)).json()
     assert me == {"account_id": account_id, "name": "", "public_key": key.public_key.hex()}
-    again = await http.post("/driver/signup", json={"public_key": key.public_key.hex()})
+    again = await http.post("/driver/signup", json=signup_body(key))
     assert again.status_code == 409
     assert again.headers["content-type"] == PROBLEM
     assert again.json()["type"] == "urn:mobility:problem:already-exists"
@@ -151,11 +152,11 @@ async def test_bad_input_is_a_422_problem_naming_the_field(http: httpx.AsyncClie
         await http.post("/driver/signup", content=b"{", headers={"content-type": "application/json"})
     ).status_code == 422
     # PostgreSQL text refuses NUL: a control character in the name is a 422, not a 500.
-    key = "ab" * 32
-    response = await http.post("/driver/signup", json={"public_key": key, "name": "Ada\u0000"})
+    key = pow_rs.SigningKey(bytes([0xAB]) * 32)
+    response = await http.post("/driver/signup", json=signup_body(key, "Ada\u0000"))
     assert response.status_code == 422, response.text
     assert response.json()["errors"][0]["loc"] == ["body", "name"]
-    assert (await http.post("/driver/signup", json={"public_key": key, "name": "Ada"})).status_code == 201
+    assert (await http.post("/driver/signup", json=signup_body(key, "Ada"))).status_code == 201
 
 
 async def test_openapi_documents_every_group(http: httpx.AsyncClient) -> None:
@@ -175,3 +176,20 @@ def test_the_rate_limiter_forgets_idle_keys() -> None:
     assert limiter.hit("d") is None
     assert limiter.hit("d") is not None
     assert len(limiter._hits) == 1
+
+
+async def test_signing_up_needs_the_key_and_a_fleets_key_is_not_taken(
+    engine: Engine, http: httpx.AsyncClient
+) -> None:
+    mine, theirs = pow_rs.SigningKey(bytes([0x61]) * 32), pow_rs.SigningKey(bytes([0x62]) * 32)
+    forged = {**signup_body(theirs), "public_key": mine.public_key.hex()}  # someone else's key
+    refused = await http.post("/driver/signup", json=forged)
+    assert (refused.status_code, refused.json()["type"]) == (422, "urn:mobility:problem:invalid-proof")
+    store = engine.api.state.context.api_store
+    assert await asyncio.to_thread(store.driver_by_key, mine.public_key) is None
+    headers = await fleet(engine, "fleet-k")
+    proof = mine.sign(FLEET_PAYER_KEY_DOMAIN + b"fleet-k").hex()
+    body = {"public_key": mine.public_key.hex(), "signature": proof}
+    assert (await http.post("/fleet/payer-keys", json=body, headers=headers)).status_code == 201
+    taken = await http.post("/driver/signup", json=signup_body(mine))  # the fleet's key now
+    assert taken.status_code == 409

@@ -21,6 +21,7 @@ from schemathesis.core.result import Ok
 
 import pow_rs
 from mobility.api.auth import LOGIN_DOMAIN
+from tests.api.conftest import signup_body
 from tests.engine_process import engine_env, mobility, serving
 
 EXAMPLES = int(os.environ.get("MOBILITY_SCHEMA_FUZZ_EXAMPLES", "25"))
@@ -43,7 +44,7 @@ def served(database_url: str, tmp_path: Path) -> Iterator[tuple[str, dict[str, d
         base_url = f"http://127.0.0.1:{env['MOBILITY_API_PORT']}"
         key = pow_rs.SigningKey(bytes([0x77]) * 32)
         with httpx.Client(base_url=base_url, timeout=30) as http:
-            http.post("/driver/signup", json={"public_key": key.public_key.hex()}).raise_for_status()
+            http.post("/driver/signup", json=signup_body(key)).raise_for_status()
             challenge = http.post("/driver/login/challenge", json={"public_key": key.public_key.hex()}).json()
             signature = key.sign(LOGIN_DOMAIN + bytes.fromhex(challenge["challenge"])).hex()
             body = {
