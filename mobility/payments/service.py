@@ -167,9 +167,10 @@ class PaymentService:
         self, charge_point_id: str, account_id: str, only: str | None = None, refuse_debt: bool = True
     ) -> tuple[ChannelRecord | None, Tariff | None, str | None]:
         """The channel a session would pay from, or why there is none. With `refuse_debt` (asking
-        whether a session may start) a channel that earlier sessions left unpaid is refused;
-        without it (a session already started, e.g. offline) it is still billed there, so the
-        energy is not lost, and enforcement acts on it."""
+        whether a session may start) a channel that earlier sessions left unpaid, or without a
+        credit window of deposit left, is refused; without it (a session already started, e.g.
+        offline) the session is still billed to the payer's best channel, so no energy goes
+        unbilled, and enforcement stops it there."""
         tariff_id = self.tariff_for(charge_point_id)
         if not isinstance(tariff_id, str):
             tariff_id = await tariff_id
@@ -184,9 +185,13 @@ class PaymentService:
             if channel.expiry <= horizon or (only is not None and channel.channel_id != only):
                 continue
             owed = await asyncio.to_thread(self.store.owed_on_channel, channel.channel_id)
-            if refuse_debt and owed > channel.paid:  # a new session would start exposed
-                debt = max(debt, owed - channel.paid)
-                continue
+            if refuse_debt:
+                # Ended sessions left unpaid: a new one would start exposed. (A running session
+                # that lags is enforcement's business, not a reason to refuse another.)
+                ended = await asyncio.to_thread(self.store.ended_totals, channel.channel_id)
+                if ended.billed > channel.paid:
+                    debt = max(debt, ended.billed - channel.paid)
+                    continue
             available = channel.deposit - max(owed, channel.paid)
             if best is None or available > best[0]:
                 best = (available, channel)
@@ -194,7 +199,7 @@ class PaymentService:
             return None, tariff, f"{debt} micro-units unpaid from earlier sessions: pay them first"
         if best is None:
             return None, tariff, "no open channel to this operator"
-        if best[0] < window:
+        if best[0] < window and refuse_debt:
             return None, tariff, f"channel deposit too low: {best[0]} left, a session needs {window}"
         return best[1], tariff, None
 
@@ -329,7 +334,7 @@ class PaymentService:
                 ended_at=event.at,
             )
             channel = await asyncio.to_thread(self.store.channel, record.channel_id)
-            others = await asyncio.to_thread(self.store.ended_elsewhere, record.channel_id, event.session_id)
+            others = await asyncio.to_thread(self.store.ended_totals, record.channel_id, event.session_id)
             paid = channel.paid if channel is not None else 0
             # What the channel's vouchers leave unpaid of the ended sessions, less what earlier
             # sessions already carry as their shortfall: running sessions are left out (their

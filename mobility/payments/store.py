@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, func, text, update
+from sqlalchemy import ColumnElement, Engine, func, text, update
 from sqlmodel import Session, col, select
 
 from mobility.ledger.codec import Ed25519Address, VoucherPayload
@@ -281,18 +281,20 @@ class PaymentStore:
             ).one()
             return int(total)
 
-    def ended_elsewhere(self, channel_id: str, session_id: int) -> Totals:
-        """Billed and shortfall summed over the channel's other ended sessions."""
+    def ended_totals(self, channel_id: str, except_session: int | None = None) -> Totals:
+        """Billed and shortfall summed over the channel's ended sessions (but `except_session`)."""
+        conditions: list[ColumnElement[bool]] = [
+            col(SessionPaymentRecord.channel_id) == channel_id,
+            col(SessionPaymentRecord.status).in_(("paid", "unpaid")),
+        ]
+        if except_session is not None:
+            conditions.append(col(SessionPaymentRecord.session_id) != except_session)
         with self._session() as db:
             billed, shortfall = db.exec(
                 select(
                     func.coalesce(func.sum(SessionPaymentRecord.billed), 0),
                     func.coalesce(func.sum(SessionPaymentRecord.shortfall), 0),
-                ).where(
-                    SessionPaymentRecord.channel_id == channel_id,
-                    SessionPaymentRecord.session_id != session_id,
-                    col(SessionPaymentRecord.status).in_(("paid", "unpaid")),
-                )
+                ).where(*conditions)
             ).one()
             return Totals(int(billed), int(shortfall))
 

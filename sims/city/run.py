@@ -122,7 +122,9 @@ async def run_city(
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{engine.api_port}", timeout=60.0) as http:
             city = City(scenario, seed, hours, engine, http, clock, view)
             await city.set_up()
-            _simulated_time(engine, clock, scenario)  # from here on, nothing reads the wall clock
+            # From here on payments and settlement run on simulated time (charging timestamps come
+            # from the stations' simulated clocks; API tokens and logs still read the wall clock).
+            _simulated_time(engine, clock, scenario)
             await city.live()
             await city.drain()
     finally:

@@ -316,6 +316,20 @@ async def test_an_earlier_sessions_debt_is_not_counted_again_in_the_next(world: 
     assert (second.billed, second.status, second.shortfall) == (35_700, "paid", 0)
 
 
+async def test_a_session_started_offline_on_a_short_channel_is_still_billed(world: World) -> None:
+    service = world.service
+    await service.submit_voucher(voucher(1, 19_900_000))  # 100 000 of deposit left: below a window
+    refused = await service.authorize("CP1", "04a2b3c4")
+    assert not refused.accepted
+    assert refused.reason is not None
+    assert refused.reason.startswith("channel deposit too low")
+    await service.handle(started())  # the charger started it anyway (offline, trusting the badge)
+    await service.handle(reading(1, 100))
+    record = world.store.session(1)
+    assert record is not None  # billed to the channel, not dropped
+    assert record.billed == 35_700
+
+
 @pytest.mark.parametrize(
     ("bad", "reason"),
     [
