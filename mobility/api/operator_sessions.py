@@ -8,6 +8,7 @@ start (a settlement's creation for `/settlements`), both timezone-aware.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
@@ -179,20 +180,7 @@ async def revenue(
     await _own_charge_point(store, caller.operator_id, charge_point_id)
     where = SessionFilter(charge_point_id, None, since, until)
     totals = await asyncio.to_thread(store.revenue, caller.operator_id, where)
-    return RevenueOut(
-        since=since,
-        until=until,
-        charge_point_id=charge_point_id,
-        sessions=totals.sessions,
-        active_sessions=totals.active_sessions,
-        energy_wh=totals.energy_wh,
-        billed=totals.billed,
-        paid=totals.paid,
-        shortfall=totals.shortfall,
-        settled=totals.settled,
-        settling=totals.settling,
-        unsettled=totals.unsettled,
-    )
+    return RevenueOut(since=since, until=until, charge_point_id=charge_point_id, **asdict(totals))
 
 
 @router.get("/settlements", response_model=Page[SettlementOut])
