@@ -22,6 +22,7 @@ from mobility.clock import Clock, utc_now
 
 LOGIN_DOMAIN = b"mobility-driver-login:"
 SIGNUP_DOMAIN = b"mobility-driver-signup:"  # + the public key: signing up proves holding it
+FLEET_PAYER_KEY_DOMAIN = b"mobility-fleet-payer-key:"  # + the fleet's account ID
 API_KEY_PREFIX = "mob_"
 
 OPERATOR_SCOPES = frozenset(

@@ -41,15 +41,13 @@ import nacl.signing
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from mobility.api.auth import FLEET_PAYER_KEY_DOMAIN, LOGIN_DOMAIN, SIGNUP_DOMAIN
 from mobility.ledger.client import HttpClient
 from mobility.ledger.codec import Ed25519Address
 from mobility.ledger.wallet import Wallet
 from mobility.payments.receipts import verify_receipt
 from mobility.wallet.driver import DriverWallet, PaymentRefusedError
 
-LOGIN_DOMAIN = b"mobility-driver-login:"  # as `mobility.api.auth.LOGIN_DOMAIN`
-SIGNUP_DOMAIN = b"mobility-driver-signup:"  # as `mobility.api.auth.SIGNUP_DOMAIN`
-FLEET_PAYER_KEY_DOMAIN = b"mobility-fleet-payer-key:"  # as `mobility.api.fleet_channels`
 Message = dict[str, Any]
 
 

@@ -9,9 +9,8 @@ import datetime as dt
 import httpx
 
 import pow_rs
-from mobility.api.auth import LOGIN_DOMAIN, RateLimiter
+from mobility.api.auth import FLEET_PAYER_KEY_DOMAIN, LOGIN_DOMAIN, RateLimiter
 from mobility.engine import Engine
-from mobility.wallet.api_client import FLEET_PAYER_KEY_DOMAIN
 from tests.api.conftest import ManualClock, bearer, driver, fleet, log_in, operator, sign_up, signup_body
 
 PROBLEM = "application/problem+json"
