@@ -17,16 +17,17 @@ from rich.table import Table
 
 from sims.city.agents import CityLog
 from sims.city.record import RunRecord, Sample
+from sims.report.figures import fixed
 
 
 def units(micro: int) -> str:
-    """Micro-units as units with two decimals (display only)."""
-    return f"{micro / 1_000_000:,.2f}"
+    """Micro-units as units with two decimals, rounded half up in integers (no float)."""
+    return fixed((micro + 5_000) // 10_000, 2)
 
 
 def kwh(wh: int) -> str:
-    """Wh as kWh with one decimal (display only)."""
-    return f"{wh / 1_000:,.1f}"
+    """Wh as kWh with one decimal, rounded half up in integers."""
+    return fixed((wh + 50) // 100, 1)
 
 
 @dataclass(frozen=True, slots=True)
