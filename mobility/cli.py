@@ -20,10 +20,11 @@ def main() -> None:
 
 @app.command()
 def demo(
-    seed: int = typer.Option(7, help="Seed of the simulated city: the same seed, the same plan."),
+    seed: int = typer.Option(7, help="Seed of the simulated city: the same seed, the same run."),
     hours: Annotated[float | None, typer.Option(help="Simulated hours (default: the scenario's).")] = None,
     speed: Annotated[
-        float | None, typer.Option(help="Simulated seconds per real second (default: the scenario's).")
+        float | None,
+        typer.Option(help="At most this many simulated seconds per real second (default: the scenario's)."),
     ] = None,
     chargers: Annotated[
         int | None,

@@ -10,14 +10,13 @@ prints the summary, optionally writes the report, and exits 1 when anything does
 
 from __future__ import annotations
 
-import asyncio
 import tempfile
 from pathlib import Path
 
 from rich.console import Console
 
 from sims.city.record import RunRecord
-from sims.city.run import CityRun, run_city
+from sims.city.run import CityRun, simulate
 from sims.city.scenario import DEFAULT_SCENARIO, load
 from sims.city.view import LiveView, differences, summary
 
@@ -75,16 +74,16 @@ def run_demo(
         f"{hours or scenario.hours:g} simulated hours at {speed or scenario.speed:g}x"
     )
 
-    async def go(folder: Path) -> CityRun:
+    def go(folder: Path) -> CityRun:
         with LiveView(console, title) as view:
-            return await run_city(scenario, seed, folder, hours, speed, view)
+            return simulate(scenario, seed, folder, hours, speed, view)
 
     if data_dir is not None:
         data_dir.mkdir(parents=True, exist_ok=True)
-        run = asyncio.run(go(data_dir))
+        run = go(data_dir)
     else:
         with tempfile.TemporaryDirectory(prefix="mobility-demo-") as folder:
-            run = asyncio.run(go(Path(folder)))
+            run = go(Path(folder))
     show(run.record, console)
     if report_dir is not None:
         write(run.record, report_dir, console)

@@ -4,9 +4,9 @@ over the API agrees with the run, and a difference injected afterwards makes the
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
+import pytest
 from sqlmodel import Session, col, select
 
 from mobility.charging.events import EndReason
@@ -14,7 +14,7 @@ from mobility.charging.models import SessionRecord
 from mobility.db import create_db_engine
 from mobility.demo import exit_code
 from mobility.payments.models import SessionPaymentRecord
-from sims.city.run import run_city
+from sims.city.run import CityRun, simulate
 from sims.city.scenario import DEFAULT_SCENARIO, load
 
 CI_SCENARIO = DEFAULT_SCENARIO.parent / "ci_city.toml"
@@ -49,8 +49,30 @@ def end_reasons(url: str) -> dict[int, str | None]:
         engine.dispose()
 
 
-async def test_a_short_city_run_balances_and_a_difference_fails_it(tmp_path: Path) -> None:
-    run = await run_city(load(CI_SCENARIO), seed=3, data_dir=tmp_path)
+Outcome = list[tuple[object, ...]]
+
+
+def outcome(run: CityRun) -> Outcome:
+    """What a run did, session by session: where and when, how much energy and money, how it ended
+    (not the engine's IDs, block IDs or settlement latencies, which follow real time)."""
+    return sorted(
+        (
+            r.charge_point_id, r.started_at, r.ended_at, r.behaviour, r.payer_kind, r.simulated_wh,
+            r.metered_wh, r.billed, r.paid, r.settled, r.shortfall, r.enforcement, r.status,
+        )
+        for r in run.record.sessions
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def city_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[CityRun, Outcome]:
+    """The CI city, seed 3, and its outcome as it was before any test touched the database."""
+    run = simulate(load(CI_SCENARIO), seed=3, data_dir=tmp_path_factory.mktemp("city"))
+    return run, outcome(run)
+
+
+def test_a_short_city_run_balances_and_a_difference_fails_it(city_run: tuple[CityRun, Outcome]) -> None:
+    run, _ = city_run
     record = run.record
     rows = record.sessions
     assert {"prompt", "slow", "stops paying", "rfid"} <= {row.behaviour for row in rows}, rows
@@ -62,7 +84,7 @@ async def test_a_short_city_run_balances_and_a_difference_fails_it(tmp_path: Pat
     assert record.samples[-1].settled == sum(row.settled for row in rows)
     assert all(row.block_id and row.milestone_index for row in rows if row.settled)
     # Drivers who pay on time charge until they leave: never stopped, never refused by the charger.
-    reasons = await asyncio.to_thread(end_reasons, run.database_url)
+    reasons = end_reasons(run.database_url)
     prompt = [row for row in rows if row.behaviour == "prompt"]
     assert prompt
     assert all(not (row.enforcement or "").startswith("stop") for row in prompt), prompt
@@ -78,14 +100,22 @@ async def test_a_short_city_run_balances_and_a_difference_fails_it(tmp_path: Pat
     assert record.fleet_disagreements == 0
     fleet_id, reported = next((k, v) for k, v in run.fleet_reports.items() if v)
     reported[0]["settled"] += 1
-    assert not (await asyncio.to_thread(run.reconcile)).balanced
+    assert not run.reconcile().balanced
     assert run.record.fleet_disagreements == 1
     assert "settled" in run.record.notes[f"fleet {fleet_id} API reconciliation"]
     reported[0]["settled"] -= 1
-    assert (await asyncio.to_thread(run.reconcile)).balanced
+    assert run.reconcile().balanced
 
-    tampered = await asyncio.to_thread(overbill_one_session, run.database_url)
-    again = await asyncio.to_thread(run.reconcile)
+    tampered = overbill_one_session(run.database_url)
+    again = run.reconcile()
     assert [row.status for row in again.sessions if row.session_id == tampered] == ["mismatch"]
     assert not again.balanced
     assert exit_code(again) == 1
+
+
+def test_the_same_seed_gives_the_same_run(city_run: tuple[CityRun, Outcome], tmp_path: Path) -> None:
+    """Simulated time steps only when the engine is quiet, so machine speed changes nothing."""
+    run, first = city_run
+    assert any(row.paid for row in run.record.sessions)  # a run with money in it, not an empty one
+    again = simulate(load(CI_SCENARIO), seed=3, data_dir=tmp_path)
+    assert outcome(again) == first

@@ -10,10 +10,12 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 DEFAULT_START = datetime(2026, 1, 1, 8, 0, tzinfo=UTC)
+PACE_RECHECK_S = 0.05  # real seconds: how long a paced `SteppedClock` waits before looking again
 
 
 class SimClock(Protocol):
@@ -77,10 +79,75 @@ class ManualClock:
             if not future.done():
                 future.set_result(None)
 
+    def next_deadline(self) -> datetime | None:
+        """The earliest instant a live sleeper waits for (cancelled waits are dropped)."""
+        while self._sleepers and self._sleepers[0][2].done():
+            heapq.heappop(self._sleepers)
+        return self._sleepers[0][0] if self._sleepers else None
+
     @property
     def sleeping(self) -> int:
         """How many waits are pending (cancelled ones included until their deadline)."""
         return sum(1 for _, _, future in self._sleepers if not future.done())
+
+
+class SteppedClock(ManualClock):
+    """Discrete-event time: once the system is quiet, jump to the next sleeper's deadline.
+
+    Nothing happens between two deadlines, so skipping the gap changes no outcome; and because
+    time moves only when `settle` says every consequence of the last step has played out (every
+    answer received, every payment made), what happens at an instant does not depend on how fast
+    the machine ran. Same inputs, same run. `speed` caps the pace at that many simulated seconds
+    per real second (None: as fast as the system settles); a system slower than the cap slows
+    the simulation down instead of falling behind it.
+    """
+
+    def __init__(
+        self,
+        settle: Callable[[], Awaitable[None]],
+        speed: float | None = None,
+        start: datetime = DEFAULT_START,
+    ) -> None:
+        if speed is not None and speed <= 0:
+            raise ValueError("speed must be positive")
+        super().__init__(start)
+        self.speed = speed
+        self._settle = settle
+        self._new_sleeper = asyncio.Event()
+
+    async def sleep_until(self, when: datetime) -> None:
+        """Wait until the clock has stepped to `when`."""
+        self._new_sleeper.set()
+        await super().sleep_until(when)
+
+    async def run(self) -> None:
+        """Step time forever (cancel to stop): settle, then advance to the next deadline."""
+        loop = asyncio.get_running_loop()
+        origin_real, origin_simulated = loop.time(), self._now
+        while True:
+            await self._settle()
+            deadline = self.next_deadline()
+            if deadline is None:
+                self._new_sleeper.clear()
+                await self._new_sleeper.wait()
+                continue
+            if self.speed is not None:
+                due = origin_real + (deadline - origin_simulated).total_seconds() / self.speed
+                ahead = due - loop.time()
+                if ahead > 0:  # wait for the pace, but briefly: an earlier sleeper may arrive
+                    await asyncio.sleep(min(ahead, PACE_RECHECK_S))
+                    continue
+                if ahead < -PACE_RECHECK_S:  # the system is slower than the cap: no catch-up burst
+                    origin_real, origin_simulated = loop.time(), deadline
+            self._wake_first()
+
+    def _wake_first(self) -> None:
+        """Move to the earliest deadline and wake only its first sleeper: sleepers due at the
+        same instant act one after the other, in the order they went to sleep, each step
+        settled before the next, so no two of them race for the engine."""
+        when, _, future = heapq.heappop(self._sleepers)
+        self._now = max(self._now, when)
+        future.set_result(None)
 
 
 class AcceleratedClock:

@@ -20,7 +20,7 @@ from datetime import datetime
 from sims.chargers.backoff import Backoff
 from sims.chargers.clock import SimClock
 from sims.chargers.ev import EVBattery, EVSpec
-from sims.chargers.station import ConnectorBusyError, SimulatedChargePoint, StationConfig
+from sims.chargers.station import ConnectorBusyError, SimulatedChargePoint, StationConfig, cancel_tasks
 
 LOGGER = logging.getLogger(__name__)
 
@@ -245,9 +245,7 @@ class Fleet:
 
 
 async def _cancel(tasks: list[asyncio.Task[None]]) -> None:
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
+    await cancel_tasks(*tasks)
     tasks.clear()
 
 

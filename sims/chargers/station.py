@@ -210,7 +210,7 @@ class SimulatedChargePoint:
                         with contextlib.suppress(TimeoutError):
                             await self.drained(self.config.response_timeout_s)
                 finally:
-                    await _cancel(*tasks)
+                    await cancel_tasks(*tasks)
                 self.stats.reboots += 1
                 self._set_state(LinkState.REBOOTING)
                 await self.clock.sleep(self.config.reboot_delay_s)
@@ -547,7 +547,7 @@ class SimulatedChargePoint:
             try:
                 await asyncio.wait({sleeper, healed}, return_when=asyncio.FIRST_COMPLETED)
             finally:
-                await _cancel(sleeper, healed)
+                await cancel_tasks(sleeper, healed)
 
     async def _back_off(self, attempt: int) -> None:
         self._set_state(LinkState.BACKOFF)
@@ -582,7 +582,7 @@ class SimulatedChargePoint:
             self._client = None
             if self.state is LinkState.ONLINE or self.state is LinkState.BOOTING:
                 self._set_state(LinkState.CONNECTING)
-            await _cancel(receiver, work)
+            await cancel_tasks(receiver, work)
 
     async def _online(self, client: Any) -> None:
         self._set_state(LinkState.BOOTING)
@@ -677,17 +677,17 @@ class SimulatedChargePoint:
         try:
             await asyncio.wait({call, waiter}, return_when=asyncio.FIRST_COMPLETED)
         except BaseException:
-            await _cancel(call)  # never leave a CALL waiting for an answer on a dead link
+            await cancel_tasks(call)  # never leave a CALL waiting for an answer on a dead link
             raise
         finally:
             waiter.cancel()
         if not call.done():
-            await _cancel(call)
+            await cancel_tasks(call)
             raise ConnectionLostError(f"{self.id}: link lost during {type(payload).__name__}")
         return call.result()
 
 
-async def _cancel(*tasks: asyncio.Future[Any]) -> None:
+async def cancel_tasks(*tasks: asyncio.Future[Any]) -> None:
     """Cancel and reap; a cancellation of the caller itself still propagates."""
     for task in tasks:
         task.cancel()

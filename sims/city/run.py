@@ -12,10 +12,12 @@ At the end each fleet asks the engine for its reconciliation of the run's period
 for that fleet: any disagreement is noted and makes the run not balanced.
 
 Reproducibility: the plan (stations and their versions, passwords, keys, behaviours, arrival
-times, sites, cars, dwell times, fleet stays) is a function of the seed. What the engine then
-sees moves with real timing in accelerated time: a reading lands a few simulated seconds
-earlier or later, so energy per session, which connector a driver finds free, and exactly when
-enforcement acts can differ between two runs with the same seed; counts and totals stay close.
+times, sites, cars, dwell times, fleet stays) is a function of the seed, and time is a
+`SteppedClock`: it moves to the next simulated deadline only when the loop is quiet (see
+`quiet`), so every reading, payment and enforcement step lands at the same simulated instant
+whatever the machine's speed. Two runs with the same seed give the same sessions, energy and
+money; what still follows real time is only when the engine's own loops (milestones, the
+settler's wake-ups) act, so block IDs and settlement latencies differ.
 """
 
 from __future__ import annotations
@@ -44,12 +46,13 @@ from mobility.payments.settlement import SettlementPolicy
 from mobility.payments.store import PaymentStore
 from mobility.settings import Settings
 from mobility.wallet.api_client import ApiError
-from sims.chargers.clock import AcceleratedClock
+from sims.chargers.clock import SteppedClock
 from sims.chargers.connector import Transaction
-from sims.chargers.station import SimulatedChargePoint, StationConfig
+from sims.chargers.station import SimulatedChargePoint, StationConfig, cancel_tasks
 from sims.city import setup
 from sims.city.agents import CityLog, Driver, DriverAgent, FleetAgent, FleetPayer
 from sims.city.plan import Arrival, arrivals, fleet_visits
+from sims.city.quiet import SimulationLoop, quiet
 from sims.city.record import RunRecord, Sample, SessionRow
 from sims.city.scenario import Scenario
 from sims.city.view import LiveView, Status
@@ -98,6 +101,19 @@ class CityRun:
         return self.record
 
 
+def simulate(
+    scenario: Scenario,
+    seed: int,
+    data_dir: Path,
+    hours: float | None = None,
+    speed: float | None = None,
+    view: LiveView | None = None,
+) -> CityRun:
+    """Run the city on a fresh `SimulationLoop` (what `run_city` needs); the record, reconciled."""
+    with asyncio.Runner(loop_factory=SimulationLoop) as runner:
+        return runner.run(run_city(scenario, seed, data_dir, hours, speed, view))
+
+
 async def run_city(
     scenario: Scenario,
     seed: int,
@@ -106,10 +122,12 @@ async def run_city(
     speed: float | None = None,
     view: LiveView | None = None,
 ) -> CityRun:
-    """Run the city; the record, reconciled."""
+    """Run the city (on a `SimulationLoop`: see `simulate`); the record, reconciled.
+
+    `speed` caps the pace in simulated seconds per real second."""
     hours = scenario.hours if hours is None else hours
     speed = scenario.speed if speed is None else speed
-    clock = AcceleratedClock(speed, start=scenario.start)
+    clock = SteppedClock(quiet, speed, start=scenario.start)
     engine = await asyncio.to_thread(_build_engine, scenario, data_dir)
     # Every driver of the city logs in from 127.0.0.1: the per-address login limit (10 a minute)
     # is meant for a world with more than one address, so the run widens it.
@@ -163,7 +181,7 @@ def _build_engine(scenario: Scenario, data_dir: Path) -> Engine:
     return Engine.build(settings, options, ledger)
 
 
-def _simulated_time(engine: Engine, clock: AcceleratedClock, scenario: Scenario) -> None:
+def _simulated_time(engine: Engine, clock: SteppedClock, scenario: Scenario) -> None:
     """The payment layer and the settler read the city's clock: time-of-day tariffs, the lag
     before power is limited and the settlement interval are then in simulated time."""
     assert engine.payments is not None
@@ -183,7 +201,7 @@ class City:
         hours: float,
         engine: Engine,
         http: httpx.AsyncClient,
-        clock: AcceleratedClock,
+        clock: SteppedClock,
         view: LiveView | None,
     ) -> None:
         self.scenario, self.seed, self.hours = scenario, seed, hours
@@ -219,8 +237,7 @@ class City:
         self.operator_headers: dict[str, str] = {}
         self._powered: list[asyncio.Task[None]] = []
         self._visits: list[tuple[DriverAgent | FleetAgent, asyncio.Task[None]]] = []
-        self._drained = False
-        self._sampler: asyncio.Task[None] | None = None
+        self._background: list[asyncio.Task[None]] = []  # the clock's steps, the sampler, the view
         self._rank = list(range(scenario.drivers.count))
         random.Random(f"turns:{seed}").shuffle(self._rank)
 
@@ -260,7 +277,10 @@ class City:
 
     async def live(self) -> None:
         """Arrivals and fleet stays for `hours` simulated hours, sampled as they go."""
-        # The simulated clock starts at its first reading, here: set-up took no simulated time.
+        # Simulated time starts moving here: set-up took none.
+        self._background.append(asyncio.create_task(self.clock.run()))
+        if self.view is not None:
+            self._background.append(asyncio.create_task(self._refresh_view()))
         self._powered = [asyncio.create_task(station.run()) for station in self.stations.values()]
         for station in self.stations.values():
             await station.wait_until(lambda s=station: s.online, 60.0)  # type: ignore[misc]
@@ -274,14 +294,13 @@ class City:
             for visit in fleet_visits(spec, start, self.hours):
                 agent = FleetAgent(visit, depot, self.clock, self.log)
                 self._visits.append((agent, asyncio.create_task(agent.run(start))))
-        sampler = asyncio.create_task(self._sample_until(end))
+        self._background.append(asyncio.create_task(self._sample()))
         try:
             await self.clock.sleep_until(end)
         finally:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-        self._sampler = sampler
 
     async def _arrivals(self, plan: list[Arrival], start: datetime) -> None:
         sites = {s.id: (s.latitude, s.longitude) for s in self.scenario.sites}
@@ -331,20 +350,21 @@ class City:
         milestone = (info.get("latest_milestone") or {}).get("index")
         return Status(now, power, revenue, limited, len(self.log.stopped), milestone, len(tips), self.log)
 
-    async def _sample_until(self, end: datetime) -> None:
-        """A sample every `sample_minutes` simulated (and the view refreshed about once a second)."""
+    async def _sample(self) -> None:
+        """A sample every `sample_minutes` of simulated time, through the drain (until cancelled)."""
         step = timedelta(minutes=self.scenario.sample_minutes)
         due = self.clock.now()
         while True:
-            status = await self._status_now()
-            if self.view is not None:
-                self.view.show(status)
-            if status.at >= due:
-                self.samples.append(status.sample())
-                due += step
-            if status.at >= end and self._drained:
-                return
-            await asyncio.sleep(min(1.0, step.total_seconds() / self.clock.speed))
+            await self.clock.sleep_until(due)
+            self.samples.append((await self._status_now()).sample())
+            due += step
+
+    async def _refresh_view(self) -> None:
+        """The live view, about once a real second (until cancelled)."""
+        assert self.view is not None
+        while True:
+            self.view.show(await self._status_now())
+            await asyncio.sleep(1.0)
 
     # Drain ------------------------------------------------------------------------------------
 
@@ -381,10 +401,7 @@ class City:
         await self._fleet_reports()
         for payer in self.fleet_payers:
             await payer.stop()
-        self._drained = True
-        if self._sampler is not None:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._sampler, 10.0)
+        await cancel_tasks(*self._background)
         self.samples.append((await self._status_now()).sample())
         for key, value in sorted(self.log.counts.items()):
             self.notes[key] = str(value)
@@ -408,15 +425,7 @@ class City:
         """Stop the stations, the fleets' streams (and anything still running)."""
         for payer in self.fleet_payers:
             await payer.stop()
-        for _, task in self._visits:
-            task.cancel()
-        if self._sampler is not None:
-            self._sampler.cancel()
-        for task in self._powered:
-            task.cancel()
-        await asyncio.gather(*self._powered, *(t for _, t in self._visits), return_exceptions=True)
-        if self._sampler is not None:
-            await asyncio.gather(self._sampler, return_exceptions=True)
+        await cancel_tasks(*self._background, *self._powered, *(t for _, t in self._visits))
 
     def simulated(self) -> list[SimulatedSession]:
         """Every transaction the simulated chargers ran, with the energy their meters delivered."""
