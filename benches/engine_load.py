@@ -401,6 +401,7 @@ class Options:
     out: Path
     profile: bool
     profile_rate: int
+    reference_s: float = 60.0
 
 
 @dataclass
@@ -435,6 +436,7 @@ class Summary:
     harness_cpu_percent: float
     database: str
     profile: str | None
+    reference: Reference | None = None
 
     def lines(self) -> list[str]:
         return [
@@ -457,7 +459,42 @@ class Summary:
             f"harness CPU        {self.harness_cpu_percent:6.1f} % of one core (the load generator itself)",
             *([f"driver failures    {len(self.driver_failures)}: {self.driver_failures[:3]}"]
               if self.driver_failures else []),
+            *(self.reference.lines(self) if self.reference is not None else []),
         ]  # fmt: skip
+
+
+@dataclass
+class Reference:
+    """The same engine, chargers connected and heartbeating, before any driver arrives: what
+    the paying sessions add is the loaded window against this one, measured in the same run."""
+
+    window_s: float
+    ocpp_messages_per_s: float
+    ocpp_p50_ms: float
+    ocpp_p99_ms: float
+    engine_cpu_percent: float
+    engine_rss_mib: float
+
+    def lines(self, loaded: Summary) -> list[str]:
+        """The reference and the loaded window against it."""
+        extra_cpu = loaded.engine_cpu_percent - self.engine_cpu_percent
+        per_second = loaded.vouchers_per_s + loaded.ocpp_messages_per_s - self.ocpp_messages_per_s
+        return [
+            f"reference          {self.window_s:.0f} s with no paying session, same chargers: "
+            f"OCPP {self.ocpp_messages_per_s:.1f} msg/s p50 {self.ocpp_p50_ms:.1f} ms "
+            f"p99 {self.ocpp_p99_ms:.1f} ms, engine CPU {self.engine_cpu_percent:.1f} %, "
+            f"RSS {self.engine_rss_mib:.0f} MiB",
+            f"  loaded / idle    OCPP p50 {_ratio(loaded.ocpp_p50_ms, self.ocpp_p50_ms)}, "
+            f"p99 {_ratio(loaded.ocpp_p99_ms, self.ocpp_p99_ms)}; engine CPU "
+            f"{_ratio(loaded.engine_cpu_percent, self.engine_cpu_percent)}",
+            f"  payments' cost   {extra_cpu:.1f} % of a core for {per_second:.1f} extra messages/s "
+            f"(readings + vouchers): {10 * extra_cpu / per_second if per_second > 0 else 0.0:.2f} ms "
+            f"of CPU each",
+        ]
+
+
+def _ratio(value: float, reference: float) -> str:
+    return f"{value / reference:.2f}x" if reference > 0 else "n/a"
 
 
 async def _post_tariff(api_url: str, operator_key: str) -> None:
@@ -632,6 +669,21 @@ async def _all_online(stations: list[TimedStation], limit: float) -> None:
     await asyncio.gather(*(_online(station, limit) for station in stations))
 
 
+async def _reference(pid: int, seconds: float, stations: list[TimedStation], samples: Samples) -> Reference:
+    """The engine with every charger connected and none charging (after their boot burst)."""
+    await asyncio.sleep(min(seconds, 10.0))
+    measured = await _measure(pid, seconds, stations)
+    window = [s[2] for s in _cut(samples, measured.start, measured.end).ocpp]
+    return Reference(
+        window_s=measured.elapsed,
+        ocpp_messages_per_s=len(window) / measured.elapsed,
+        ocpp_p50_ms=1000 * percentile(window, 0.5),
+        ocpp_p99_ms=1000 * percentile(window, 0.99),
+        engine_cpu_percent=100 * measured.engine_cpu_s / measured.elapsed,
+        engine_rss_mib=measured.rss_peak / 2**20,
+    )
+
+
 async def drive(options: Options, pid: int, ocpp_url: str, api_url: str, database: str) -> Summary:
     """Connect the chargers, set the drivers going, and measure a steady window."""
     samples = Samples()
@@ -643,7 +695,8 @@ async def drive(options: Options, pid: int, ocpp_url: str, api_url: str, databas
     profile_path = options.out / "engine-profile.speedscope.json"
     try:
         await _all_online(stations, options.ramp_s + 120)
-        print(f"{len(stations)} chargers online", file=sys.stderr)
+        print(f"{len(stations)} chargers online; reference window {options.reference_s:g} s", file=sys.stderr)
+        reference = await _reference(pid, options.reference_s, stations, samples)
         await fund_drivers(api_url, len(drivers), LedgerSettings().bech32_hrp)
         print(f"{len(drivers)} drivers funded", file=sys.stderr)
         setup = asyncio.Semaphore(options.setup_concurrency)
@@ -666,6 +719,7 @@ async def drive(options: Options, pid: int, ocpp_url: str, api_url: str, databas
         await asyncio.gather(*running, *powered, return_exceptions=True)
     summary = summarise(samples, measured, stations, drivers, database)
     summary.profile = str(profile_path) if report is not None else None
+    summary.reference = reference
     (options.out / "summary.json").write_text(json.dumps(asdict(summary), indent=2) + "\n")
     for line in summary.lines():
         print(line)
@@ -710,6 +764,9 @@ def main() -> None:
     parser.add_argument("--paying", type=int, default=200, help="drivers charging and paying at once")
     parser.add_argument("--seconds", type=float, default=120.0, help="the measured window")
     parser.add_argument("--warmup", type=float, default=15.0, help="seconds after setup before measuring")
+    parser.add_argument(
+        "--reference-s", type=float, default=60.0, help="the reference window: chargers online, nobody paying"
+    )
     parser.add_argument("--meter-s", type=float, default=10.0, help="meter interval = voucher interval")
     parser.add_argument("--heartbeat-s", type=int, default=60, help="heartbeat interval the engine gives")
     parser.add_argument("--ramp-s", type=float, default=20.0, help="spread the chargers' connects over this")
@@ -732,6 +789,7 @@ def main() -> None:
         out=args.out,
         profile=args.profile,
         profile_rate=args.profile_rate,
+        reference_s=args.reference_s,
     )
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     asyncio.run(run(options))

@@ -112,7 +112,7 @@ def render(status: Status, title: str, note: str = "") -> Panel:
     figures.add_row("milestone", str(status.milestone), "tips", str(status.tips))
     sites = Table("site", "kW", box=None)
     for site, watts in status.power_w_by_site.items():
-        sites.add_row(site, f"{watts / 1_000:,.1f}")
+        sites.add_row(site, fixed((watts + 50) // 100, 1))
     events = "\n".join(status.log.recent) or "-"
     parts: list[Any] = [figures, sites, Panel(events, title="recent")]
     if note:
