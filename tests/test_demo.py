@@ -1,6 +1,7 @@
 """A short run of `mobility demo`: the simulated city against the whole engine reconciles, with
-every kind of payer in it (fleets paying on the fleet stream), the fleets' own reconciliation
-over the API agrees with the run, and a difference injected afterwards makes the exit code 1."""
+every kind of payer in it (fleets paying on the fleet stream) and chargers dropping, going
+offline and losing power, the fleets' own reconciliation over the API agrees with the run, a
+difference injected afterwards makes the exit code 1, and the same seed gives the same run."""
 
 from __future__ import annotations
 
@@ -77,6 +78,11 @@ def test_a_short_city_run_balances_and_a_difference_fails_it(city_run: tuple[Cit
     rows = record.sessions
     assert {"prompt", "slow", "stops paying", "rfid"} <= {row.behaviour for row in rows}, rows
     assert any(row.payer_kind == "fleet" and row.status == "ok" for row in rows)
+    # Chargers failed as field hardware does, and nothing was lost: every kind of fault struck,
+    # sessions were queued offline and replayed, and still every session balances.
+    notes = record.notes
+    assert all(int(notes.get(f"faults: {kind}", 0)) > 0 for kind in ("drop", "offline", "power loss")), notes
+    assert int(notes["transaction messages replayed from offline"]) > 0, notes
     assert all(row.simulated_wh == row.metered_wh for row in rows)
     assert record.balanced, [row for row in rows if not row.balanced]
     assert exit_code(record) == 0

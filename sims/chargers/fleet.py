@@ -20,6 +20,7 @@ from datetime import datetime
 from sims.chargers.backoff import Backoff
 from sims.chargers.clock import SimClock
 from sims.chargers.ev import EVBattery, EVSpec
+from sims.chargers.faults import strike
 from sims.chargers.station import ConnectorBusyError, SimulatedChargePoint, StationConfig, cancel_tasks
 
 LOGGER = logging.getLogger(__name__)
@@ -231,17 +232,7 @@ class Fleet:
                 station.unplug(connector_id)
 
     async def _faults(self, station: SimulatedChargePoint, rng: random.Random) -> None:
-        """Strike the station with faults at Poisson times."""
-        rate_per_s = self.config.faults_per_hour / 3_600
-        while True:
-            await self.clock.sleep(rng.expovariate(rate_per_s))
-            roll = rng.random()
-            if roll < 0.6:
-                station.drop_connection()
-            elif roll < 0.9:
-                station.go_offline(rng.uniform(60.0, self.config.max_offline_s))
-            else:
-                station.power_loss()
+        await strike(station, self.clock, rng, self.config.faults_per_hour, self.config.max_offline_s)
 
 
 async def _cancel(tasks: list[asyncio.Task[None]]) -> None:

@@ -23,12 +23,13 @@ from mobility.wallet.api_client import DriverApi, DriverApiError, DriverStream, 
 from mobility.wallet.driver import PaymentRefusedError
 from sims.chargers.clock import SimClock
 from sims.chargers.ev import EVBattery, EVSpec
-from sims.chargers.station import ConnectorBusyError, SimulatedChargePoint
+from sims.chargers.station import ConnectorBusyError, SimulatedChargePoint, cancel_tasks
 from sims.city.plan import Arrival, FleetVisit
 
 LOGGER = logging.getLogger(__name__)
 RELOGIN_S = 600.0  # real seconds after which a driver logs in again before a visit
-REAL_LIMIT_S = 60.0  # real seconds to wait for the engine to report a start or an end
+REAL_LIMIT_S = 60.0  # real seconds to wait for the engine to report a start
+STOP_PATIENCE_S = 120.0  # simulated seconds a driver waits for the app's stop before unplugging
 
 
 @dataclass
@@ -141,11 +142,14 @@ class DriverAgent:
         for task in (dwell, leave, ended):
             task.cancel()
         if not self.ended.is_set():
-            with contextlib.suppress(DriverApiError):  # ended meanwhile: 409
+            with contextlib.suppress(DriverApiError):  # ended meanwhile (409), or the charger is offline
                 await self.driver.api.stop(session_id)
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(REAL_LIMIT_S):
-                await self.ended.wait()
+        # A stop the charger never got (offline) does not keep the car there: after a simulated
+        # while the driver unplugs, which ends the session at the charger.
+        unplug_anyway = asyncio.create_task(self.clock.sleep(STOP_PATIENCE_S))
+        ended = asyncio.create_task(self.ended.wait())
+        await asyncio.wait((unplug_anyway, ended), return_when=asyncio.FIRST_COMPLETED)
+        await cancel_tasks(unplug_anyway, ended)
         station.unplug(connector_id)
 
     async def _plug(self, arrival: Arrival) -> tuple[SimulatedChargePoint, int] | None:

@@ -48,6 +48,7 @@ from mobility.settings import Settings
 from mobility.wallet.api_client import ApiError
 from sims.chargers.clock import SteppedClock
 from sims.chargers.connector import Transaction
+from sims.chargers.faults import strike
 from sims.chargers.station import SimulatedChargePoint, StationConfig, cancel_tasks
 from sims.city import setup
 from sims.city.agents import CityLog, Driver, DriverAgent, FleetAgent, FleetPayer
@@ -284,6 +285,7 @@ class City:
         self._powered = [asyncio.create_task(station.run()) for station in self.stations.values()]
         for station in self.stations.values():
             await station.wait_until(lambda s=station: s.online, 60.0)  # type: ignore[misc]
+        faults = self._strike()
         start = self.started_at = self.clock.now()
         self.notes["run_started_at"] = start.isoformat()
         end = start + timedelta(hours=self.hours)
@@ -298,9 +300,32 @@ class City:
         try:
             await self.clock.sleep_until(end)
         finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await cancel_tasks(*tasks, *faults)
+        for station in self.stations.values():
+            station.heal()  # offline spells end with the run: the drain delivers every queue
+
+    def _strike(self) -> list[asyncio.Task[None]]:
+        """The scenario's faults, one task per station, each with its own seeded RNG."""
+        spec = self.scenario.faults
+        if spec.per_charger_per_hour <= 0:
+            return []
+
+        def noted(station_id: str) -> Callable[[str], None]:
+            return lambda kind: self.log.event(f"{station_id}: {kind}", f"faults: {kind}")
+
+        return [
+            asyncio.create_task(
+                strike(
+                    station,
+                    self.clock,
+                    random.Random(f"faults:{self.seed}:{station.id}"),
+                    spec.per_charger_per_hour,
+                    spec.max_offline_minutes * 60,
+                    noted(station.id),
+                )
+            )
+            for station in self.stations.values()
+        ]
 
     async def _arrivals(self, plan: list[Arrival], start: datetime) -> None:
         sites = {s.id: (s.latitude, s.longitude) for s in self.scenario.sites}
@@ -405,6 +430,10 @@ class City:
         self.samples.append((await self._status_now()).sample())
         for key, value in sorted(self.log.counts.items()):
             self.notes[key] = str(value)
+        stats = [station.stats for station in self.stations.values()]
+        self.notes["charger reconnects"] = str(sum(s.reconnects for s in stats))
+        self.notes["charger reboots"] = str(sum(s.reboots for s in stats))
+        self.notes["transaction messages replayed from offline"] = str(sum(s.offline_messages for s in stats))
 
     async def _fleet_reports(self) -> None:
         """Each fleet fetches its reconciliation of the run's period over the fleet API, to be

@@ -110,6 +110,15 @@ class EngineKnobs:
 
 
 @dataclass(frozen=True, slots=True)
+class Faults:
+    """Chargers failing as field hardware does (`sims.chargers.faults`), per charger at Poisson
+    times: dropped connections, offline spells whose sessions are replayed, power losses."""
+
+    per_charger_per_hour: float = 0.0
+    max_offline_minutes: float = 30.0
+
+
+@dataclass(frozen=True, slots=True)
 class Scenario:
     """A whole city."""
 
@@ -123,6 +132,7 @@ class Scenario:
     drivers: Drivers
     fleets: tuple[FleetSpec, ...]
     engine: EngineKnobs = field(default_factory=EngineKnobs)
+    faults: Faults = field(default_factory=Faults)
 
     def site(self, site_id: str) -> Site:
         """The site with that ID."""
@@ -181,6 +191,11 @@ def parse(raw: dict[str, Any], where: str = "scenario") -> Scenario:
         settlement_minutes=knobs.positive("settlement_minutes", 10.0),
         meter_interval_s=knobs.positive("meter_interval_s", 60.0),
     )
+    fault_doc = _Doc(doc.raw.get("faults", {}), f"{where}: faults")
+    rate = float(fault_doc.get("per_charger_per_hour", float, 0.0))
+    if rate < 0:
+        raise ScenarioError(f"{where}: faults: per_charger_per_hour: not negative")
+    faults = Faults(rate, fault_doc.positive("max_offline_minutes", 30.0))
     return Scenario(
         name=doc.get("name", str),
         start=start.astimezone(UTC),
@@ -192,6 +207,7 @@ def parse(raw: dict[str, Any], where: str = "scenario") -> Scenario:
         drivers=_drivers(_Doc(doc.get("drivers", dict), f"{where}: drivers")),
         fleets=fleets,
         engine=engine,
+        faults=faults,
     )
 
 

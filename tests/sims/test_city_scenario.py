@@ -30,6 +30,7 @@ def test_the_shipped_scenarios_load() -> None:
     assert office.elements[0].price_components[0].price < office.elements[1].price_components[0].price
     assert {c.type.value for c in city.tariffs[1].elements[0].price_components} == {"FLAT", "ENERGY"}
     assert load(CI_SCENARIO).hours == 0.5
+    assert city.faults.per_charger_per_hour > 0  # the demo's chargers fail now and then
 
 
 @pytest.mark.parametrize(
@@ -48,6 +49,8 @@ def test_the_shipped_scenarios_load() -> None:
         (lambda d: d["fleets"][0]["vehicles"][0].update(stays=[["25:00", "06:00"]]), "not a time of day"),
         (lambda d: d.update(start=datetime(2026, 6, 17, 10, 30)), "UTC offset"),
         (lambda d: d.update(hours=0), "hours must be positive"),
+        (lambda d: d["faults"].update(per_charger_per_hour=-1), "faults: per_charger_per_hour"),
+        (lambda d: d["faults"].update(max_offline_minutes=0), "max_offline_minutes must be positive"),
     ],
 )
 def test_a_bad_scenario_is_refused_naming_the_key(change: Any, message: str) -> None:
