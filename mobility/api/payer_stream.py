@@ -33,7 +33,7 @@ from pydantic import BaseModel, Field, ValidationError
 from mobility.api.context import ApiContext
 from mobility.charging.events import ChargingEvent, MeterReading, SessionEnded, SessionStarted
 from mobility.ledger.codec import CodecError, Voucher, VoucherPayload
-from mobility.payments.accounts import channel_balance
+from mobility.payments.accounts import session_view
 from mobility.payments.service import PaymentRequest
 from mobility.payments.vouchers import VoucherRejectedError, VoucherRejection
 
@@ -166,10 +166,10 @@ class PayerHub:
             return
         if known is not None and await self.owner(known) not in self._connections:
             return  # nobody listening for this session: no reads
-        store = self.context.payment_store
-        record = await asyncio.to_thread(store.session, session_id)
-        if record is None:
+        view = await asyncio.to_thread(session_view, self.context.payment_store, session_id)
+        if view is None:
             return
+        record, channel, balance = view.session, view.channel, view.balance
         if not ended:
             self._session_channels[session_id] = record.channel_id
         owner = await self.owner(record.channel_id)
@@ -188,10 +188,6 @@ class PayerHub:
         else:
             self._last.pop(session_id, None)
             power_w = 0
-        channel = await asyncio.to_thread(store.channel, record.channel_id)
-        if channel is None:
-            return
-        balance = await asyncio.to_thread(channel_balance, store, channel)
         self._send(
             owner,
             {

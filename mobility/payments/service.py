@@ -380,11 +380,10 @@ class PaymentService:
 
     async def _evaluate(self, channel_id: str, now: datetime) -> Decision | None:
         async with self._lock(channel_id):
-            channel = await asyncio.to_thread(self.store.channel, channel_id)
-            active = await asyncio.to_thread(self.store.active_sessions, channel_id)
+            seen = await asyncio.to_thread(self.store.channel_state, channel_id)
+            channel, active, owed = seen.channel, seen.active, seen.owed
             if channel is None or not active:
                 return None
-            owed = await asyncio.to_thread(self.store.owed_on_channel, channel_id)
             window, fixed = 0, 0
             for session in active:
                 tariff = await self._tariff(session.tariff_id, session.tariff_version)

@@ -274,12 +274,7 @@ class PaymentStore:
     def owed_on_channel(self, channel_id: str) -> int:
         """Everything billed on the channel so far, ended sessions and running ones."""
         with self._session() as db:
-            total = db.exec(
-                select(func.coalesce(func.sum(SessionPaymentRecord.billed), 0)).where(
-                    SessionPaymentRecord.channel_id == channel_id
-                )
-            ).one()
-            return int(total)
+            return _owed(db, channel_id)
 
     def ended_totals(self, channel_id: str, except_session: int | None = None) -> Totals:
         """Billed and shortfall summed over the channel's ended sessions (but `except_session`)."""
@@ -312,12 +307,14 @@ class PaymentStore:
 
     def active_sessions(self, channel_id: str) -> list[SessionPaymentRecord]:
         with self._session() as db:
-            rows = db.exec(
-                select(SessionPaymentRecord)
-                .where(SessionPaymentRecord.channel_id == channel_id)
-                .where(SessionPaymentRecord.status == "active")
-            )
-            return list(rows)
+            return _active(db, channel_id)
+
+    def channel_state(self, channel_id: str) -> ChannelState:
+        """The channel, its running sessions and all that is billed on it, in one transaction
+        (what enforcement decides on after every reading and voucher: one round trip, not three)."""
+        with self._session() as db:
+            channel = db.get(ChannelRecord, channel_id)
+            return ChannelState(channel, _active(db, channel_id), _owed(db, channel_id))
 
     # Settlements -------------------------------------------------------------------------
 
@@ -460,3 +457,30 @@ class PaymentStore:
     def all_channels(self) -> list[ChannelRecord]:
         with self._session() as db:
             return list(db.exec(select(ChannelRecord)))
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelState:
+    """A channel as enforcement sees it, read at one instant."""
+
+    channel: ChannelRecord | None
+    active: list[SessionPaymentRecord]
+    owed: int  # billed on the channel so far, ended and running sessions
+
+
+def _owed(db: Session, channel_id: str) -> int:
+    total = db.exec(
+        select(func.coalesce(func.sum(SessionPaymentRecord.billed), 0)).where(
+            SessionPaymentRecord.channel_id == channel_id
+        )
+    ).one()
+    return int(total)
+
+
+def _active(db: Session, channel_id: str) -> list[SessionPaymentRecord]:
+    rows = db.exec(
+        select(SessionPaymentRecord)
+        .where(SessionPaymentRecord.channel_id == channel_id)
+        .where(SessionPaymentRecord.status == "active")
+    )
+    return list(rows)
