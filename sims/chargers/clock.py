@@ -1,8 +1,9 @@
-"""Simulated time: one clock per simulation, driven by hand in tests or accelerated in runs.
+"""Simulated time: one clock per simulation, driven by hand in tests (`ManualClock`), stepped
+from event to event (`SteppedClock`, the city's) or accelerated (`AcceleratedClock`).
 
 Every charger, EV and timer reads this clock and waits on it, never on the wall clock, so a
-test can move an hour forward in one call and an accelerated run can compress a day into
-minutes without changing any simulation code. Times are UTC-aware.
+test can move an hour forward in one call and a run can compress a day into minutes without
+changing any simulation code. Times are UTC-aware.
 """
 
 from __future__ import annotations
