@@ -24,8 +24,7 @@ router = APIRouter(tags=["driver"])  # included under /driver by `driver.router`
 async def stream(websocket: WebSocket, token: str | None = None) -> None:
     """Live session updates and payment requests; vouchers in, their verdicts out."""
     context: ApiContext = websocket.app.state.context
-    await websocket.accept()
-    token = await payer_stream.first_message_token(websocket, token)
+    token = await payer_stream.accept_with_token(websocket, token)
     if token is None:
         return
     account_id = context.tokens.verify(token)

@@ -28,8 +28,7 @@ router = APIRouter(tags=["fleet"])  # included under /fleet by `fleet.router`
 async def stream(websocket: WebSocket, token: str | None = None) -> None:
     """Live sessions and payment requests for the fleet's channels; vouchers in, verdicts out."""
     context: ApiContext = websocket.app.state.context
-    await websocket.accept()
-    token = await payer_stream.first_message_token(websocket, token)
+    token = await payer_stream.accept_with_token(websocket, token)
     if token is None:
         return
     if context.tokens.verify(token) is not None:

@@ -219,9 +219,11 @@ def hub(app: FastAPI, context: ApiContext) -> PayerHub:
     return found
 
 
-async def first_message_token(websocket: WebSocket, token: str | None) -> str | None:
-    """The credential from `?token=`, else from the first message `{"type": "auth", "token"}`
-    (browsers cannot set headers on a websocket); None after closing with 4401."""
+async def accept_with_token(websocket: WebSocket, token: str | None) -> str | None:
+    """Accept the stream; the credential from `?token=`, else from the first message
+    `{"type": "auth", "token"}` (browsers cannot set headers on a websocket); None after closing
+    with 4401."""
+    await websocket.accept()
     if token is not None:
         return token
     try:
