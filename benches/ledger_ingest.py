@@ -66,7 +66,6 @@ from mobility.ledger.ingest import (
     bind_value,
     bulk_insert,
     output_row,
-    transaction_id_of,
 )
 from mobility.ledger.node import Node
 from mobility.ledger.params import NetworkParams
@@ -239,7 +238,7 @@ def storage_floor(node: Node, blocks: list[bytes]) -> float:
         approval_rows.append([(parent, block_id) for parent in block.parents])
         rows = []
         if isinstance(block.payload, TransactionPayload):
-            transaction_id = transaction_id_of(block, data)
+            transaction_id = block.payload.transaction_id
             for index, output in enumerate(block.payload.essence.outputs):
                 rows.append(
                     output_row(output_id(transaction_id, index), transaction_id, output, block_id, None)

@@ -18,7 +18,7 @@ becomes solid does the walk go back to the database, level by level, as before.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -27,7 +27,14 @@ from sqlalchemy import Column, bindparam, update
 from sqlmodel import Session, SQLModel, col, select
 
 import pow_rs
-from mobility.ledger.codec import Block, ChannelOutput, MilestonePayload, Output, TransactionPayload
+from mobility.ledger.codec import (
+    Block,
+    ChannelOutput,
+    MilestonePayload,
+    Output,
+    TransactionPayload,
+    output_id,
+)
 from mobility.ledger.models import ApprovalRecord, BlockRecord
 
 IN_CHUNK = 500
@@ -64,7 +71,7 @@ OUTPUT_COLUMNS = (
 """The `ledger_output` columns, in the order of `output_row`."""
 
 # The lookups every batch makes go to the driver directly (see `rows_in`).
-_RECORDED_SQL = "SELECT DISTINCT transaction_id FROM ledger_output WHERE transaction_id {in_ids}"
+_STORED_OUTPUTS_SQL = "SELECT output_id FROM ledger_output WHERE output_id {in_ids}"
 _SOLIDITY_SQL = "SELECT block_id, solid FROM ledger_block WHERE block_id {in_ids}"
 _HELD_CHILDREN_SQL = (
     "SELECT a.parent_id, b.block_id, b.carries_milestone FROM ledger_approval a"
@@ -105,19 +112,27 @@ def rows_in(session: Session, sql: str, ids: Sequence[bytes]) -> list[tuple[Any,
     the session's transaction. Measured at ingest, SQLAlchemy's handling of a 300-ID IN list
     (a bind processor per ID, row processing) cost ~2 ms a query, more than the lookups.
 
-    SQLite gets `IN (?, ?, ...)`. PostgreSQL gets `= ANY(%s)` with one array parameter: the
-    statement text is then the same for every batch, so psycopg prepares it once (after its
-    `prepare_threshold` uses) instead of the server parsing and planning a new IN list of a
-    new length per batch. Booleans come back as 0/1 from SQLite: callers convert.
+    SQLite gets `IN (?, ?, ...)`, `IN_CHUNK` IDs a statement. PostgreSQL gets `= ANY(%b)`: all
+    the IDs in one array parameter, one statement whatever their number, whose text is the same
+    for every batch, so psycopg prepares it once instead of the server parsing and planning a
+    new IN list per batch. The array goes in binary: psycopg's text form escapes every bytea
+    element through a regex, measured at 4.1 ms for 1,000 IDs against 1.4 ms in binary.
+    Booleans come back as 0/1 from SQLite: callers convert.
     """
+    if not ids:
+        return []
     connection = session.connection()
     cursor = connection.connection.cursor()
+    rows: list[tuple[Any, ...]] = []
     try:
-        if connection.dialect.paramstyle == "qmark":
-            cursor.execute(sql.format(in_ids=f"IN ({', '.join(['?'] * len(ids))})"), list(ids))
-        else:
-            cursor.execute(sql.format(in_ids="= ANY(%s)"), [list(ids)])
-        return [tuple(row) for row in cursor.fetchall()]
+        if connection.dialect.paramstyle != "qmark":
+            cursor.execute(sql.format(in_ids="= ANY(%b)"), [list(ids)])
+            return [tuple(row) for row in cursor.fetchall()]
+        for start in range(0, len(ids), IN_CHUNK):
+            chunk = list(ids[start : start + IN_CHUNK])
+            cursor.execute(sql.format(in_ids=f"IN ({', '.join(['?'] * len(chunk))})"), chunk)
+            rows.extend(tuple(row) for row in cursor.fetchall())
+        return rows
     finally:
         cursor.close()
 
@@ -132,11 +147,6 @@ class PutResult:
     made_solid: tuple[bytes, ...]
     milestone_solid: bool = False
     """Whether a block carrying a milestone became solid through this one (itself included)."""
-
-
-def _chunks(items: Sequence[bytes]) -> Iterator[Sequence[bytes]]:
-    for start in range(0, len(items), IN_CHUNK):
-        yield items[start : start + IN_CHUNK]
 
 
 def output_row(
@@ -156,17 +166,6 @@ def output_row(
         output.to_bytes(),
         milestone,
     )
-
-
-def transaction_id_of(block: Block, raw: bytes) -> bytes:
-    """The ID of the transaction `block` carries, hashed from its bytes as received.
-
-    `TransactionPayload.transaction_id` serializes the payload again to hash it; the codec
-    is canonical, so the slice of the received block is the same bytes, without the work.
-    """
-    start = 2 + 32 * len(block.parents) + 4
-    length = int.from_bytes(raw[start - 4 : start], "little")
-    return pow_rs.blake2b_256(raw[start : start + length])
 
 
 def bind_value(session: Session, column: Column[Any], value: Any) -> Any:
@@ -235,8 +234,8 @@ class BatchWriter:
         ids = [pow_rs.blake2b_256(raw) for _, raw in blocks]
         self._load_solidity({*ids, *(parent for block, _ in blocks for parent in block.parents)})
         transaction_ids = {
-            block_id: transaction_id_of(block, raw)
-            for (block, raw), block_id in zip(blocks, ids, strict=True)
+            block_id: block.payload.transaction_id
+            for (block, _), block_id in zip(blocks, ids, strict=True)
             if isinstance(block.payload, TransactionPayload)
         }
         recorded = self._recorded_transactions(sorted(set(transaction_ids.values())))
@@ -265,8 +264,8 @@ class BatchWriter:
                 if transaction_id not in recorded:
                     recorded.add(transaction_id)
                     for index, output in enumerate(payload.essence.outputs):
-                        output_id = transaction_id + index.to_bytes(2, "little")
-                        outputs.append(output_row(output_id, transaction_id, output, block_id, None))
+                        item_id = transaction_id + index.to_bytes(2, "little")
+                        outputs.append(output_row(item_id, transaction_id, output, block_id, None))
             made = self._propagate(block_id) if solid else []
             milestone_solid = solid and any(self.carries.get(item, False) for item in (block_id, *made))
             results.append(PutResult(block_id, True, solid, tuple(made), milestone_solid))
@@ -275,27 +274,26 @@ class BatchWriter:
 
     def _load_solidity(self, block_ids: Iterable[bytes]) -> None:
         wanted = sorted(set(block_ids) - set(self.entry_points))
-        for chunk in _chunks(wanted):
-            for block_id, solid in rows_in(self.session, _SOLIDITY_SQL, chunk):
-                self.solid[block_id] = bool(solid)
+        for block_id, solid in rows_in(self.session, _SOLIDITY_SQL, wanted):
+            self.solid[block_id] = bool(solid)
         # Asked and absent means not stored: such a parent is unsolid until it arrives here.
         self._absent.update(block_id for block_id in wanted if block_id not in self.solid)
 
     def _recorded_transactions(self, transaction_ids: Sequence[bytes]) -> set[bytes]:
-        recorded: set[bytes] = set()
-        for chunk in _chunks(transaction_ids):
-            recorded.update(row[0] for row in rows_in(self.session, _RECORDED_SQL, chunk))
-        return recorded
+        """Those of `transaction_ids` whose outputs are stored. Every transaction has an output
+        0, stored with the others, so the outputs' primary key answers: no index on
+        `transaction_id` to keep up to date for every output ingested."""
+        first_outputs = [output_id(transaction_id, 0) for transaction_id in transaction_ids]
+        return {row[0][:32] for row in rows_in(self.session, _STORED_OUTPUTS_SQL, first_outputs)}
 
     def _load_held_children(self, new_ids: Sequence[bytes]) -> None:
         # Usually nothing at all is held: one indexed probe then spares the join below.
         if not new_ids or not any_unsolid(self.session):
             return
-        for chunk in _chunks(sorted(set(new_ids))):
-            for parent, child, carries in rows_in(self.session, _HELD_CHILDREN_SQL, chunk):
-                self.held.setdefault(parent, []).append(child)
-                self.solid[child] = False
-                self.carries[child] = carries is not None
+        for parent, child, carries in rows_in(self.session, _HELD_CHILDREN_SQL, sorted(set(new_ids))):
+            self.held.setdefault(parent, []).append(child)
+            self.solid[child] = False
+            self.carries[child] = carries is not None
 
     def _is_solid(self, block_id: bytes) -> bool:
         if block_id in self.entry_points:

@@ -9,16 +9,25 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Engine, LargeBinary
+from sqlalchemy import BigInteger, Engine, Index, LargeBinary, text
 from sqlmodel import Field, SQLModel
 
 from mobility.db import UTCDateTime
+
+
+def sparse_index(table: str, column: str) -> Index:
+    """An index over the rows where `column` is set: most rows leave it NULL, and every block
+    or output ingested would otherwise add an entry nobody looks up. Queries comparing the
+    column with a value (`column = ?`) imply it is not NULL and use it on both backends."""
+    where = text(f"{column} IS NOT NULL")
+    return Index(f"ix_{table}_{column}", column, sqlite_where=where, postgresql_where=where)
 
 
 class BlockRecord(SQLModel, table=True):
     """A stored block: its bytes exactly as received, and what the node knows about it."""
 
     __tablename__ = "ledger_block"
+    __table_args__ = (sparse_index("ledger_block", "carries_milestone"),)
 
     block_id: bytes = Field(sa_type=LargeBinary, primary_key=True)
     data: bytes = Field(sa_type=LargeBinary)
@@ -29,7 +38,7 @@ class BlockRecord(SQLModel, table=True):
     milestone_index: int | None = Field(default=None, index=True, sa_type=BigInteger)
     milestone_position: int | None = None
     conflict_reason: str | None = Field(default=None, max_length=64)
-    carries_milestone: int | None = Field(default=None, index=True, sa_type=BigInteger)
+    carries_milestone: int | None = Field(default=None, sa_type=BigInteger)
 
 
 class ApprovalRecord(SQLModel, table=True):
@@ -53,14 +62,16 @@ class OutputRecord(SQLModel, table=True):
     """
 
     __tablename__ = "ledger_output"
+    __table_args__ = (sparse_index("ledger_output", "channel_id"),)
 
     output_id: bytes = Field(sa_type=LargeBinary, primary_key=True)
-    transaction_id: bytes = Field(sa_type=LargeBinary, index=True)
+    # Not indexed: whether a transaction's outputs are stored is asked by its output 0's ID.
+    transaction_id: bytes = Field(sa_type=LargeBinary)
     block_id: bytes | None = Field(default=None, sa_type=LargeBinary)
     output_type: int
     address: bytes = Field(sa_type=LargeBinary, index=True)
     amount: int = Field(sa_type=BigInteger)
-    channel_id: bytes | None = Field(default=None, sa_type=LargeBinary, index=True)
+    channel_id: bytes | None = Field(default=None, sa_type=LargeBinary)
     data: bytes = Field(sa_type=LargeBinary)
     created_milestone: int | None = Field(default=None, sa_type=BigInteger)
 

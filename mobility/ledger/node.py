@@ -21,7 +21,6 @@ from dataclasses import dataclass
 
 from mobility.group_commit import GroupCommit
 from mobility.ledger.codec import Block, Output, TransactionPayload, output_id
-from mobility.ledger.ingest import transaction_id_of
 from mobility.ledger.params import NetworkParams
 from mobility.ledger.rejections import BlockRejectedError
 from mobility.ledger.store import LedgerStore
@@ -119,7 +118,7 @@ class Node:
                             continue
                         inputs_checked = True
                     # Stored, the transaction's outputs are known to the blocks after it.
-                    transaction_id = transaction_id_of(block, data)
+                    transaction_id = payload.transaction_id
                     for position, output in enumerate(payload.essence.outputs):
                         known.setdefault(output_id(transaction_id, position), output)
                 accepted.append((index, block, data, inputs_checked))

@@ -32,7 +32,7 @@ from mobility.ledger.confirmation import (
     latest_milestone,
     walk,
 )
-from mobility.ledger.ingest import IN_CHUNK, BatchWriter, PutResult, rows_in
+from mobility.ledger.ingest import BatchWriter, PutResult, rows_in
 from mobility.ledger.models import (
     ApprovalRecord,
     BlockRecord,
@@ -459,10 +459,8 @@ class IngestBatch:
 def _known_outputs(session: Session, output_ids: Collection[bytes]) -> dict[bytes, Output]:
     """Those of `output_ids` stored, spent or not, through the driver (`rows_in`)."""
     found: dict[bytes, Output] = {}
-    wanted = sorted(set(output_ids))
-    for start in range(0, len(wanted), IN_CHUNK):
-        for output_id, data in rows_in(session, _OUTPUTS_BY_ID_SQL, wanted[start : start + IN_CHUNK]):
-            found[output_id] = output_from_bytes(data)
+    for output_id, data in rows_in(session, _OUTPUTS_BY_ID_SQL, sorted(set(output_ids))):
+        found[output_id] = output_from_bytes(data)
     return found
 
 

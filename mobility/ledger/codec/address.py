@@ -9,6 +9,7 @@ any other type byte is rejected.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 import pow_rs
 from mobility.ledger.codec.errors import CodecError
@@ -16,6 +17,13 @@ from mobility.ledger.codec.wire import Reader, fixed
 
 ED25519_ADDRESS_TYPE = 0
 ADDRESS_LENGTH = 33
+
+
+@cache
+def _field_names(field: str) -> tuple[str, str]:
+    """The names of an address's two wire fields under `field`, built once per field: every
+    transfer block reads four addresses, and formatting the names each time showed at ingest."""
+    return f"{field}.address_type", f"{field}.pubkey_hash"
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,8 +37,9 @@ class Ed25519Address:
 
     @classmethod
     def from_public_key(cls, public_key: bytes) -> Ed25519Address:
-        """The address of an Ed25519 public key, hashed by pow_rs."""
-        return cls.from_bytes(pow_rs.ed25519_address(public_key))
+        """The address of an Ed25519 public key, hashed by pow_rs (its 33-byte wire form,
+        whose first byte is the Ed25519 address type)."""
+        return cls(pow_rs.ed25519_address(public_key)[1:])
 
     def to_bytes(self) -> bytes:
         """The 33-byte wire form."""
@@ -39,10 +48,11 @@ class Ed25519Address:
     @classmethod
     def read(cls, reader: Reader, field: str) -> Ed25519Address:
         """Read one address from `reader`."""
-        kind = reader.u8(f"{field}.address_type")
+        type_field, hash_field = _field_names(field)
+        kind = reader.u8(type_field)
         if kind != ED25519_ADDRESS_TYPE:
-            raise CodecError(f"{field}.address_type", f"unknown address type {kind}")
-        return cls(reader.take(32, f"{field}.pubkey_hash"))
+            raise CodecError(type_field, f"unknown address type {kind}")
+        return cls(reader.take(32, hash_field))
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Ed25519Address:

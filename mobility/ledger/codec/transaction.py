@@ -70,6 +70,8 @@ class UtxoInput:
 
     transaction_id: bytes
     output_index: int
+    _output_id: bytes | None = field(default=None, init=False, repr=False, compare=False)
+    """`output_id` once computed: validation and storage ask for it several times an input."""
 
     def __post_init__(self) -> None:
         fixed(self.transaction_id, 32, "input.transaction_id")
@@ -77,7 +79,10 @@ class UtxoInput:
     @property
     def output_id(self) -> bytes:
         """The ID of the output this input spends."""
-        return output_id(self.transaction_id, self.output_index)
+        if self._output_id is None:
+            object.__setattr__(self, "_output_id", output_id(self.transaction_id, self.output_index))
+        assert self._output_id is not None
+        return self._output_id
 
     def to_bytes(self) -> bytes:
         """The wire form."""
@@ -353,9 +358,16 @@ class TransactionPayload:
 
     essence: TransactionEssence
     unlocks: tuple[Unlock, ...]
+    _wire: bytes | None = field(default=None, init=False, repr=False, compare=False)
+    """The bytes a parsed payload was read from, payload type included (see
+    `TransactionEssence._wire`): hashed, they are the transaction ID."""
+    _id: bytes | None = field(default=None, init=False, repr=False, compare=False)
+    """`transaction_id` once computed: the node needs it while validating and storing."""
 
     def to_bytes(self) -> bytes:
         """The wire form, payload type included."""
+        if self._wire is not None:
+            return self._wire
         check_count(len(self.unlocks), 1, MAX_INPUTS, "transaction.unlocks_count")
         return b"".join(
             (
@@ -369,7 +381,10 @@ class TransactionPayload:
     @property
     def transaction_id(self) -> bytes:
         """BLAKE2b-256 of the payload bytes."""
-        return pow_rs.blake2b_256(self.to_bytes())
+        if self._id is None:
+            object.__setattr__(self, "_id", pow_rs.blake2b_256(self.to_bytes()))
+        assert self._id is not None
+        return self._id
 
     def output_ids(self) -> tuple[bytes, ...]:
         """IDs of the outputs this transaction creates, in order."""
@@ -383,3 +398,7 @@ class TransactionPayload:
         unlocks_count = reader.u16("transaction.unlocks_count")
         check_count(unlocks_count, 1, MAX_INPUTS, "transaction.unlocks_count")
         return cls(essence, tuple(read_unlock(reader) for _ in range(unlocks_count)))
+
+    def keep_wire(self, data: bytes) -> None:
+        """Record `data`, the payload exactly as received (type included), as its wire form."""
+        object.__setattr__(self, "_wire", data)
