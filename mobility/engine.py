@@ -38,6 +38,7 @@ from mobility.migrate import upgrade
 from mobility.payments.service import PaymentService
 from mobility.payments.settlement import Settler
 from mobility.payments.store import PaymentStore
+from mobility.runtime import freeze_startup_heap
 from mobility.settings import Settings
 from ocpp_server.server import CentralSystem, ServerConfig, tls_context
 
@@ -230,6 +231,7 @@ async def run_engine(settings: Settings, options: EngineOptions) -> None:
     """Build, start and run the engine until cancelled."""
     engine = await asyncio.to_thread(Engine.build, settings, options)
     await engine.start()
+    freeze_startup_heap()
     try:
         await asyncio.Future()
     finally:

@@ -8,6 +8,7 @@ from mobility.ledger.config import LedgerSettings, open_node
 from mobility.ledger.coordinator import Coordinator
 from mobility.ledger.service import create_node_app
 from mobility.migrate import upgrade
+from mobility.runtime import freeze_startup_heap
 from mobility.settings import Settings
 
 
@@ -19,6 +20,7 @@ def main() -> None:
     keys = ledger.coordinator_keys()
     coordinator = Coordinator(node, keys) if keys else None
     app = create_node_app(node, coordinator, ledger.milestone_interval_seconds)
+    freeze_startup_heap()
     uvicorn.run(app, host=settings.api_host, port=settings.api_port)
 
 
