@@ -277,17 +277,20 @@ def storage_floor(node: Node, blocks: list[bytes], size: int) -> float:
 
 
 def concurrent(node: Node, blocks: list[bytes], clients: int) -> float:
-    """`clients` async submitters at once, as the API sees them: the group commit batches them."""
+    """`clients` async submitters at once, as the API sees them: the group commit batches them.
+
+    Closed loop: each client sends its next block once the last one was acknowledged.
+    """
 
     async def run() -> float:
-        slots = asyncio.Semaphore(clients)
+        queue = iter(blocks)
 
-        async def one(data: bytes) -> None:
-            async with slots:
+        async def client() -> None:
+            for data in queue:
                 await node.submit_async(data)
 
         started = time.perf_counter()
-        await asyncio.gather(*(one(data) for data in blocks))
+        await asyncio.gather(*(client() for _ in range(clients)))
         return time.perf_counter() - started
 
     elapsed = asyncio.run(run())

@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from mobility.db import create_db_engine
 from mobility.ledger.codec import BasicOutput, Block, TaggedDataPayload, UtxoInput
@@ -44,6 +45,22 @@ def stored_view(store: LedgerStore, blocks: list[Block]) -> list[tuple[bool, obj
     return view
 
 
+def approvals_without_child(store: LedgerStore) -> int:
+    """Approvals whose child block is not stored: none, ever (there is no foreign key to say so,
+    see `ApprovalRecord`)."""
+    query = (
+        "SELECT count(*) FROM ledger_approval a"
+        " LEFT JOIN ledger_block b ON b.block_id = a.child_id WHERE b.block_id IS NULL"
+    )
+    with store.engine.connect() as connection:
+        return int(connection.execute(text(query)).scalar_one())
+
+
+def approval_count(store: LedgerStore) -> int:
+    with store.engine.connect() as connection:
+        return int(connection.execute(text("SELECT count(*) FROM ledger_approval")).scalar_one())
+
+
 @pytest.mark.parametrize("seed", ["a", "b", "c", "d"])
 def test_batches_match_one_by_one(database_url: str, tmp_path: Path, seed: str) -> None:
     blocks = random_dag(seed, 40)
@@ -66,6 +83,8 @@ def test_batches_match_one_by_one(database_url: str, tmp_path: Path, seed: str) 
     assert stored_view(batched, blocks) == stored_view(single, blocks)
     assert batched.unsolid_count() == 0
     assert batched.missing_parents() == []
+    assert approvals_without_child(batched) == 0
+    assert approval_count(batched) == sum(len(item.parents) for item in blocks)
     single.engine.dispose()
     batched.engine.dispose()
 
@@ -116,6 +135,7 @@ def test_submit_many_rejects_only_the_bad_blocks(node: Node) -> None:
     assert isinstance(results[4], SubmitResult)
     assert not results[4].created
     assert not node.store.has_block(Block.from_bytes(thief).block_id)
+    assert approvals_without_child(node.store) == 0  # a rejected block left nothing behind
 
 
 def test_submit_many_in_any_cut_reaches_the_same_ledger(node: Node, tmp_path: Path) -> None:
