@@ -48,6 +48,11 @@ GENESIS_ENTRY_POINT = bytes(32)
 
 # Through the driver (`rows_in`): every batch of transfers looks up its inputs with it.
 _OUTPUTS_BY_ID_SQL = "SELECT output_id, data FROM ledger_output WHERE output_id {in_ids}"
+_MILESTONE_INDEX_SQL = "SELECT block_id, milestone_index FROM ledger_block WHERE block_id {in_ids}"
+_UNREFERENCED_APPROVALS_SQL = (
+    "SELECT a.child_id, a.parent_id FROM ledger_approval a"
+    " JOIN ledger_block b ON b.block_id = a.child_id WHERE b.milestone_index IS NULL"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,32 +222,21 @@ class LedgerStore:
             ).all()
             return sorted(rows)
 
-    def root_snapshot_indexes(self, block_id: bytes) -> tuple[int, int]:
-        """(YMRSI, OMRSI) of a block (TIP-3): the youngest and oldest milestone indexes that
-        referenced the confirmed blocks its unreferenced past cone rests on (0 for the genesis).
-        """
-        youngest, oldest = 0, None
+    def unreferenced_approvals(self) -> dict[bytes, list[bytes]]:
+        """The parents of every stored block no milestone referenced yet, by block: the part
+        of the tangle tip selection walks, read in one query (see `tipselect`)."""
+        parents: dict[bytes, list[bytes]] = {}
         with self._session() as session:
-            seen: set[bytes] = set()
-            stack = [block_id]
-            while stack:
-                current = stack.pop()
-                if current in seen:
-                    continue
-                seen.add(current)
-                if current in self.solid_entry_points:
-                    index: int | None = 0
-                else:
-                    record = session.get(BlockRecord, current)
-                    if record is None:
-                        continue
-                    index = record.milestone_index
-                if index is None:
-                    stack.extend(parents_of(session, current))
-                    continue
-                youngest = max(youngest, index)
-                oldest = index if oldest is None else min(oldest, index)
-        return youngest, oldest or 0
+            for child, parent in session.connection().exec_driver_sql(_UNREFERENCED_APPROVALS_SQL):
+                parents.setdefault(bytes(child), []).append(bytes(parent))
+        return parents
+
+    def referencing_milestones(self, block_ids: Sequence[bytes]) -> dict[bytes, int]:
+        """The index of the milestone that referenced each of `block_ids`, for those stored and
+        referenced, in one query."""
+        with self._session() as session:
+            rows = rows_in(session, _MILESTONE_INDEX_SQL, block_ids)
+        return {bytes(block_id): int(index) for block_id, index in rows if index is not None}
 
     def inclusion_proof(self, block_id: bytes) -> InclusionProof | None:
         """A TIP-4 audit path of a referenced block under its milestone's inclusion root."""

@@ -16,6 +16,7 @@ a tip simply stops being one when a stored block approves it.
 from __future__ import annotations
 
 import random
+from collections.abc import Collection
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -52,16 +53,50 @@ def classify(
     return Laziness.NON_LAZY
 
 
+def root_snapshot_indexes(store: LedgerStore, block_ids: Collection[bytes]) -> dict[bytes, tuple[int, int]]:
+    """(YMRSI, OMRSI) of each of `block_ids`: over the unreferenced past cone of the block, the
+    youngest and oldest index of the milestones that referenced the blocks it rests on (0 for
+    a solid entry point, and for a block resting on nothing known).
+
+    Two queries (the unreferenced part of the tangle with its parents, then the milestone
+    indexes of the referenced blocks it rests on) and one pass in memory, each block's pair
+    computed once from its parents'. Walking each tip's cone with two queries a block took
+    11 s for 106 tips over 1,000 unreferenced blocks on SQLite, 32 s on PostgreSQL.
+    """
+    parents = store.unreferenced_approvals()
+    resting_on = {parent for items in parents.values() for parent in items if parent not in parents}
+    resting_on.update(block_id for block_id in block_ids if block_id not in parents)
+    roots = store.referencing_milestones(sorted(resting_on - store.solid_entry_points))
+    roots.update(dict.fromkeys(store.solid_entry_points, 0))
+    # (youngest, oldest) root index below a block; (-1, None) when it rests on nothing known.
+    pairs: dict[bytes, tuple[int, int | None]] = {}
+    for start in block_ids:
+        stack = [(start, False)]
+        while stack:
+            block_id, parents_done = stack.pop()
+            if block_id in pairs:
+                continue
+            if block_id in roots:
+                pairs[block_id] = (roots[block_id], roots[block_id])
+            elif block_id not in parents:
+                pairs[block_id] = (-1, None)  # not stored (an unsolid block's missing parent)
+            elif not parents_done:
+                stack.append((block_id, True))
+                stack.extend((parent, False) for parent in parents[block_id] if parent not in pairs)
+            else:
+                below = [pairs[parent] for parent in parents[block_id]]
+                oldest = [item for _, item in below if item is not None]
+                pairs[block_id] = (max(youngest for youngest, _ in below), min(oldest, default=None))
+    return {block_id: (max(pairs[block_id][0], 0), pairs[block_id][1] or 0) for block_id in block_ids}
+
+
 def non_lazy_tips(store: LedgerStore, params: TipSelectionParams = TipSelectionParams()) -> list[bytes]:
     """Every current tip that TIP-3 calls non-lazy, in ID order."""
     latest = store.latest_milestone()
     latest_index = 0 if latest is None else latest.milestone_index
-    chosen = []
-    for tip in store.tips():
-        ymrsi, omrsi = store.root_snapshot_indexes(tip)
-        if classify(latest_index, ymrsi, omrsi, params) is Laziness.NON_LAZY:
-            chosen.append(tip)
-    return chosen
+    tips = store.tips()
+    indexes = root_snapshot_indexes(store, tips)
+    return [tip for tip in tips if classify(latest_index, *indexes[tip], params) is Laziness.NON_LAZY]
 
 
 def select_parents(

@@ -13,7 +13,13 @@ from mobility.ledger.codec import TaggedDataPayload
 from mobility.ledger.coordinator import Coordinator
 from mobility.ledger.node import Node
 from mobility.ledger.store import GENESIS_ENTRY_POINT, LedgerStore
-from mobility.ledger.tipselect import Laziness, classify, non_lazy_tips, select_parents
+from mobility.ledger.tipselect import (
+    Laziness,
+    classify,
+    non_lazy_tips,
+    root_snapshot_indexes,
+    select_parents,
+)
 from tests.ledger.builders import COORDINATORS, PARAMS, mined
 
 
@@ -27,6 +33,35 @@ def node(database_url: str) -> Iterator[Node]:
 
 def note(node: Node, label: str, parents: tuple[bytes, ...]) -> bytes:
     return node.submit(mined(TaggedDataPayload(b"tip", label.encode()), parents)).block_id
+
+
+def indexes(node: Node, block_id: bytes) -> tuple[int, int]:
+    return root_snapshot_indexes(node.store, [block_id])[block_id]
+
+
+def walked_indexes(store: LedgerStore, block_id: bytes) -> tuple[int, int]:
+    """TIP-3's root snapshot indexes by their definition: walk the block's unreferenced past
+    cone block by block, noting the milestone index of every referenced block it rests on."""
+    youngest, oldest = 0, None
+    seen: set[bytes] = set()
+    stack = [block_id]
+    while stack:
+        current = stack.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        index = 0
+        if current not in store.solid_entry_points:
+            meta = store.metadata(current)
+            if meta is None:
+                continue
+            if meta.milestone_index is None:
+                stack.extend(meta.parents)
+                continue
+            index = meta.milestone_index
+        youngest = max(youngest, index)
+        oldest = index if oldest is None else min(oldest, index)
+    return youngest, oldest or 0
 
 
 @pytest.mark.parametrize(
@@ -51,20 +86,42 @@ def test_root_snapshot_indexes_and_lazy_tips(node: Node) -> None:
     coordinator = Coordinator(node, COORDINATORS[:2])
     stale = note(node, "stale", (GENESIS_ENTRY_POINT,))
     milestone = coordinator.issue([GENESIS_ENTRY_POINT]).block_id
-    assert node.store.root_snapshot_indexes(stale) == (0, 0)
+    assert indexes(node, stale) == (0, 0)
     for _ in range(9):
         milestone = coordinator.issue([milestone]).block_id
     fresh = note(node, "fresh", (milestone,))
     mixed = note(node, "mixed", tuple(sorted([milestone, stale])))
     # Milestone block 10 is unreferenced; its parent, milestone block 9, was referenced by 10.
-    assert node.store.root_snapshot_indexes(fresh) == (10, 10)
-    assert node.store.root_snapshot_indexes(mixed) == (10, 0)
+    assert indexes(node, fresh) == (10, 10)
+    assert indexes(node, mixed) == (10, 0)
     assert non_lazy_tips(node.store) == sorted([fresh, mixed])  # stale: 10 - YMRSI 0 > 8
 
     for _ in range(4):
         milestone = coordinator.issue([milestone]).block_id
     # Mixed is semi-lazy now (14 - OMRSI 0 > 13); the newest milestone block is a tip itself.
     assert non_lazy_tips(node.store) == sorted([fresh, milestone])
+
+
+def test_indexes_of_a_random_tangle_match_the_walk_by_definition(node: Node) -> None:
+    """Every stored block, over a tangle where each milestone references only some tips, so
+    unreferenced cones rest on several milestones and some blocks are never referenced."""
+    rng = random.Random(5)
+    coordinator = Coordinator(node, COORDINATORS[:2])
+    recent = [GENESIS_ENTRY_POINT]
+    stored: list[bytes] = []
+    for round_ in range(8):
+        for i in range(12):
+            parents = tuple(sorted(set(rng.sample(recent, min(len(recent), rng.randint(1, 3))))))
+            stored.append(note(node, f"r{round_}b{i}", parents))
+            recent = [*recent, stored[-1]][-10:]
+        tips = node.store.tips()
+        milestone = coordinator.issue(rng.sample(tips, max(1, len(tips) // 3))).block_id
+        stored.append(milestone)
+        recent = [*recent, milestone][-10:]
+    assert node.store.tips()  # some blocks were left unreferenced
+    got = root_snapshot_indexes(node.store, stored)
+    assert got == {block_id: walked_indexes(node.store, block_id) for block_id in stored}
+    assert len(set(got.values())) > 3  # the cones really rest on different milestones
 
 
 def test_uniform_over_non_lazy_tips(node: Node) -> None:
