@@ -10,7 +10,11 @@ delivered; the operator is exposed only when it goes negative.
   `stop_after` it stops the session.
 - credit < 0 (energy delivered and not yet paid: the operator is exposed): power is capped at
   once, and the lag clock goes on as above; a reading arriving before the first voucher of a
-  session does this, and the voucher lifts the cap.
+  session does this, and the voucher lifts the cap (as soon as it brings the credit back to
+  0 or more, if the payer has lagged less than `limit_after`). Which of the two the engine
+  sees first is a race it must not depend on: otherwise a flat fee larger than half the window
+  kept the cap from the first reading until the next voucher, and the same payer drew less
+  energy when its first voucher came a millisecond late.
 - exposure (-credit) reaching half the window, or nothing left of the deposit to ask for:
   stop now. A flat fee is owed whole from the first reading, so the part of the window that
   covers fees (`fixed`) counts whole: the stop comes at `fixed + (window - fixed) / 2`.
@@ -94,7 +98,9 @@ def decide(
     lagged = now - since
     if lagged >= policy.stop_after:
         return _stop(state, request, credit, StopReason.PAYMENT_LAGGING)
-    limited = state.limited or lagged >= policy.limit_after or credit < 0
+    # Not sticky: a cap set because credit went negative (a reading before the voucher that
+    # covers it) is lifted by that voucher while the grace lasts; after it, the cap holds anyway.
+    limited = lagged >= policy.limit_after or credit < 0
     action = Action.LIMIT if limited else Action.CONTINUE
     return Enforcement(lagging_since=since, limited=limited), Decision(action, request, credit)
 

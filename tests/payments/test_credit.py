@@ -74,6 +74,29 @@ def test_the_first_voucher_gets_the_grace_too() -> None:
     assert state == Enforcement()
 
 
+def test_the_order_of_the_first_reading_and_the_first_voucher_does_not_matter() -> None:
+    """A flat fee above half the window: after the first voucher the payer lags either way
+    (the fee is owed at once), but only the lag clock, not which message came first, caps it."""
+    policy = CreditPolicy(window=840_950, fixed=605_000)
+    fee = 605_000
+    # The voucher first, then the reading that makes the fee owed.
+    state, _ = decide(policy, Enforcement(), now=T0, owed=0, paid=0, deposit=DEPOSIT)
+    state, _ = decide(policy, state, now=T0, owed=0, paid=policy.window, deposit=DEPOSIT)
+    voucher_first, a = decide(policy, state, now=T0, owed=fee, paid=policy.window, deposit=DEPOSIT)
+    # The reading first: exposed, capped at once; then the voucher lifts the cap.
+    state, _ = decide(policy, Enforcement(), now=T0, owed=0, paid=0, deposit=DEPOSIT)
+    state, capped = decide(policy, state, now=T0, owed=fee, paid=0, deposit=DEPOSIT)
+    assert capped.action == Action.LIMIT
+    reading_first, b = decide(policy, state, now=T0, owed=fee, paid=policy.window, deposit=DEPOSIT)
+    assert a.action == b.action == Action.CONTINUE
+    assert voucher_first == reading_first
+    # Either way the lag clock runs from the start and caps after `limit_after`.
+    _, later = decide(
+        policy, reading_first, now=at(31), owed=fee + 1_000, paid=policy.window, deposit=DEPOSIT
+    )
+    assert later.action == Action.LIMIT
+
+
 def test_deposit_exhausted() -> None:
     _, decision = decide(POLICY, Enforcement(), now=T0, owed=900_000, paid=1_000_000, deposit=900_000)
     assert (decision.action, decision.reason) == (Action.STOP, StopReason.DEPOSIT_EXHAUSTED)
