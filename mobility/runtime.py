@@ -10,9 +10,10 @@ def freeze_startup_heap() -> None:
     later garbage collection: it lives until exit, yet each full collection walked all of it.
 
     Why it matters here: ingest keeps a batch's parsed blocks alive until its commit, thousands
-    of objects, and their promotion sets off full collections. With a start-up heap of ~70,000
-    objects that cost ~10 µs a transfer block (2.8x instead of 3.1x its crypto checks,
-    `benches/ledger_ingest.py`, batches of 1,000, SQLite). Garbage is collected first; frozen
+    of objects, and their promotion sets off full collections that walk every older object.
+    Measured in `benches/ledger_ingest.py`, where the bench's own prepared heap (~70,000
+    objects) stood in for a start-up heap: ~10 µs a transfer block (batches of 1,000, SQLite)
+    until it was frozen. The engine's own start-up heap was not measured. Garbage is collected first; frozen
     objects are still freed by reference counting, and only one that later becomes part of an
     unreachable cycle would stay in memory.
     """

@@ -30,3 +30,17 @@ def test_downgrade_and_upgrade_again(database_url: str) -> None:
     upgrade(database_url)
     assert set(METADATA.tables) <= set(inspect(engine).get_table_names())
     engine.dispose()
+
+
+def test_the_latest_migration_goes_down_and_up_again(database_url: str) -> None:
+    """One step down and up again (not only to the base): a migration that names what its
+    downgrade created differently from what it drops fails here."""
+    upgrade(database_url)
+    config = alembic_config(database_url)
+    command.downgrade(config, "-1")
+    upgrade(database_url)
+    engine = create_db_engine(database_url)
+    with engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), METADATA)
+    engine.dispose()
+    assert differences == []

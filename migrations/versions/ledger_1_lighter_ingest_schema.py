@@ -29,18 +29,23 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 SPARSE = (("ledger_block", "carries_milestone"), ("ledger_output", "channel_id"))
-# The approvals' foreign key was created unnamed: PostgreSQL named it, SQLite did not, so
-# batch mode (which rebuilds the table on SQLite) names it by this convention to drop it.
-APPROVAL_FK = "fk_ledger_approval_child_id_ledger_block"
+APPROVAL_FK = "ledger_approval_child_id_fkey"
+"""The name PostgreSQL gave the key created unnamed in 0001, and the one `downgrade` gives it."""
+# SQLite keeps an unnamed key unnamed: batch mode (which rebuilds the table there) names it
+# by this convention so that it can be dropped.
 NAMING = {"fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s"}
+UNNAMED_SQLITE_FK = "fk_ledger_approval_child_id_ledger_block"
 
 
 def upgrade() -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        op.drop_constraint("ledger_approval_child_id_fkey", "ledger_approval", type_="foreignkey")
+    bind = op.get_bind()
+    keys = sa.inspect(bind).get_foreign_keys("ledger_approval")
+    name = next((key["name"] for key in keys if key["referred_table"] == "ledger_block"), None)
+    if bind.dialect.name == "postgresql":
+        op.drop_constraint(name or APPROVAL_FK, "ledger_approval", type_="foreignkey")
     else:
         with op.batch_alter_table("ledger_approval", naming_convention=NAMING) as batch_op:
-            batch_op.drop_constraint(APPROVAL_FK, type_="foreignkey")
+            batch_op.drop_constraint(name or UNNAMED_SQLITE_FK, type_="foreignkey")
     op.drop_index("ix_ledger_output_transaction_id", table_name="ledger_output")
     for table, column in SPARSE:
         where = sa.text(f"{column} IS NOT NULL")

@@ -181,19 +181,19 @@ def bind_value(session: Session, column: Column[Any], value: Any) -> Any:
 
 
 @cache
-def _postgres_type_oids(table: str, columns: tuple[str, ...]) -> list[int]:
+def _postgres_type_oids(table: str, columns: tuple[str, ...]) -> tuple[int, ...]:
     """The PostgreSQL type of each of `columns`, from the models, for a binary COPY."""
     import psycopg  # only here: PostgreSQL support is an optional extra
 
     dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
-    found = []
+    found: list[int] = []
     for name in columns:
         sql_type = SQLModel.metadata.tables[table].columns[name].type.compile(dialect=dialect)
         info = psycopg.postgres.types.get(sql_type.split("(")[0].lower())
         if info is None:
             raise LookupError(f"{table}.{name}: no psycopg type for {sql_type}")
         found.append(info.oid)
-    return found
+    return tuple(found)
 
 
 def bulk_insert(session: Session, table: str, columns: Sequence[str], rows: Sequence[Row]) -> None:

@@ -20,10 +20,13 @@ delivered; the operator is exposed only when it goes negative.
   covers fees (`fixed`) counts whole: the stop comes at `fixed + (window - fixed) / 2`.
 
 The window thus bounds the operator's exposure: a session is stopped as soon as a reading
-shows half the window owed unpaid, and from the first unpaid Wh on it draws only the limited
-power, so what it can owe unpaid is at most half the window plus one meter interval at the
-limited power, within the window whenever that interval costs less than half of it (default
-window: the cost of 0.5 kWh). The payer never signs for more than the delivered energy plus
+shows half the window owed unpaid, and a reading that shows energy unpaid caps the power
+until a voucher pays it (within the grace) or brings the credit back to half the window
+(after it). What it can owe unpaid at a reading is at most half the window plus what one
+meter interval added: at full power only while, within the grace, the payer pays each
+reading's debt (the cap then comes and goes with readings and vouchers), at the limited
+power otherwise. That is within the window whenever an interval costs less than half of it
+(default window: the cost of 0.5 kWh). The payer never signs for more than the delivered energy plus
 the window.
 """
 
@@ -68,7 +71,6 @@ class Enforcement:
     """What the engine remembers between decisions for one channel."""
 
     lagging_since: dt.datetime | None = None
-    limited: bool = False
     stopped: StopReason | None = None
 
 
@@ -102,11 +104,11 @@ def decide(
     # covers it) is lifted by that voucher while the grace lasts; after it, the cap holds anyway.
     limited = lagged >= policy.limit_after or credit < 0
     action = Action.LIMIT if limited else Action.CONTINUE
-    return Enforcement(lagging_since=since, limited=limited), Decision(action, request, credit)
+    return Enforcement(lagging_since=since), Decision(action, request, credit)
 
 
 def _stop(state: Enforcement, request: int, credit: int, reason: StopReason) -> tuple[Enforcement, Decision]:
-    stopped = Enforcement(state.lagging_since, state.limited, reason)
+    stopped = Enforcement(state.lagging_since, reason)
     return stopped, Decision(Action.STOP, request, credit, reason)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from hypothesis import given
 
@@ -13,6 +15,7 @@ from mobility.ledger.codec import (
     Output,
     Payload,
     TaggedDataPayload,
+    TransactionPayload,
     output_from_bytes,
     payload_from_bytes,
 )
@@ -44,6 +47,22 @@ def test_block_round_trip(block: Block) -> None:
 @given(strategies.payloads)
 def test_payload_round_trip(payload: Payload) -> None:
     assert payload_from_bytes(payload.to_bytes()) == payload
+
+
+@given(strategies.payloads)
+def test_a_parsed_transaction_keeps_the_bytes_its_fields_serialize_to(payload: Payload) -> None:
+    """A parsed transaction answers `to_bytes` and `transaction_id` from the bytes it was read
+    from; the codec being canonical, serializing its fields afresh gives those same bytes."""
+    raw = payload.to_bytes()
+    parsed = payload_from_bytes(raw)
+    assert parsed.to_bytes() == raw
+    if isinstance(parsed, TransactionPayload):
+        afresh = TransactionPayload(replace(parsed.essence), parsed.unlocks)  # keeps no bytes
+        assert afresh.to_bytes() == raw
+        assert parsed.transaction_id == afresh.transaction_id == pow_rs.blake2b_256(raw)
+        assert [item.output_id for item in parsed.essence.inputs] == [
+            item.transaction_id + item.output_index.to_bytes(2, "little") for item in parsed.essence.inputs
+        ]
 
 
 @given(strategies.outputs)

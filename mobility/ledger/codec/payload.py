@@ -20,7 +20,6 @@ def payload_from_bytes(data: bytes) -> Payload:
         payload = TaggedDataPayload.read_body(reader)
     elif kind == TRANSACTION_PAYLOAD_TYPE:
         payload = TransactionPayload.read_body(reader)
-        payload.keep_wire(data)
     elif kind == MILESTONE_PAYLOAD_TYPE:
         payload = MilestonePayload.read_body(reader)
     else:

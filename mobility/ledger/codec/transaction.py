@@ -393,12 +393,12 @@ class TransactionPayload:
 
     @classmethod
     def read_body(cls, reader: Reader) -> TransactionPayload:
-        """Read the fields after the payload type."""
+        """Read the fields after the payload type, which must be the 4 bytes just read: the
+        payload keeps the bytes from there on as its wire form (see `_wire`)."""
+        start = reader.position - 4
         essence = TransactionEssence.read(reader)
         unlocks_count = reader.u16("transaction.unlocks_count")
         check_count(unlocks_count, 1, MAX_INPUTS, "transaction.unlocks_count")
-        return cls(essence, tuple(read_unlock(reader) for _ in range(unlocks_count)))
-
-    def keep_wire(self, data: bytes) -> None:
-        """Record `data`, the payload exactly as received (type included), as its wire form."""
-        object.__setattr__(self, "_wire", data)
+        payload = cls(essence, tuple(read_unlock(reader) for _ in range(unlocks_count)))
+        object.__setattr__(payload, "_wire", reader.since(start))
+        return payload

@@ -61,15 +61,6 @@ class Reader:
         """The bytes read from offset `start` (a `position` taken earlier) up to here."""
         return self._data[start : self._pos]
 
-    def uint(self, size: int, field: str) -> int:
-        """An unsigned little-endian integer of `size` bytes."""
-        start = self._pos
-        stop = start + size
-        if stop > self._end:
-            raise self._short(size, field)
-        self._pos = stop
-        return int.from_bytes(self._data[start:stop], "little")
-
     def u8(self, field: str) -> int:
         """An unsigned byte."""
         start = self._pos
