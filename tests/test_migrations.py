@@ -13,13 +13,18 @@ from mobility.migrate import alembic_config, upgrade
 from mobility.schema import METADATA
 
 
-def test_migrations_match_the_models(database_url: str) -> None:
-    upgrade(database_url)
+def schema_differences(database_url: str) -> list[object]:
+    """What Alembic finds between the database's schema and the models."""
     engine = create_db_engine(database_url)
     with engine.connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection), METADATA)
+        differences: list[object] = compare_metadata(MigrationContext.configure(connection), METADATA)
     engine.dispose()
-    assert differences == []
+    return differences
+
+
+def test_migrations_match_the_models(database_url: str) -> None:
+    upgrade(database_url)
+    assert schema_differences(database_url) == []
 
 
 def test_downgrade_and_upgrade_again(database_url: str) -> None:
@@ -39,8 +44,4 @@ def test_the_latest_migration_goes_down_and_up_again(database_url: str) -> None:
     config = alembic_config(database_url)
     command.downgrade(config, "-1")
     upgrade(database_url)
-    engine = create_db_engine(database_url)
-    with engine.connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection), METADATA)
-    engine.dispose()
-    assert differences == []
+    assert schema_differences(database_url) == []
