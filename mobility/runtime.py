@@ -13,9 +13,9 @@ def freeze_startup_heap() -> None:
     of objects, and their promotion sets off full collections that walk every older object.
     Measured in `benches/ledger_ingest.py`, where the bench's own prepared heap (~70,000
     objects) stood in for a start-up heap: ~10 µs a transfer block (batches of 1,000, SQLite)
-    until it was frozen. The engine's own start-up heap was not measured. Garbage is collected first; frozen
-    objects are still freed by reference counting, and only one that later becomes part of an
-    unreachable cycle would stay in memory.
+    until it was frozen. The engine's own start-up heap was not measured. Garbage is collected
+    first; frozen objects are still freed by reference counting, and only one that later becomes
+    part of an unreachable cycle would stay in memory.
     """
     gc.collect()
     gc.freeze()

@@ -233,7 +233,7 @@ class LedgerStore:
 
     def referencing_milestones(self, block_ids: Sequence[bytes]) -> dict[bytes, int]:
         """The index of the milestone that referenced each of `block_ids`, for those stored and
-        referenced, in one query."""
+        referenced (`rows_in`: one query on PostgreSQL, IN-list chunks on SQLite)."""
         with self._session() as session:
             rows = rows_in(session, _MILESTONE_INDEX_SQL, block_ids)
         return {bytes(block_id): int(index) for block_id, index in rows if index is not None}

@@ -26,8 +26,8 @@ until a voucher pays it (within the grace) or brings the credit back to half the
 meter interval added: at full power only while, within the grace, the payer pays each
 reading's debt (the cap then comes and goes with readings and vouchers), at the limited
 power otherwise. That is within the window whenever an interval costs less than half of it
-(default window: the cost of 0.5 kWh). The payer never signs for more than the delivered energy plus
-the window.
+(default window: the cost of 0.5 kWh). The payer never signs for more than the delivered
+energy plus the window.
 """
 
 from __future__ import annotations
