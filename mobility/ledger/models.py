@@ -23,17 +23,35 @@ def sparse_index(table: str, column: str) -> Index:
     return Index(f"ix_{table}_{column}", column, sqlite_where=where, postgresql_where=where)
 
 
+HELD_SQL = {"sqlite": "solid = 0", "postgresql": "NOT solid"}
+"""A held (unsolid) block, by dialect: the predicate of the held-blocks index, written as each
+backend renders `~col(BlockRecord.solid)`, since SQLite uses a partial index only for a query
+that repeats its predicate's very terms."""
+
+
+def held_index() -> Index:
+    """An index over held blocks only: blocks are stored solid but for the few waiting on a
+    parent, so an index over every block's `solid` flag took an entry per block ingested
+    (~1 µs each, measured) to answer "is anything held" and "which", which this answers."""
+    return Index(
+        "ix_ledger_block_held",
+        "solid",
+        sqlite_where=text(HELD_SQL["sqlite"]),
+        postgresql_where=text(HELD_SQL["postgresql"]),
+    )
+
+
 class BlockRecord(SQLModel, table=True):
     """A stored block: its bytes exactly as received, and what the node knows about it."""
 
     __tablename__ = "ledger_block"
-    __table_args__ = (sparse_index("ledger_block", "carries_milestone"),)
+    __table_args__ = (sparse_index("ledger_block", "carries_milestone"), held_index())
 
     block_id: bytes = Field(sa_type=LargeBinary, primary_key=True)
     data: bytes = Field(sa_type=LargeBinary)
     payload_type: int | None = None
     received_at: datetime = Field(sa_type=UTCDateTime)
-    solid: bool = Field(default=False, index=True)
+    solid: bool = False
     solid_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     milestone_index: int | None = Field(default=None, index=True, sa_type=BigInteger)
     milestone_position: int | None = None
@@ -51,6 +69,9 @@ class ApprovalRecord(SQLModel, table=True):
     """
 
     __tablename__ = "ledger_approval"
+    # On SQLite the rows live in the primary key's B-tree: a rowid table stored each approval
+    # twice (table and key index), ~1.3 µs more a block at ingest. PostgreSQL ignores this.
+    __table_args__ = {"sqlite_with_rowid": False}
 
     parent_id: bytes = Field(sa_type=LargeBinary, primary_key=True)
     # Indexed on its own: the primary key serves parent-to-children lookups; a block's parents

@@ -50,6 +50,16 @@ class Node:
             asyncio.AbstractEventLoop, GroupCommit[bytes, SubmitResult | BlockRejectedError]
         ] = {}
 
+    def apply_pending_milestones(self) -> None:
+        """Apply every stored solid milestone not applied yet, in index order.
+
+        Intake calls it when a milestone block becomes solid. At start-up a milestone may be
+        stored but not applied (the process stopped in between): `open_node` calls it then,
+        and the first intake does if nobody did.
+        """
+        self.store.apply_next_milestones(self.params)
+        self._milestones_unchecked = False
+
     async def submit_async(self, data: bytes) -> SubmitResult:
         """`submit` for async callers (the API, the in-process client): blocks submitted while
         a batch is being written share the next `submit_many`, one transaction for all (group
@@ -126,6 +136,5 @@ class Node:
         for (index, _, _, inputs_checked), put in zip(accepted, stored, strict=True):
             results[index] = SubmitResult(put.block_id, put.created, put.solid, inputs_checked)
         if self._milestones_unchecked or any(put.milestone_solid for put in stored):
-            self.store.apply_next_milestones(self.params)
-            self._milestones_unchecked = False
+            self.apply_pending_milestones()
         return [result for result in results if result is not None]

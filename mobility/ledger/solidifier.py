@@ -46,7 +46,7 @@ def propagate(
         children = session.exec(
             select(BlockRecord)
             .join(ApprovalRecord, col(ApprovalRecord.child_id) == col(BlockRecord.block_id))
-            .where(col(ApprovalRecord.parent_id) == parent, col(BlockRecord.solid).is_(False))
+            .where(col(ApprovalRecord.parent_id) == parent, ~col(BlockRecord.solid))
         ).all()
         for child in children:
             if parents_solid(session, parents_of(session, child.block_id), entry_points):

@@ -378,7 +378,7 @@ class LedgerStore:
         """Blocks held until their past cone arrives."""
         with self._session() as session:
             count = session.exec(
-                select(func.count()).select_from(BlockRecord).where(col(BlockRecord.solid).is_(False))
+                select(func.count()).select_from(BlockRecord).where(~col(BlockRecord.solid))
             ).one()
             return int(count)
 

@@ -18,7 +18,7 @@ from sqlalchemy import text
 from mobility.db import create_db_engine
 from mobility.ledger.codec import BasicOutput, Block, TaggedDataPayload, UtxoInput
 from mobility.ledger.coordinator import Coordinator
-from mobility.ledger.ingest import PutResult
+from mobility.ledger.ingest import PutResult, any_held_sql
 from mobility.ledger.node import Node, SubmitResult
 from mobility.ledger.store import GENESIS_ENTRY_POINT, LedgerStore
 from mobility.ledger.validation import BlockRejectedError, RejectReason
@@ -178,3 +178,19 @@ async def test_concurrent_async_submits_share_batches(node: Node, monkeypatch: p
     assert len(sizes) < len(blocks)  # later arrivals waited for, and shared, a batch
     for data in blocks:
         assert node.store.has_block(Block.from_bytes(data).block_id)
+
+
+def test_the_held_blocks_probe_reads_the_held_index(database_url: str) -> None:
+    """Every batch asks whether anything is held. The index answering it covers held blocks
+    only, and a backend uses such a partial index only for a query whose predicate implies
+    the index's: a rewording of either would silently turn the probe into a scan."""
+    store = new_store(database_url)
+    dialect = store.engine.dialect.name
+    with store.engine.begin() as connection:
+        if dialect == "sqlite":
+            plan = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {any_held_sql(dialect)}").all()
+        else:
+            # A near-empty table is scanned whatever the indexes: ask what else it could do.
+            connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+            plan = connection.exec_driver_sql(f"EXPLAIN {any_held_sql(dialect)}").all()
+    assert "ix_ledger_block_held" in str(plan)
