@@ -65,14 +65,8 @@ from mobility.ledger.codec import (
     UtxoInput,
     output_id,
 )
-from mobility.ledger.ingest import (
-    APPROVAL_COLUMNS,
-    BLOCK_COLUMNS,
-    OUTPUT_COLUMNS,
-    bind_value,
-    bulk_insert,
-    output_row,
-)
+from mobility.ledger.driver_sql import bind_value, bulk_insert
+from mobility.ledger.ingest import APPROVAL_COLUMNS, BLOCK_COLUMNS, OUTPUT_COLUMNS, output_row
 from mobility.ledger.node import Node
 from mobility.ledger.params import NetworkParams
 from mobility.ledger.store import GENESIS_ENTRY_POINT, LedgerStore

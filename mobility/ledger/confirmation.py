@@ -27,10 +27,19 @@ from sqlmodel import Session, SQLModel, col, select
 
 import pow_rs
 from mobility.ledger.codec import Block, MilestonePayload, Output, TransactionPayload, output_from_bytes
-from mobility.ledger.ingest import IN_CHUNK, driver_executemany
-from mobility.ledger.models import BlockRecord, MilestoneRecord, OutputRecord, SpendRecord
+from mobility.ledger.driver_sql import driver_executemany, rows_in
+from mobility.ledger.models import MilestoneRecord
 from mobility.ledger.params import NetworkParams
 from mobility.ledger.validation import BlockRejectedError, check_transaction_inputs
+
+# Through the driver (`rows_in`): a milestone over a large cone looks up thousands of IDs.
+_REFERENCED_SQL = (
+    "SELECT block_id FROM ledger_block WHERE block_id {in_ids} AND solid AND milestone_index IS NOT NULL"
+)
+_SPENT_SQL = "SELECT output_id FROM ledger_spend WHERE output_id {in_ids}"
+_CONFIRMED_OUTPUTS_SQL = (
+    "SELECT output_id, data FROM ledger_output WHERE output_id {in_ids} AND created_milestone IS NOT NULL"
+)
 
 
 class ConflictReason(StrEnum):
@@ -116,14 +125,7 @@ def _parents_of(data: bytes) -> tuple[bytes, ...]:
 def _check_boundary(session: Session, boundary: set[bytes]) -> None:
     """Parents outside the loaded cone must be blocks a milestone already referenced."""
     wanted = sorted(boundary)
-    found: set[bytes] = set()
-    for start in range(0, len(wanted), IN_CHUNK):
-        query = select(BlockRecord.block_id).where(
-            col(BlockRecord.block_id).in_(wanted[start : start + IN_CHUNK]),
-            col(BlockRecord.solid),
-            col(BlockRecord.milestone_index).is_not(None),
-        )
-        found.update(session.exec(query))
+    found = {row[0] for row in rows_in(session, _REFERENCED_SQL, wanted)}
     for block_id in wanted:
         if block_id not in found:
             raise MilestoneError(f"past cone is not solid at {block_id.hex()}")
@@ -213,19 +215,12 @@ class _ConfirmedLedger:
     @classmethod
     def load(cls, session: Session, output_ids: set[bytes]) -> _ConfirmedLedger:
         wanted = sorted(output_ids)
-        spent: set[bytes] = set()
-        outputs: dict[bytes, Output] = {}
-        for start in range(0, len(wanted), IN_CHUNK):
-            chunk = wanted[start : start + IN_CHUNK]
-            spent.update(
-                session.exec(select(SpendRecord.output_id).where(col(SpendRecord.output_id).in_(chunk)))
-            )
-            query = select(OutputRecord.output_id, OutputRecord.data).where(
-                col(OutputRecord.output_id).in_(chunk), col(OutputRecord.created_milestone).is_not(None)
-            )
-            for output_id, data in session.exec(query):
-                outputs[output_id] = output_from_bytes(data)
-        return cls(frozenset(spent), outputs)
+        spent = frozenset(row[0] for row in rows_in(session, _SPENT_SQL, wanted))
+        outputs = {
+            output_id: output_from_bytes(data)
+            for output_id, data in rows_in(session, _CONFIRMED_OUTPUTS_SQL, wanted)
+        }
+        return cls(spent, outputs)
 
 
 def _conflict(

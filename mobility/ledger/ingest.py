@@ -21,11 +21,8 @@ from collections import deque
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
-from typing import Any
 
-from sqlalchemy import Column, bindparam, update
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import bindparam, update
 from sqlmodel import Session, SQLModel, col, select
 
 import pow_rs
@@ -37,13 +34,8 @@ from mobility.ledger.codec import (
     TransactionPayload,
     output_id,
 )
+from mobility.ledger.driver_sql import Row, bind_value, bulk_insert, rows_in
 from mobility.ledger.models import HELD_SQL, ApprovalRecord, BlockRecord
-
-IN_CHUNK = 500
-"""Bound on the IDs of one `IN (...)` list: far below SQLite's and PostgreSQL's parameter limits."""
-
-Row = tuple[Any, ...]
-"""Column values in the driver's terms, in the order of the INSERT's column list."""
 
 BLOCK_COLUMNS = (
     "block_id",
@@ -81,21 +73,6 @@ _HELD_CHILDREN_SQL = (
 )
 
 
-def driver_executemany(session: Session, sql: str, rows: Sequence[tuple[Any, ...]]) -> None:
-    """`sql` (with `?` placeholders) for every row, by the driver's own `executemany` in the
-    session's transaction: no per-value processing in Python, and psycopg pipelines it.
-    Values must already be in the driver's terms (bytes, int, str, bool, None).
-    """
-    connection = session.connection()
-    if connection.dialect.paramstyle != "qmark":
-        sql = sql.replace("?", "%s")
-    cursor = connection.connection.cursor()
-    try:
-        cursor.executemany(sql, rows)
-    finally:
-        cursor.close()
-
-
 def any_held_sql(dialect: str) -> str:
     """The probe of `any_unsolid`: one lookup in the held-blocks index (`HELD_SQL`)."""
     return f"SELECT 1 FROM ledger_block WHERE {HELD_SQL[dialect]} LIMIT 1"
@@ -108,36 +85,6 @@ def any_unsolid(session: Session) -> bool:
     try:
         cursor.execute(any_held_sql(connection.dialect.name))
         return cursor.fetchone() is not None
-    finally:
-        cursor.close()
-
-
-def rows_in(session: Session, sql: str, ids: Sequence[bytes]) -> list[tuple[Any, ...]]:
-    """Rows of `sql` with `{in_ids}` standing for "is one of the IDs", through the driver, in
-    the session's transaction. Measured at ingest, SQLAlchemy's handling of a 300-ID IN list
-    (a bind processor per ID, row processing) cost ~2 ms a query, more than the lookups.
-
-    SQLite gets `IN (?, ?, ...)`, `IN_CHUNK` IDs a statement. PostgreSQL gets `= ANY(%b)`: all
-    the IDs in one array parameter, one statement whatever their number, whose text is the same
-    for every batch, so psycopg prepares it once instead of the server parsing and planning a
-    new IN list per batch. The array goes in binary: psycopg's text form escapes every bytea
-    element through a regex, measured at 4.1 ms for 1,000 IDs against 1.4 ms in binary.
-    Booleans come back as 0/1 from SQLite: callers convert.
-    """
-    if not ids:
-        return []
-    connection = session.connection()
-    cursor = connection.connection.cursor()
-    rows: list[tuple[Any, ...]] = []
-    try:
-        if connection.dialect.paramstyle != "qmark":
-            cursor.execute(sql.format(in_ids="= ANY(%b)"), [list(ids)])
-            return [tuple(row) for row in cursor.fetchall()]
-        for start in range(0, len(ids), IN_CHUNK):
-            chunk = list(ids[start : start + IN_CHUNK])
-            cursor.execute(sql.format(in_ids=f"IN ({', '.join(['?'] * len(chunk))})"), chunk)
-            rows.extend(tuple(row) for row in cursor.fetchall())
-        return rows
     finally:
         cursor.close()
 
@@ -171,62 +118,6 @@ def output_row(
         output.to_bytes(),
         milestone,
     )
-
-
-def bind_value(session: Session, column: Column[Any], value: Any) -> Any:
-    """`value` as the driver must receive it for `column` (its type's bind processing).
-
-    The rows of a batch share their time columns (the batch's arrival time), so this runs
-    once per batch instead of once per value per row as SQLAlchemy's executemany would.
-    """
-    processor = column.type._cached_bind_processor(session.connection().dialect)
-    return processor(value) if processor is not None else value
-
-
-@cache
-def _postgres_type_oids(table: str, columns: tuple[str, ...]) -> tuple[int, ...]:
-    """The PostgreSQL type of each of `columns`, from the models, for a binary COPY."""
-    import psycopg  # only here: PostgreSQL support is an optional extra
-
-    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
-    found: list[int] = []
-    for name in columns:
-        sql_type = SQLModel.metadata.tables[table].columns[name].type.compile(dialect=dialect)
-        info = psycopg.postgres.types.get(sql_type.split("(")[0].lower())
-        if info is None:
-            raise LookupError(f"{table}.{name}: no psycopg type for {sql_type}")
-        found.append(info.oid)
-    return tuple(found)
-
-
-def bulk_insert(session: Session, table: str, columns: Sequence[str], rows: Sequence[Row]) -> None:
-    """INSERT `rows` (values of `columns`, already in the driver's terms) through the driver.
-
-    SQLAlchemy's executemany processes every bound value of every row in Python; profiled at
-    ingest that was most of the storage cost, more than the database work. bytes, ints, bools,
-    str and None go to sqlite3 and psycopg as they are; times go through `bind_value` first.
-    Runs in the session's transaction.
-
-    SQLite: one prepared statement, stepped per row. PostgreSQL: `COPY ... FROM STDIN`, one
-    stream per table. psycopg runs an executemany as one server statement per row, and a
-    multi-row VALUES statement is parsed and planned anew for every batch size; measured
-    with the bench's transfers in batches of 100, COPY stored them in a third of the time
-    of multi-row VALUES (same constraints, indexes and triggers either way). The COPY is
-    binary: the text form escapes every bytea value, which showed at ingest.
-    """
-    connection = session.connection()
-    cursor = connection.connection.cursor()
-    try:
-        if connection.dialect.paramstyle == "qmark":
-            marks = ", ".join(["?"] * len(columns))
-            cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
-            return
-        with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") as copy:
-            copy.set_types(_postgres_type_oids(table, tuple(columns)))
-            for row in rows:
-                copy.write_row(row)
-    finally:
-        cursor.close()
 
 
 class BatchWriter:

@@ -32,7 +32,8 @@ from mobility.ledger.confirmation import (
     latest_milestone,
     walk,
 )
-from mobility.ledger.ingest import BatchWriter, PutResult, rows_in
+from mobility.ledger.driver_sql import rows_in
+from mobility.ledger.ingest import BatchWriter, PutResult
 from mobility.ledger.models import (
     ApprovalRecord,
     BlockRecord,
