@@ -52,7 +52,7 @@ _OUTPUTS_BY_ID_SQL = "SELECT output_id, data FROM ledger_output WHERE output_id 
 _MILESTONE_INDEX_SQL = "SELECT block_id, milestone_index FROM ledger_block WHERE block_id {in_ids}"
 _UNREFERENCED_APPROVALS_SQL = (
     "SELECT a.child_id, a.parent_id FROM ledger_approval a"
-    " JOIN ledger_block b ON b.block_id = a.child_id WHERE b.milestone_index IS NULL"
+    " JOIN ledger_block b ON b.block_id = a.child_id WHERE b.milestone_index IS NULL AND b.solid"
 )
 
 
@@ -224,8 +224,12 @@ class LedgerStore:
             return sorted(rows)
 
     def unreferenced_approvals(self) -> dict[bytes, list[bytes]]:
-        """The parents of every stored block no milestone referenced yet, by block: the part
-        of the tangle tip selection walks, read in one query (see `tipselect`)."""
+        """The parents of every solid block no milestone referenced yet, by block: the part of
+        the tangle tip selection walks, read in one query (see `tipselect`).
+
+        Held blocks are left out: a tip is solid and so is its past cone, and a block whose
+        parents never come (junk with made-up parents) would stay held, and read here, forever.
+        """
         parents: dict[bytes, list[bytes]] = {}
         with self._session() as session:
             for child, parent in session.connection().exec_driver_sql(_UNREFERENCED_APPROVALS_SQL):

@@ -124,6 +124,15 @@ def test_indexes_of_a_random_tangle_match_the_walk_by_definition(node: Node) -> 
     assert len(set(got.values())) > 3  # the cones really rest on different milestones
 
 
+def test_held_blocks_are_not_read_by_tip_selection(node: Node) -> None:
+    """Blocks waiting for parents that may never come stay out of the tip-selection walk."""
+    tip = note(node, "tip", (GENESIS_ENTRY_POINT,))
+    held = node.submit(mined(TaggedDataPayload(b"tip", b"held"), (bytes([7]) * 32,)))
+    assert not held.solid
+    assert set(node.store.unreferenced_approvals()) == {tip}
+    assert non_lazy_tips(node.store) == [tip]
+
+
 def test_uniform_over_non_lazy_tips(node: Node) -> None:
     tips = {note(node, f"t{i}", (GENESIS_ENTRY_POINT,)) for i in range(4)}
     rng = random.Random(7)
