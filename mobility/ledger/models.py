@@ -30,9 +30,9 @@ that repeats its predicate's very terms."""
 
 
 def held_index() -> Index:
-    """An index over held blocks only: blocks are stored solid but for the few waiting on a
-    parent, so an index over every block's `solid` flag took an entry per block ingested
-    (~1 µs each, measured) to answer "is anything held" and "which", which this answers."""
+    """An index over held blocks only. Blocks are stored solid but for the few waiting on a
+    parent; an index over every block's `solid` flag took an entry per block ingested (~1 µs
+    each, measured) just to answer "is anything held" and "which"."""
     return Index(
         "ix_ledger_block_held",
         "solid",
