@@ -43,7 +43,9 @@ from mobility.settings import Settings
 from ocpp_server.server import CentralSystem, ServerConfig, tls_context
 
 LOGGER = logging.getLogger(__name__)
-POWER_LIMIT_PROFILE = 900  # the charging profile ID the payment layer uses to cap power
+PAYMENT_CAP_PROFILES = 900
+"""The payment layer caps connector N with charging profile 900 + N: one ID per connector, so
+that caps on two connectors of a charge point neither replace nor clear each other."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,10 +70,15 @@ class CentralSystemCommands:
     async def limit_power(
         self, charge_point_id: str, connector_id: int, transaction_ref: str, watts: int
     ) -> None:
-        await self.central.commands(charge_point_id).set_power_limit(connector_id, watts, POWER_LIMIT_PROFILE)
+        # A TxProfile: the cap belongs to the lagging payer's transaction and ends with it. As a
+        # connector's default profile it outlived a session stopped for non-payment and capped
+        # the next drivers on that connector.
+        profile_id = PAYMENT_CAP_PROFILES + connector_id
+        commands = self.central.commands(charge_point_id)
+        await commands.limit_transaction(connector_id, transaction_ref, watts, profile_id)
 
     async def clear_limit(self, charge_point_id: str, connector_id: int, transaction_ref: str) -> None:
-        await self.central.commands(charge_point_id).clear_power_limit(POWER_LIMIT_PROFILE)
+        await self.central.commands(charge_point_id).clear_power_limit(PAYMENT_CAP_PROFILES + connector_id)
 
     async def stop(self, charge_point_id: str, transaction_ref: str) -> None:
         await self.central.commands(charge_point_id).remote_stop(transaction_ref)

@@ -53,11 +53,19 @@ class ChargePointCommands(Protocol):
         ...
 
     async def set_power_limit(self, connector_id: int, limit_w: int, profile_id: int) -> CommandResult:
-        """Cap the power on a connector, in W (how the engine slows charging when payment lags)."""
+        """Cap the power on a connector, in W, for every transaction until cleared (a
+        TxDefaultProfile: an operator's standing limit)."""
+        ...
+
+    async def limit_transaction(
+        self, connector_id: int, transaction_ref: str, limit_w: int, profile_id: int
+    ) -> CommandResult:
+        """Cap one running transaction's power, in W (a TxProfile, which the charge point
+        discards when that transaction ends): how the engine slows charging when payment lags."""
         ...
 
     async def clear_power_limit(self, profile_id: int) -> CommandResult:
-        """Remove a cap set by `set_power_limit`."""
+        """Remove a cap set by `set_power_limit` or `limit_transaction`."""
         ...
 
     async def unlock_connector(self, connector_id: int) -> CommandResult:

@@ -127,10 +127,23 @@ class V16Connection(FramedConnection, ChargePoint16):  # type: ignore[misc]
 
     async def set_power_limit(self, connector_id: int, limit_w: int, profile_id: int) -> CommandResult:
         """SetChargingProfile with a relative TxDefaultProfile capped at `limit_w` W."""
+        return await self._set_cap(connector_id, limit_w, profile_id, "TxDefaultProfile", {})
+
+    async def limit_transaction(
+        self, connector_id: int, transaction_ref: str, limit_w: int, profile_id: int
+    ) -> CommandResult:
+        """SetChargingProfile with a TxProfile for that transaction, capped at `limit_w` W."""
+        bound = {"transaction_id": int(transaction_ref)}
+        return await self._set_cap(connector_id, limit_w, profile_id, "TxProfile", bound)
+
+    async def _set_cap(
+        self, connector_id: int, limit_w: int, profile_id: int, purpose: str, extra: dict[str, Any]
+    ) -> CommandResult:
         profile = {
             "charging_profile_id": profile_id,
+            **extra,
             "stack_level": 1,
-            "charging_profile_purpose": "TxDefaultProfile",
+            "charging_profile_purpose": purpose,
             "charging_profile_kind": "Relative",
             "charging_schedule": {
                 "charging_rate_unit": "W",

@@ -43,6 +43,8 @@ class Profile:
     periods: tuple[Period, ...]
     start_schedule: datetime | None = None
     duration_s: int | None = None
+    transaction_ref: str | None = None
+    """The transaction a TxProfile is for, when the central system named one."""
 
     def origin(self, transaction_start: datetime | None) -> datetime | None:
         """When the schedule's time zero is: its start, or the transaction's for Relative."""
@@ -105,6 +107,11 @@ def _duration(schedule: dict[str, Any]) -> int | None:
     return int(value) if value is not None else None
 
 
+def _transaction_ref(profile: dict[str, Any]) -> str | None:
+    value = profile.get("transaction_id")
+    return str(value) if value is not None else None
+
+
 def parse_profile_16(connector_id: int, profile: dict[str, Any]) -> Profile:
     """A 1.6 `csChargingProfiles` (snake_case keys, as the `ocpp` library hands them over)."""
     schedule = profile["charging_schedule"]
@@ -117,6 +124,7 @@ def parse_profile_16(connector_id: int, profile: dict[str, Any]) -> Profile:
         periods=_periods(schedule),
         start_schedule=_start(schedule),
         duration_s=_duration(schedule),
+        transaction_ref=_transaction_ref(profile),
     )
 
 
@@ -133,6 +141,7 @@ def parse_profile_2x(evse_id: int, profile: dict[str, Any]) -> Profile:
         periods=_periods(schedule),
         start_schedule=_start(schedule),
         duration_s=_duration(schedule),
+        transaction_ref=_transaction_ref(profile),
     )
 
 

@@ -39,7 +39,7 @@ from sims.chargers.connector import Connector, StopReason, Transaction
 from sims.chargers.dialects import DIALECTS, Dialect
 from sims.chargers.ev import EVBattery, EVSpec
 from sims.chargers.outbox import Outbox, TxEvent, TxMessage
-from sims.chargers.profiles import Profile, ProfileSet
+from sims.chargers.profiles import TX_PURPOSE, Profile, ProfileSet
 
 LOGGER = logging.getLogger(__name__)
 
@@ -351,7 +351,7 @@ class SimulatedChargePoint:
         self._queue(TxEvent.ENDED, transaction, connector, now, ENDED_TRIGGERS[reason], reason, power)
         self.stats.sessions_ended += 1
         self.stats.energy_wh += transaction.delivered_wh(connector.register_wh)
-        self.profiles.clear(connector_id=connector_id, purpose="TxProfile")
+        self.profiles.clear(connector_id=connector_id, purpose=TX_PURPOSE)
         self._status(connector)
         return transaction
 
@@ -427,7 +427,8 @@ class SimulatedChargePoint:
         if connector.ev is None:
             connector.ev = self.ev_factory()
         if profile is not None:
-            self.set_profile(dataclasses.replace(profile, connector_id=chosen))
+            # The transaction's own profile, installed with it (its ID is not known yet on 1.6).
+            self._install(dataclasses.replace(profile, connector_id=chosen))
         return self.start_transaction(chosen, id_token, remote_start_id=remote_start_id)
 
     def remote_stop(self, transaction_ref: str) -> bool:
@@ -439,13 +440,23 @@ class SimulatedChargePoint:
         return False
 
     def set_profile(self, profile: Profile) -> bool:
-        """Install a profile; energy up to now is integrated under the old limit first."""
+        """Install a profile, or refuse it as a charge point must: an unknown connector, or a
+        TxProfile without a running transaction on its connector (or for another one)."""
         if profile.connector_id != 0 and profile.connector_id not in self.connectors:
             return False
+        if profile.purpose == TX_PURPOSE:
+            connector = self.connectors.get(profile.connector_id)
+            transaction = connector.transaction if connector is not None else None
+            if transaction is None or profile.transaction_ref not in (None, transaction.ref):
+                return False
+        self._install(profile)
+        return True
+
+    def _install(self, profile: Profile) -> None:
+        """Energy up to now is integrated under the old limits first."""
         self._integrate_all()
         self.profiles.install(profile)
         self._notify()
-        return True
 
     def clear_profiles(
         self, profile_id: int | None, connector_id: int | None, purpose: str | None, stack_level: int | None

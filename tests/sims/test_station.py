@@ -13,6 +13,7 @@ import json
 
 import pytest
 
+from mobility.engine import CentralSystemCommands
 from sims.chargers.clock import ManualClock
 from sims.chargers.connector import StopReason, Transaction
 from sims.chargers.ev import EVBattery, EVSpec
@@ -205,6 +206,52 @@ async def test_server_power_limit_lowers_simulated_power(
     await step(clock, [station], 1)
     # 10 min at 22 kW, one hour at 3.68 kW, 10 min at 22 kW: exactly, on both sides.
     assert transaction.delivered_wh(0) == 22_000 // 6 + 3_680 + 22_000 // 6 + 1
+    assert_server_matches(central, station)
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+async def test_payment_caps_belong_to_their_transaction_and_connector(
+    central: Harness, clock: ManualClock, rig: Rig, version: str
+) -> None:
+    """The engine's payment caps (`CentralSystemCommands`) end with the transaction they slow
+    down, and caps on two connectors of one charge point neither replace nor lift each other.
+    Both failed when a cap was the connector's default profile under one ID per charge point:
+    a payer stopped while capped left the cap to the next drivers on that connector."""
+    station = await rig.power_on(
+        SimulatedChargePoint(station_config(central, f"CAP-{version}", version), clock)
+    )
+    first = await station.plug_in(1, ev(max_power_w=50_000), ALLOWED_TOKEN)
+    second = await station.plug_in(2, ev(max_power_w=50_000), ALLOWED_TOKEN)
+    await step(clock, [station], 60)
+    assert first is not None
+    assert first.ref is not None
+    assert second is not None
+    assert second.ref is not None
+    payments = CentralSystemCommands(central.central)
+    await payments.limit_power(station.id, 1, first.ref, 3_680)
+    await payments.limit_power(station.id, 2, second.ref, 3_680)
+    powers = [station.connectors[n].power_w(clock.now()) for n in (1, 2)]
+    assert powers == [3_680, 3_680]
+    await payments.clear_limit(station.id, 2, second.ref)
+    powers = [station.connectors[n].power_w(clock.now()) for n in (1, 2)]
+    assert powers == [3_680, 22_000]
+
+    station.stop(1)  # as for a payer who stopped paying, still capped
+    station.unplug(1)
+    await step(clock, [station], 60)
+    third = await station.plug_in(1, ev(max_power_w=50_000), ALLOWED_TOKEN)
+    await step(clock, [station], 60)
+    assert third is not None
+    assert third.ref is not None
+    assert station.connectors[1].power_w(clock.now()) == 22_000
+    # A cap for a transaction that is not running there is refused, and changes nothing.
+    stale = await central.central.commands(station.id).limit_transaction(1, first.ref, 3_680, 950)
+    assert not stale.accepted
+    assert station.connectors[1].power_w(clock.now()) == 22_000
+    station.stop(1)
+    station.stop(2)
+    await step(clock, [station], 1)
+    assert third.delivered_wh(0) == round(22_000 / 60)  # one minute at full power, to the Wh
     assert_server_matches(central, station)
 
 
