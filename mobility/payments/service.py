@@ -406,7 +406,9 @@ class PaymentService:
                 deposit=channel.deposit,
             )
             self._enforcement[channel_id] = state
-        await self._enforce(decision, active)
+            # Under the channel's lock: two evaluations at one instant (a reading and a voucher)
+            # enforce in the order they decided, or a cap could land after the lift that followed it.
+            await self._enforce(decision, active)
         request = PaymentRequest(
             channel_id,
             tuple(s.session_id for s in active),
@@ -424,6 +426,8 @@ class PaymentService:
         return decision
 
     async def _enforce(self, decision: Decision, active: list[SessionPaymentRecord]) -> None:
+        """Queue the commands the decision calls for, then record it on the sessions (a failed
+        write must not keep a decided cap or stop from reaching the charger)."""
         for session in active:
             charge_point_id, connector_id, transaction_ref = (
                 session.charge_point_id,
@@ -432,21 +436,21 @@ class PaymentService:
             )
             if decision.action == Action.STOP and session.session_id not in self._stopped:
                 self._stopped.add(session.session_id)
+                self._send(partial(self.commands.stop, charge_point_id, transaction_ref))
                 await asyncio.to_thread(
                     self.store.update_session, session.session_id, enforcement=f"stop:{decision.reason}"
                 )
-                self._send(partial(self.commands.stop, charge_point_id, transaction_ref))
             elif decision.action == Action.LIMIT and session.session_id not in self._limited:
                 self._limited.add(session.session_id)
-                await asyncio.to_thread(self.store.update_session, session.session_id, enforcement="limit")
                 watts = self.settings.limited_power_w
                 self._send(
                     partial(self.commands.limit_power, charge_point_id, connector_id, transaction_ref, watts)
                 )
+                await asyncio.to_thread(self.store.update_session, session.session_id, enforcement="limit")
             elif decision.action == Action.CONTINUE and session.session_id in self._limited:
                 self._limited.discard(session.session_id)
-                await asyncio.to_thread(self.store.update_session, session.session_id, enforcement=None)
                 self._send(partial(self.commands.clear_limit, charge_point_id, connector_id, transaction_ref))
+                await asyncio.to_thread(self.store.update_session, session.session_id, enforcement=None)
 
     def _send(self, command: Callable[[], Awaitable[None]]) -> None:
         self._outbox.put_nowait(command)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -260,6 +261,40 @@ async def test_a_reading_before_the_first_voucher_caps_power_until_it_arrives(wo
     record = world.store.session(1)
     assert record is not None
     assert record.status == "active"
+
+
+async def test_a_cap_and_the_voucher_that_lifts_it_reach_the_charger_in_that_order(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reading that caps and a voucher that covers it, evaluated at once: the cap was decided
+    first, so the lift must follow it to the charger. When enforcement ran after the channel's
+    lock was released, the voucher's lift could overtake a cap still being recorded, and the
+    paying driver stayed capped. Here the cap's write is held until the voucher's evaluation
+    has finished, or for a second if it cannot finish first (which is the right outcome)."""
+    service, store = world.service, world.store
+    await service.handle(started())
+    loop = asyncio.get_running_loop()
+    cap_held, voucher_done = asyncio.Event(), threading.Event()
+    record_session = store.update_session
+
+    def slow_cap(session_id: int, **changes: object) -> None:
+        if changes.get("enforcement") == "limit":
+            loop.call_soon_threadsafe(cap_held.set)
+            voucher_done.wait(timeout=1.0)
+        record_session(session_id, **changes)
+
+    monkeypatch.setattr(store, "update_session", slow_cap)
+    early = T0 + dt.timedelta(seconds=5)
+    capping = asyncio.create_task(service.handle(MeterReading("CP1", 1, 1, 5, 5, early)))
+    await cap_held.wait()  # the reading decided its cap, whose write is now held
+    lifting = asyncio.create_task(service.submit_voucher(voucher(1, world.requests[-1].amount)))
+    await asyncio.wait({lifting}, timeout=1.0)
+    voucher_done.set()
+    await asyncio.gather(capping, lifting)
+    assert (await sent(world)) == [("limit", "tx1", "3700"), ("clear", "tx1")]
+    record = store.session(1)
+    assert record is not None
+    assert record.enforcement is None
 
 
 async def test_an_app_token_pays_only_for_the_session_its_remote_start_began(world: World) -> None:
