@@ -24,6 +24,7 @@ from mobility.api.auth import TokenSigner
 from mobility.api.context import ApiContext
 from mobility.api.store import ApiStore
 from mobility.charging.authorization import AllowListAuthorizer
+from mobility.charging.profile_ids import payment_cap
 from mobility.charging.service import ChargingService
 from mobility.charging.store import ChargingStore
 from mobility.db import create_db_engine
@@ -43,9 +44,6 @@ from mobility.settings import Settings
 from ocpp_server.server import CentralSystem, ServerConfig, tls_context
 
 LOGGER = logging.getLogger(__name__)
-PAYMENT_CAP_PROFILES = 900
-"""The payment layer caps connector N with charging profile 900 + N: one ID per connector, so
-that caps on two connectors of a charge point neither replace nor clear each other."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,12 +71,11 @@ class CentralSystemCommands:
         # A TxProfile: the cap belongs to the lagging payer's transaction and ends with it. As a
         # connector's default profile it outlived a session stopped for non-payment and capped
         # the next drivers on that connector.
-        profile_id = PAYMENT_CAP_PROFILES + connector_id
         commands = self.central.commands(charge_point_id)
-        await commands.limit_transaction(connector_id, transaction_ref, watts, profile_id)
+        await commands.limit_transaction(connector_id, transaction_ref, watts, payment_cap(connector_id))
 
     async def clear_limit(self, charge_point_id: str, connector_id: int, transaction_ref: str) -> None:
-        await self.central.commands(charge_point_id).clear_power_limit(PAYMENT_CAP_PROFILES + connector_id)
+        await self.central.commands(charge_point_id).clear_power_limit(payment_cap(connector_id))
 
     async def stop(self, charge_point_id: str, transaction_ref: str) -> None:
         await self.central.commands(charge_point_id).remote_stop(transaction_ref)

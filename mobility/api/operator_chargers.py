@@ -23,6 +23,7 @@ from mobility.api.operator_store import Charger, ChargerSpec, Operators, Operato
 from mobility.api.pagination import Page, Paging
 from mobility.api.problems import Problem
 from mobility.api.schemas import ConnectorOut
+from mobility.charging.profile_ids import OPERATOR_LIMIT
 from ocpp_server.commands import (
     ChargePointCommands,
     CommandRejectedError,
@@ -32,9 +33,6 @@ from ocpp_server.commands import (
 from ocpp_server.server import NotConnectedError
 
 router = APIRouter()
-
-OPERATOR_LIMIT_PROFILE = 901
-"""The charging profile ID of operator power limits (the payment layer's own cap is 900)."""
 
 CHARGE_POINT_PATTERN = r"^[A-Za-z0-9._@+-]+$"  # safe in a URL path and as a Basic-auth user
 ChargePointId = Annotated[str, StringConstraints(min_length=1, max_length=48, pattern=CHARGE_POINT_PATTERN)]
@@ -266,7 +264,7 @@ class PowerLimitCommand(_Strict):
     limit_w: int = Field(ge=0, le=1_000_000)
 
     async def run(self, charger: ChargePointCommands) -> CommandResult:
-        return await charger.set_power_limit(self.connector_id, self.limit_w, OPERATOR_LIMIT_PROFILE)
+        return await charger.set_power_limit(self.connector_id, self.limit_w, OPERATOR_LIMIT)
 
 
 class ClearPowerLimitCommand(_Strict):
@@ -275,7 +273,7 @@ class ClearPowerLimitCommand(_Strict):
     type: Literal["clear_charging_profile"]
 
     async def run(self, charger: ChargePointCommands) -> CommandResult:
-        return await charger.clear_power_limit(OPERATOR_LIMIT_PROFILE)
+        return await charger.clear_power_limit(OPERATOR_LIMIT)
 
 
 Command = Annotated[

@@ -13,6 +13,7 @@ import json
 
 import pytest
 
+from mobility.charging.profile_ids import OPERATOR_LIMIT
 from mobility.engine import CentralSystemCommands
 from sims.chargers.clock import ManualClock
 from sims.chargers.connector import StopReason, Transaction
@@ -253,6 +254,30 @@ async def test_payment_caps_belong_to_their_transaction_and_connector(
     await step(clock, [station], 1)
     assert third.delivered_wh(0) == round(22_000 / 60)  # one minute at full power, to the Wh
     assert_server_matches(central, station)
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+async def test_a_payment_cap_leaves_the_operators_limit_in_place(
+    central: Harness, clock: ManualClock, rig: Rig, version: str
+) -> None:
+    """The operator's standing limit and a payment cap are different profiles on one connector:
+    lifting the cap restores the operator's limit, not the charger's full power."""
+    station = await rig.power_on(
+        SimulatedChargePoint(station_config(central, f"OPCAP-{version}", version), clock)
+    )
+    transaction = await station.plug_in(1, ev(max_power_w=50_000), ALLOWED_TOKEN)
+    await step(clock, [station], 60)
+    assert transaction is not None
+    assert transaction.ref is not None
+    charger = central.central.commands(station.id)
+    assert (await charger.set_power_limit(1, 11_000, OPERATOR_LIMIT)).accepted
+    payments = CentralSystemCommands(central.central)
+    await payments.limit_power(station.id, 1, transaction.ref, 3_680)
+    assert station.connectors[1].power_w(clock.now()) == 3_680
+    await payments.clear_limit(station.id, 1, transaction.ref)
+    assert station.connectors[1].power_w(clock.now()) == 11_000
+    assert (await charger.clear_power_limit(OPERATOR_LIMIT)).accepted
+    assert station.connectors[1].power_w(clock.now()) == 22_000
 
 
 @pytest.mark.parametrize("version", VERSIONS)
