@@ -54,7 +54,8 @@ class ChargePointCommands(Protocol):
 
     async def set_power_limit(self, connector_id: int, limit_w: int, profile_id: int) -> CommandResult:
         """Cap the power on a connector, in W, for every transaction until cleared (a
-        TxDefaultProfile: an operator's standing limit)."""
+        TxDefaultProfile: an operator's standing limit). As OCPP composes profiles, a
+        transaction's own cap (`limit_transaction`) overrides it while it lasts."""
         ...
 
     async def limit_transaction(

@@ -132,9 +132,11 @@ class V16Connection(FramedConnection, ChargePoint16):  # type: ignore[misc]
     async def limit_transaction(
         self, connector_id: int, transaction_ref: str, limit_w: int, profile_id: int
     ) -> CommandResult:
-        """SetChargingProfile with a TxProfile for that transaction, capped at `limit_w` W."""
-        bound = {"transaction_id": int(transaction_ref)}
-        return await self._set_cap(connector_id, limit_w, profile_id, "TxProfile", bound)
+        """SetChargingProfile with a TxProfile for the connector's running transaction, capped
+        at `limit_w` W. Without the optional transactionId: on 1.6 the central system assigns
+        it in its StartTransaction answer, and a cap decided while that answer is on its way
+        would name a transaction the charge point does not know yet, and be rejected."""
+        return await self._set_cap(connector_id, limit_w, profile_id, "TxProfile", {})
 
     async def _set_cap(
         self, connector_id: int, limit_w: int, profile_id: int, purpose: str, extra: dict[str, Any]

@@ -3,6 +3,7 @@ backends, and can be undone and redone."""
 
 from __future__ import annotations
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -78,4 +79,21 @@ def test_migrations_keep_the_storage_options_the_comparison_ignores(database_url
                     "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table.name,)
                 ).scalar_one()
                 assert sql.rstrip().endswith("WITHOUT ROWID") == clustered, table.name
+    engine.dispose()
+
+
+def test_ledger_2_down_gives_approvals_their_rowid_back(database_url: str) -> None:
+    """Alembic's batch mode reflects WITHOUT ROWID and would keep it on the way down."""
+    engine = create_db_engine(database_url)
+    if engine.dialect.name != "sqlite":
+        engine.dispose()
+        pytest.skip("WITHOUT ROWID is SQLite's")
+    upgrade(database_url)
+    command.downgrade(alembic_config(database_url), "ledger_1")
+    sql = "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'ledger_approval'"
+    with engine.connect() as connection:
+        assert not connection.exec_driver_sql(sql).scalar_one().rstrip().endswith("WITHOUT ROWID")
+    upgrade(database_url)
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql(sql).scalar_one().rstrip().endswith("WITHOUT ROWID")
     engine.dispose()

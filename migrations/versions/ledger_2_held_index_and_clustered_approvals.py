@@ -34,7 +34,8 @@ def _cluster_approvals(clustered: bool) -> None:
     """Rebuild `ledger_approval` with (SQLite) or without its rowid; a no-op elsewhere."""
     if op.get_bind().dialect.name != "sqlite":
         return
-    table_kwargs = {"sqlite_with_rowid": False} if clustered else {}
+    # Batch mode keeps the options it reflects unless told otherwise, so both ways are explicit.
+    table_kwargs = {"sqlite_with_rowid": not clustered}
     with op.batch_alter_table("ledger_approval", recreate="always", table_kwargs=table_kwargs):
         pass
 
