@@ -60,8 +60,9 @@ def root_snapshot_indexes(store: LedgerStore, block_ids: Collection[bytes]) -> d
 
     Two lookups (the unreferenced part of the tangle with its parents, then the milestone
     indexes of the referenced blocks it rests on, chunked on SQLite) and one pass in memory,
-    each block's pair computed once from its parents'. Walking each tip's cone with two queries a block took
-    11 s for 106 tips over 1,000 unreferenced blocks on SQLite, 32 s on PostgreSQL.
+    each block's pair computed once from its parents'. Walking each tip's cone with two
+    queries a block took 11 s for 106 tips over 1,000 unreferenced blocks on SQLite, 32 s on
+    PostgreSQL.
     """
     parents = store.unreferenced_approvals()
     resting_on = {parent for items in parents.values() for parent in items if parent not in parents}
@@ -79,7 +80,9 @@ def root_snapshot_indexes(store: LedgerStore, block_ids: Collection[bytes]) -> d
             if block_id in roots:
                 pairs[block_id] = (roots[block_id], roots[block_id])
             elif block_id not in parents:
-                pairs[block_id] = (-1, None)  # not stored (an unsolid block's missing parent)
+                # Held or not stored: only one of `block_ids` can be (a solid block's parents
+                # are all unreferenced solid blocks, referenced ones or entry points).
+                pairs[block_id] = (-1, None)
             elif not parents_done:
                 stack.append((block_id, True))
                 stack.extend((parent, False) for parent in parents[block_id] if parent not in pairs)
