@@ -14,7 +14,7 @@ import json
 import logging
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from mobility.charging.authorization import RegistrationStatus
@@ -40,15 +40,10 @@ class ConnectionContext:
     boot_retry_interval: int = 60
     response_timeout: float = 30.0
     log_frame: Callable[[str, str, str], None] = lambda _cp, _direction, _frame: None
-    answers: dict[str, Answers] = field(default_factory=dict)
 
     def boot_interval(self, status: RegistrationStatus) -> int:
         """A BootNotification's interval: heartbeats once accepted, else when to boot again."""
         return self.heartbeat_interval if status is RegistrationStatus.ACCEPTED else self.boot_retry_interval
-
-    def answers_for(self, charge_point_id: str) -> Answers:
-        """Answers already sent to a charge point, kept across its reconnections."""
-        return self.answers.setdefault(charge_point_id, OrderedDict())
 
 
 class FramedConnection:
@@ -70,7 +65,10 @@ class FramedConnection:
         )
         self.context = context
         self.service = context.service
-        self._answers = context.answers_for(charge_point_id)
+        # Answers to this connection's CALLs, for retransmissions. Per connection: OCPP-J message
+        # IDs are unique within a connection only, and a rebooted charger's counter starts over,
+        # so a cache kept across reconnections answered its new StartTransaction with an old one.
+        self._answers: Answers = OrderedDict()
         self._answering: tuple[str, str] | None = None
 
     async def route_message(self, raw_msg: str | bytes) -> None:

@@ -138,20 +138,50 @@ async def test_unknown_action_is_not_implemented(quick: Harness, version: str) -
         await _assert_still_up(websocket)
 
 
+def _start(message_id: str, meter_start: int, at: str = NOW) -> list[Any]:
+    payload = {"connectorId": 1, "idTag": "ALLOWED01", "meterStart": meter_start, "timestamp": at}
+    return [2, message_id, "StartTransaction", payload]
+
+
 async def test_retransmitted_call_gets_same_answer_and_applies_once(quick: Harness) -> None:
-    start = [
-        2,
-        "start-1",
-        "StartTransaction",
-        {"connectorId": 1, "idTag": "ALLOWED01", "meterStart": 1000, "timestamp": NOW},
-    ]
     async with raw_client(quick.url(), "1.6") as websocket:
-        first = await exchange(websocket, start)
-    async with raw_client(quick.url(), "1.6") as websocket:
-        second = await exchange(websocket, start)
+        first = await exchange(websocket, _start("start-1", 1000))
+        second = await exchange(websocket, _start("start-1", 1000))
     assert first == second
     assert first[0] == 3
     assert len(quick.store.sessions("CP1")) == 1
+
+
+async def test_replayed_start_on_a_new_connection_applies_once(quick: Harness) -> None:
+    # Across connections the session's own key (connector, meter start, time) dedupes it.
+    async with raw_client(quick.url(), "1.6") as websocket:
+        first = await exchange(websocket, _start("start-1", 1000))
+    async with raw_client(quick.url(), "1.6") as websocket:
+        second = await exchange(websocket, _start("q-7", 1000))
+    assert first[2] == second[2]
+    assert len(quick.store.sessions("CP1")) == 1
+
+
+async def test_message_ids_are_unique_per_connection_only(quick: Harness) -> None:
+    """A rebooted charger's message counter starts over: the same ID on a new connection is a new
+    message. An answer cache kept across connections handed its new StartTransaction the old
+    transaction ID, and the new session was never recorded."""
+    async with raw_client(quick.url(), "1.6") as websocket:
+        first = await exchange(websocket, _start("1", 1000))
+    async with raw_client(quick.url(), "1.6") as websocket:
+        second = await exchange(websocket, _start("1", 8000, "2026-01-01T13:00:00Z"))
+    assert second[0] == 3
+    assert second[2]["transactionId"] != first[2]["transactionId"]
+    sessions = quick.store.sessions("CP1")
+    assert [session.meter_start_wh for session in sessions] == [1000, 8000]
+
+
+async def test_boot_after_disabling_is_rejected_even_with_a_reused_message_id(quick: Harness) -> None:
+    async with raw_client(quick.url(), "1.6") as websocket:
+        assert (await exchange(websocket, boot("1.6", "1")))[2]["status"] == "Accepted"
+    quick.store.register_charge_point("CP1", "secret1", enabled=False)
+    async with raw_client(quick.url(), "1.6") as websocket:
+        assert (await exchange(websocket, boot("1.6", "1")))[2]["status"] == "Rejected"
 
 
 async def test_malformed_response_is_dropped_and_connection_stays_up(quick: Harness) -> None:
