@@ -35,13 +35,13 @@ T0 = dt.datetime(2026, 11, 25, tzinfo=dt.UTC)
 class NoCommands:
     async def limit_power(
         self, charge_point_id: str, connector_id: int, transaction_ref: str, watts: int
-    ) -> None:
+    ) -> bool:
         raise AssertionError("no session runs in this benchmark")
 
-    async def clear_limit(self, charge_point_id: str, connector_id: int, transaction_ref: str) -> None:
+    async def clear_limit(self, charge_point_id: str, connector_id: int, transaction_ref: str) -> bool:
         raise AssertionError("no session runs in this benchmark")
 
-    async def stop(self, charge_point_id: str, transaction_ref: str) -> None:
+    async def stop(self, charge_point_id: str, transaction_ref: str) -> bool:
         raise AssertionError("no session runs in this benchmark")
 
 

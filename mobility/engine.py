@@ -67,18 +67,21 @@ class CentralSystemCommands:
 
     async def limit_power(
         self, charge_point_id: str, connector_id: int, transaction_ref: str, watts: int
-    ) -> None:
+    ) -> bool:
         # A TxProfile: the cap belongs to the lagging payer's transaction and ends with it. As a
         # connector's default profile it outlived a session stopped for non-payment and capped
         # the next drivers on that connector.
         commands = self.central.commands(charge_point_id)
-        await commands.limit_transaction(connector_id, transaction_ref, watts, payment_cap(connector_id))
+        cap = payment_cap(connector_id)
+        return (await commands.limit_transaction(connector_id, transaction_ref, watts, cap)).accepted
 
-    async def clear_limit(self, charge_point_id: str, connector_id: int, transaction_ref: str) -> None:
-        await self.central.commands(charge_point_id).clear_power_limit(payment_cap(connector_id))
+    async def clear_limit(self, charge_point_id: str, connector_id: int, transaction_ref: str) -> bool:
+        # "Unknown": the charger no longer has the cap (its transaction ended): nothing to lift.
+        result = await self.central.commands(charge_point_id).clear_power_limit(payment_cap(connector_id))
+        return result.status in ("Accepted", "Unknown")
 
-    async def stop(self, charge_point_id: str, transaction_ref: str) -> None:
-        await self.central.commands(charge_point_id).remote_stop(transaction_ref)
+    async def stop(self, charge_point_id: str, transaction_ref: str) -> bool:
+        return (await self.central.commands(charge_point_id).remote_stop(transaction_ref)).accepted
 
 
 async def charge_point_tariff(charging: ChargingService, default: str, charge_point_id: str) -> str:

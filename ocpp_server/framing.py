@@ -8,6 +8,7 @@ answer with the code its version specifies, and the connection stays up.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import inspect
 import json
@@ -50,6 +51,11 @@ class FramedConnection:
     """Mixin placed before a library `ChargePoint` class; see the module docstring."""
 
     ocpp_version: ClassVar[str]
+    # Actions whose answer gives the charge point a transaction's ID (1.6 StartTransaction) or
+    # acknowledges its start (2.x TransactionEvent). A command naming a transaction goes out only
+    # once such an answer is sent: a stop decided while handling the start reached the charger
+    # before the answer, which rejected it for a transaction it did not know yet.
+    transaction_answers: ClassVar[frozenset[str]] = frozenset()
 
     if TYPE_CHECKING:
         id: str
@@ -70,6 +76,11 @@ class FramedConnection:
         # so a cache kept across reconnections answered its new StartTransaction with an old one.
         self._answers: Answers = OrderedDict()
         self._answering: tuple[str, str] | None = None
+        # Commands leave one at a time in the order they were issued (the library's own lock is
+        # taken only after an await, so two commands issued in order could swap).
+        self._command_turn = asyncio.Lock()
+        self._transaction_answered = asyncio.Event()
+        self._transaction_answered.set()
 
     async def route_message(self, raw_msg: str | bytes) -> None:
         """Parse one frame and answer, route or drop it as OCPP-J says."""
@@ -123,10 +134,15 @@ class FramedConnection:
             await self._send_error(message_id, problem, cause)
             return
         self._answering = (message_id, action)
+        carries_transaction = action in self.transaction_answers
+        if carries_transaction:
+            self._transaction_answered.clear()
         try:
             await self._dispatch(message_id, action, payload)
         finally:
             self._answering = None
+            if carries_transaction:
+                self._transaction_answered.set()
 
     async def _dispatch(self, message_id: str, action: str, payload: dict[str, Any]) -> None:
         """Run the `@on` handler and answer; the library's `_handle_call`, minus its per-call
@@ -156,6 +172,14 @@ class FramedConnection:
             self._response_queue.put_nowait(CallError(frame[1], frame[2], frame[3], details))
         else:
             LOGGER.warning("%s: dropping malformed response %r", self.id, frame)
+
+    async def send_command(self, payload: Any, names_transaction: bool = False) -> CommandResult:
+        """Send one command CALL and wrap its answer; commands leave in the order issued, and one
+        naming a transaction waits until the answer that tells the charge point its ID is sent."""
+        async with self._command_turn:
+            if names_transaction:
+                await self._transaction_answered.wait()
+            return await _call(self, payload)
 
     async def _send_error(self, message_id: str, problem: Problem, description: str) -> None:
         code = error_code(problem, self.ocpp_version)
@@ -218,8 +242,8 @@ def _first_violation(action: str, ocpp_version: str, payload: dict[str, Any]) ->
     return problem_for_schema_keyword(str(error.validator)), str(error.message)[:200]
 
 
-async def send_command(connection: Any, payload: Any) -> CommandResult:
-    """Send one CALL through the library (which serialises CALLs) and wrap its answer."""
+async def _call(connection: Any, payload: Any) -> CommandResult:
+    """Send one CALL through the library and wrap its answer."""
     try:
         result = await connection.call(payload, suppress=False)
     except TimeoutError as error:

@@ -12,7 +12,7 @@ from mobility.charging.events import EndReason
 from mobility.charging.timeutil import format_timestamp, parse_timestamp
 from ocpp_server._ocpp import ChargePoint16, call16, on, result16
 from ocpp_server.commands import CommandResult
-from ocpp_server.framing import FramedConnection, send_command
+from ocpp_server.framing import FramedConnection
 from ocpp_server.readings import register_samples
 
 
@@ -20,6 +20,7 @@ class V16Connection(FramedConnection, ChargePoint16):  # type: ignore[misc]
     """A charge point speaking OCPP 1.6J."""
 
     ocpp_version = "1.6"
+    transaction_answers = frozenset({"StartTransaction"})
 
     def _now(self) -> str:
         return format_timestamp(self.service.clock())
@@ -113,37 +114,37 @@ class V16Connection(FramedConnection, ChargePoint16):  # type: ignore[misc]
 
     async def remote_start(self, connector_id: int, id_token: str) -> CommandResult:
         """RemoteStartTransaction."""
-        return await send_command(
-            self, call16.RemoteStartTransaction(id_tag=id_token, connector_id=connector_id)
+        return await self.send_command(
+            call16.RemoteStartTransaction(id_tag=id_token, connector_id=connector_id)
         )
 
     async def remote_stop(self, transaction_ref: str) -> CommandResult:
         """RemoteStopTransaction."""
-        return await send_command(self, call16.RemoteStopTransaction(transaction_id=int(transaction_ref)))
+        stop = call16.RemoteStopTransaction(transaction_id=int(transaction_ref))
+        return await self.send_command(stop, names_transaction=True)
 
     async def reset(self, hard: bool = False) -> CommandResult:
         """Reset Hard or Soft."""
-        return await send_command(self, call16.Reset(type="Hard" if hard else "Soft"))
+        return await self.send_command(call16.Reset(type="Hard" if hard else "Soft"))
 
     async def set_power_limit(self, connector_id: int, limit_w: int, profile_id: int) -> CommandResult:
         """SetChargingProfile with a relative TxDefaultProfile capped at `limit_w` W."""
-        return await self._set_cap(connector_id, limit_w, profile_id, "TxDefaultProfile", {})
+        return await self._set_cap(connector_id, limit_w, profile_id, "TxDefaultProfile", None)
 
     async def limit_transaction(
         self, connector_id: int, transaction_ref: str, limit_w: int, profile_id: int
     ) -> CommandResult:
-        """SetChargingProfile with a TxProfile for the connector's running transaction, capped
-        at `limit_w` W. Without the optional transactionId: on 1.6 the central system assigns
-        it in its StartTransaction answer, and a cap decided while that answer is on its way
-        would name a transaction the charge point does not know yet, and be rejected."""
-        return await self._set_cap(connector_id, limit_w, profile_id, "TxProfile", {})
+        """SetChargingProfile with a TxProfile for that transaction (OCPP 1.6 requires its
+        transactionId), capped at `limit_w` W; sent once the charge point knows the ID."""
+        return await self._set_cap(connector_id, limit_w, profile_id, "TxProfile", int(transaction_ref))
 
     async def _set_cap(
-        self, connector_id: int, limit_w: int, profile_id: int, purpose: str, extra: dict[str, Any]
+        self, connector_id: int, limit_w: int, profile_id: int, purpose: str, transaction_id: int | None
     ) -> CommandResult:
+        bound = {} if transaction_id is None else {"transaction_id": transaction_id}
         profile = {
             "charging_profile_id": profile_id,
-            **extra,
+            **bound,
             "stack_level": 1,
             "charging_profile_purpose": purpose,
             "charging_profile_kind": "Relative",
@@ -152,33 +153,32 @@ class V16Connection(FramedConnection, ChargePoint16):  # type: ignore[misc]
                 "charging_schedule_period": [{"start_period": 0, "limit": limit_w}],
             },
         }
-        return await send_command(
-            self, call16.SetChargingProfile(connector_id=connector_id, cs_charging_profiles=profile)
-        )
+        command = call16.SetChargingProfile(connector_id=connector_id, cs_charging_profiles=profile)
+        return await self.send_command(command, names_transaction=transaction_id is not None)
 
     async def clear_power_limit(self, profile_id: int) -> CommandResult:
         """ClearChargingProfile by ID."""
-        return await send_command(self, call16.ClearChargingProfile(id=profile_id))
+        return await self.send_command(call16.ClearChargingProfile(id=profile_id))
 
     async def unlock_connector(self, connector_id: int) -> CommandResult:
         """UnlockConnector."""
-        return await send_command(self, call16.UnlockConnector(connector_id=connector_id))
+        return await self.send_command(call16.UnlockConnector(connector_id=connector_id))
 
     async def change_availability(self, connector_id: int, operative: bool) -> CommandResult:
         """ChangeAvailability."""
         kind = "Operative" if operative else "Inoperative"
-        return await send_command(self, call16.ChangeAvailability(connector_id=connector_id, type=kind))
+        return await self.send_command(call16.ChangeAvailability(connector_id=connector_id, type=kind))
 
     async def trigger_message(self, message: str, connector_id: int | None = None) -> CommandResult:
         """TriggerMessage."""
-        return await send_command(
-            self, call16.TriggerMessage(requested_message=message, connector_id=connector_id)
+        return await self.send_command(
+            call16.TriggerMessage(requested_message=message, connector_id=connector_id)
         )
 
     async def get_configuration(self, keys: list[str] | None = None) -> CommandResult:
         """GetConfiguration (all keys when `keys` is None)."""
-        return await send_command(self, call16.GetConfiguration(key=keys))
+        return await self.send_command(call16.GetConfiguration(key=keys))
 
     async def change_configuration(self, key: str, value: str) -> CommandResult:
         """ChangeConfiguration."""
-        return await send_command(self, call16.ChangeConfiguration(key=key, value=value))
+        return await self.send_command(call16.ChangeConfiguration(key=key, value=value))

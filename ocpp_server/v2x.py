@@ -15,13 +15,15 @@ from mobility.charging.events import EndReason
 from mobility.charging.timeutil import format_timestamp, parse_timestamp
 from ocpp_server._ocpp import on
 from ocpp_server.commands import CommandResult
-from ocpp_server.framing import FramedConnection, send_command
+from ocpp_server.framing import FramedConnection
 from ocpp_server.keys import to_camel
 from ocpp_server.readings import register_samples
 
 
 class V2Connection(FramedConnection):
     """Handlers and commands shared by 2.0.1 and 2.1; mixed before the library class."""
+
+    transaction_answers = frozenset({"TransactionEvent"})
 
     if TYPE_CHECKING:
         _call: Any
@@ -134,15 +136,16 @@ class V2Connection(FramedConnection):
             remote_start_id=self._remote_start_id,
             evse_id=connector_id,
         )
-        return await send_command(self, payload)
+        return await self.send_command(payload)
 
     async def remote_stop(self, transaction_ref: str) -> CommandResult:
         """RequestStopTransaction."""
-        return await send_command(self, self._call.RequestStopTransaction(transaction_id=transaction_ref))
+        stop = self._call.RequestStopTransaction(transaction_id=transaction_ref)
+        return await self.send_command(stop, names_transaction=True)
 
     async def reset(self, hard: bool = False) -> CommandResult:
         """Reset Immediate (hard) or OnIdle (soft)."""
-        return await send_command(self, self._call.Reset(type="Immediate" if hard else "OnIdle"))
+        return await self.send_command(self._call.Reset(type="Immediate" if hard else "OnIdle"))
 
     async def set_power_limit(self, connector_id: int, limit_w: int, profile_id: int) -> CommandResult:
         """SetChargingProfile with a relative TxDefaultProfile capped at `limit_w` W."""
@@ -172,28 +175,27 @@ class V2Connection(FramedConnection):
                 }
             ],
         }
-        return await send_command(
-            self, self._call.SetChargingProfile(evse_id=connector_id, charging_profile=profile)
-        )
+        command = self._call.SetChargingProfile(evse_id=connector_id, charging_profile=profile)
+        return await self.send_command(command, names_transaction="transaction_id" in extra)
 
     async def clear_power_limit(self, profile_id: int) -> CommandResult:
         """ClearChargingProfile by ID."""
-        return await send_command(self, self._call.ClearChargingProfile(charging_profile_id=profile_id))
+        return await self.send_command(self._call.ClearChargingProfile(charging_profile_id=profile_id))
 
     async def unlock_connector(self, connector_id: int) -> CommandResult:
         """UnlockConnector on EVSE `connector_id` (its connector 1)."""
-        return await send_command(self, self._call.UnlockConnector(evse_id=connector_id, connector_id=1))
+        return await self.send_command(self._call.UnlockConnector(evse_id=connector_id, connector_id=1))
 
     async def change_availability(self, connector_id: int, operative: bool) -> CommandResult:
         """ChangeAvailability of an EVSE, or of the station for 0."""
         evse = {"id": connector_id} if connector_id else None
         status = "Operative" if operative else "Inoperative"
-        return await send_command(self, self._call.ChangeAvailability(operational_status=status, evse=evse))
+        return await self.send_command(self._call.ChangeAvailability(operational_status=status, evse=evse))
 
     async def trigger_message(self, message: str, connector_id: int | None = None) -> CommandResult:
         """TriggerMessage, optionally for one EVSE."""
         evse = {"id": connector_id} if connector_id else None
-        return await send_command(self, self._call.TriggerMessage(requested_message=message, evse=evse))
+        return await self.send_command(self._call.TriggerMessage(requested_message=message, evse=evse))
 
     async def get_variables(self, names: list[tuple[str, str]]) -> CommandResult:
         """GetVariables."""
@@ -201,7 +203,7 @@ class V2Connection(FramedConnection):
             {"component": {"name": component}, "variable": {"name": variable}}
             for component, variable in names
         ]
-        return await send_command(self, self._call.GetVariables(get_variable_data=data))
+        return await self.send_command(self._call.GetVariables(get_variable_data=data))
 
     async def set_variables(self, values: list[tuple[str, str, str]]) -> CommandResult:
         """SetVariables."""
@@ -209,4 +211,4 @@ class V2Connection(FramedConnection):
             {"attribute_value": value, "component": {"name": component}, "variable": {"name": variable}}
             for component, variable, value in values
         ]
-        return await send_command(self, self._call.SetVariables(set_variable_data=data))
+        return await self.send_command(self._call.SetVariables(set_variable_data=data))

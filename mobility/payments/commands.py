@@ -10,18 +10,19 @@ from typing import Protocol
 
 
 class SessionCommands(Protocol):
-    """Limit or stop a running session."""
+    """Limit or stop a running session. Each is True once the charger carried it out; False or
+    an exception (offline, no answer) and the payment layer tries again while it still wants it."""
 
     async def limit_power(
         self, charge_point_id: str, connector_id: int, transaction_ref: str, watts: int
-    ) -> None:
+    ) -> bool:
         """Cap the session's power (a charging profile on its transaction)."""
         ...
 
-    async def clear_limit(self, charge_point_id: str, connector_id: int, transaction_ref: str) -> None:
-        """Lift a cap set by `limit_power`."""
+    async def clear_limit(self, charge_point_id: str, connector_id: int, transaction_ref: str) -> bool:
+        """Lift a cap set by `limit_power` (done too when the charger no longer has it)."""
         ...
 
-    async def stop(self, charge_point_id: str, transaction_ref: str) -> None:
+    async def stop(self, charge_point_id: str, transaction_ref: str) -> bool:
         """Stop the session remotely."""
         ...

@@ -28,6 +28,7 @@ from mobility.payments.accounts import app_id_token
 from mobility.payments.commands import SessionCommands
 from mobility.payments.credit import Action, CreditPolicy, Decision, Enforcement, StopReason, decide
 from mobility.payments.credit import default_window as window_for_price
+from mobility.payments.delivery import ChargerOutbox, Delivery
 from mobility.payments.models import ChannelRecord, SessionPaymentRecord
 from mobility.payments.pricing import MeterSample, price_session
 from mobility.payments.store import PaymentStore, StaleVoucherError
@@ -65,6 +66,7 @@ class PaymentSettings:
     limited_power_w: int = 3_700
     fallback_window: int = 500_000
     expiry_margin: timedelta = timedelta(hours=1)
+    command_retry_delays: tuple[float, ...] = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
 
 
 def flat_fee(tariff: Tariff) -> int:
@@ -115,10 +117,9 @@ class PaymentService:
         self._enforcement: dict[str, Enforcement] = {}
         self._limited: set[int] = set()
         self._stopped: set[int] = set()
-        # Commands go out from their own task, in order: a charger's message that triggered
-        # one is answered without waiting for the charger to answer the command.
-        self._outbox: asyncio.Queue[Callable[[], Awaitable[None]]] = asyncio.Queue()
-        self._sender: asyncio.Task[None] | None = None
+        # Commands go out from a task per charge point, in order: a charger's message that
+        # triggered one is answered without waiting for the charger to answer the command.
+        self._outbox = ChargerOutbox(self.settings.command_retry_delays)
         self._locks: dict[str, asyncio.Lock] = {}
         self._subscribers: list[RequestSubscriber] = []
         self._vouchers = GroupCommit(store.apply_vouchers)
@@ -257,8 +258,7 @@ class PaymentService:
             self.pin_channel(event.charge_point_id, event.id_token, None)  # used up by this session
         if channel is None or tariff is None:
             LOGGER.warning("session %s has no payment (%s): stopping it", event.session_id, reason)
-            self._stopped.add(event.session_id)
-            self._send(partial(self.commands.stop, event.charge_point_id, event.transaction_ref))
+            self._stop(event.session_id, event.charge_point_id, event.transaction_ref)
             return
         record = SessionPaymentRecord(
             session_id=event.session_id,
@@ -314,6 +314,9 @@ class PaymentService:
 
     async def _ended(self, event: SessionEnded) -> None:
         self._accepted.discard(event.session_id)
+        # A stop or a cap still on its way to the charger is no longer wanted.
+        self._stopped.discard(event.session_id)
+        self._limited.discard(event.session_id)
         record = await asyncio.to_thread(self.store.session, event.session_id)
         if record is None or record.status != "active":
             return
@@ -345,7 +348,6 @@ class PaymentService:
                 self.store.update_session, event.session_id, status=status, shortfall=shortfall
             )
         self._samples.pop(event.session_id, None)
-        self._limited.discard(event.session_id)
         running = self._running.get(record.channel_id, set())
         running.discard(event.session_id)
         if not running:
@@ -435,38 +437,52 @@ class PaymentService:
                 session.transaction_ref,
             )
             if decision.action == Action.STOP and session.session_id not in self._stopped:
-                self._stopped.add(session.session_id)
-                self._send(partial(self.commands.stop, charge_point_id, transaction_ref))
+                self._stop(session.session_id, charge_point_id, transaction_ref)
                 await asyncio.to_thread(
                     self.store.update_session, session.session_id, enforcement=f"stop:{decision.reason}"
                 )
             elif decision.action == Action.LIMIT and session.session_id not in self._limited:
                 self._limited.add(session.session_id)
                 watts = self.settings.limited_power_w
-                self._send(
-                    partial(self.commands.limit_power, charge_point_id, connector_id, transaction_ref, watts)
+                self._outbox.put(
+                    Delivery(
+                        charge_point_id,
+                        f"power cap of session {session.session_id}",
+                        partial(
+                            self.commands.limit_power, charge_point_id, connector_id, transaction_ref, watts
+                        ),
+                        partial(self._limited.__contains__, session.session_id),
+                    )
                 )
                 await asyncio.to_thread(self.store.update_session, session.session_id, enforcement="limit")
             elif decision.action == Action.CONTINUE and session.session_id in self._limited:
                 self._limited.discard(session.session_id)
-                self._send(partial(self.commands.clear_limit, charge_point_id, connector_id, transaction_ref))
+                self._outbox.put(
+                    Delivery(
+                        charge_point_id,
+                        f"lifting the power cap of session {session.session_id}",
+                        partial(self.commands.clear_limit, charge_point_id, connector_id, transaction_ref),
+                        partial(_absent, self._limited, session.session_id),
+                    )
+                )
                 await asyncio.to_thread(self.store.update_session, session.session_id, enforcement=None)
 
-    def _send(self, command: Callable[[], Awaitable[None]]) -> None:
-        self._outbox.put_nowait(command)
-        if self._sender is None or self._sender.done():
-            self._sender = asyncio.create_task(self._send_all())
-
-    async def _send_all(self) -> None:
-        while not self._outbox.empty():
-            command = self._outbox.get_nowait()
-            try:
-                await command()
-            except Exception:
-                LOGGER.exception("a payment command to a charger failed")
-            finally:
-                self._outbox.task_done()
+    def _stop(self, session_id: int, charge_point_id: str, transaction_ref: str) -> None:
+        """Stop a session remotely, retried until the charger takes it or the session ends."""
+        self._stopped.add(session_id)
+        self._outbox.put(
+            Delivery(
+                charge_point_id,
+                f"stop of session {session_id}",
+                partial(self.commands.stop, charge_point_id, transaction_ref),
+                partial(self._stopped.__contains__, session_id),
+            )
+        )
 
     async def commands_sent(self) -> None:
-        """Wait until every command decided so far has been answered (or failed)."""
-        await self._outbox.join()
+        """Wait until every command decided so far was carried out (or given up on)."""
+        await self._outbox.idle()
+
+
+def _absent(items: set[int], item: int) -> bool:
+    return item not in items

@@ -10,6 +10,9 @@ speak TransactionEvent with EVSEs (each simulated EVSE has one connector, number
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, Protocol
@@ -130,10 +133,52 @@ def _accepted(info: Any) -> bool:
     return str(info.get("status", "Accepted")) == "Accepted"
 
 
+class AnswersInOrder:
+    """Frames handled one at a time, as charge point firmware does: the answer to a transaction
+    message is applied (on 1.6, the transaction ID learned) before the next frame is read.
+
+    The library hands an answer to the waiting caller and reads on at once, so a command right
+    behind the answer (a cap naming the new transaction) was handled before the station knew
+    the ID, and refused. Mixed in before the library's ChargePoint.
+    """
+
+    APPLY_TIMEOUT_S: ClassVar[float] = 5.0
+
+    def expect_answer(self, message_id: str) -> asyncio.Event:
+        """Hold the frames after the answer to `message_id` until the returned event is set."""
+        applied = asyncio.Event()
+        self._applying()[message_id] = applied
+        return applied
+
+    def _applying(self) -> dict[str, asyncio.Event]:
+        found: dict[str, asyncio.Event] | None = getattr(self, "_applying_answers", None)
+        if found is None:
+            found = {}
+            self._applying_answers = found
+        return found
+
+    async def route_message(self, raw_msg: str) -> None:
+        await super().route_message(raw_msg)  # type: ignore[misc]
+        if not self._applying():
+            return
+        try:
+            frame = json.loads(raw_msg)
+            message_id = str(frame[1]) if frame[0] in (3, 4) else None
+        except (ValueError, TypeError, IndexError, KeyError):
+            return
+        applied = self._applying().pop(message_id or "", None)
+        if applied is not None:
+            # Not `wait_for`: on 3.11 it can swallow a cancellation that meets the event's set,
+            # and the receive loop then outlived the reboot that cancelled it.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.APPLY_TIMEOUT_S):
+                    await applied.wait()
+
+
 # OCPP 1.6 --------------------------------------------------------------------------------
 
 
-class Client16(ChargePoint16):  # type: ignore[misc]
+class Client16(AnswersInOrder, ChargePoint16):  # type: ignore[misc]
     """A 1.6 charge point's command handlers."""
 
     target: CommandTarget
@@ -337,11 +382,11 @@ class _Handlers2x:
         return self._call_result.TriggerMessage(status=status)
 
 
-class Client201(_Handlers2x, ChargePoint201):  # type: ignore[misc]
+class Client201(AnswersInOrder, _Handlers2x, ChargePoint201):  # type: ignore[misc]
     """A 2.0.1 charging station's command handlers."""
 
 
-class Client21(_Handlers2x, ChargePoint21):  # type: ignore[misc]
+class Client21(AnswersInOrder, _Handlers2x, ChargePoint21):  # type: ignore[misc]
     """A 2.1 charging station's command handlers."""
 
 

@@ -630,30 +630,35 @@ class SimulatedChargePoint:
                 continue
             if message.message_id is None:
                 message.message_id = str(uuid.uuid4())
+            # The frames behind this answer wait until it is applied (AnswersInOrder).
+            applied = client.expect_answer(message.message_id)
             try:
-                answer = await self._call(client, payload, message.message_id)
-            except TimeoutError:
-                # A slow server, not necessarily a dead link: ask again on the same socket with
-                # the same message ID (answered from the server's cache if it was applied);
-                # only repeated silence makes the link suspect enough to reconnect.
-                self.stats.timeouts += 1
-                timeouts += 1
-                if timeouts >= TIMEOUTS_BEFORE_RECONNECT:
-                    raise
-                continue
-            except OCPPError as error:
-                LOGGER.warning("%s: %s refused: %s", self.id, message.event, error)
-                self.stats.call_errors += 1
+                try:
+                    answer = await self._call(client, payload, message.message_id)
+                except TimeoutError:
+                    # A slow server, not necessarily a dead link: ask again on the same socket with
+                    # the same message ID (answered from the server's cache if it was applied);
+                    # only repeated silence makes the link suspect enough to reconnect.
+                    self.stats.timeouts += 1
+                    timeouts += 1
+                    if timeouts >= TIMEOUTS_BEFORE_RECONNECT:
+                        raise
+                    continue
+                except OCPPError as error:
+                    LOGGER.warning("%s: %s refused: %s", self.id, message.event, error)
+                    self.stats.call_errors += 1
+                    self.outbox.done(message)
+                    self._notify()
+                    continue
+                timeouts = 0
                 self.outbox.done(message)
-                self._notify()
-                continue
-            timeouts = 0
-            self.outbox.done(message)
-            self.stats.messages_sent += 1
-            accepted = self.dialect.transaction_answer(message, answer)
-            transaction = message.transaction
-            if not accepted and message.event is TxEvent.STARTED and transaction.active:
-                self.stop(transaction.connector_id, StopReason.DE_AUTHORIZED)
+                self.stats.messages_sent += 1
+                accepted = self.dialect.transaction_answer(message, answer)
+                transaction = message.transaction
+                if not accepted and message.event is TxEvent.STARTED and transaction.active:
+                    self.stop(transaction.connector_id, StopReason.DE_AUTHORIZED)
+            finally:
+                applied.set()
             self._notify()
 
     async def _send_notices(self, client: Any) -> None:

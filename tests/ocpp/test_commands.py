@@ -8,11 +8,12 @@ from typing import Any
 
 import pytest
 
+from mobility.charging.events import ChargingEvent, SessionStarted
 from ocpp_server.commands import CommandRejectedError, CommandTimeoutError
 from ocpp_server.server import NotConnectedError, WrongVersionError
 from tests.ocpp.clients import Client16, Client21, Client201
 from tests.ocpp.conftest import Harness, library_client, raw_client
-from tests.ocpp.frames import receive
+from tests.ocpp.frames import NOW, exchange, receive
 
 VERSIONS = [("1.6", Client16), ("2.0.1", Client201), ("2.1", Client21)]
 
@@ -57,11 +58,10 @@ async def test_a_transaction_cap_is_a_tx_profile(quick: Harness, version: str, c
         assert (await commands.limit_transaction(2, "42", 3_700, profile_id=902)).accepted
     ((action, payload),) = cp.received
     assert action == "SetChargingProfile"
-    if version == "1.6":  # the connector's running transaction, whose ID it may not know yet
+    if version == "1.6":  # 1.6 requires the transactionId of a TxProfile
         assert payload["connector_id"] == 2
         profile = payload["cs_charging_profiles"]
-        assert profile["charging_profile_id"] == 902
-        assert "transaction_id" not in profile
+        assert (profile["charging_profile_id"], profile["transaction_id"]) == (902, 42)
     else:
         assert payload["evse_id"] == 2
         profile = payload["charging_profile"]
@@ -168,3 +168,60 @@ async def test_second_command_waits_for_first_answer(quick: Harness) -> None:
         assert len(sent) == 2
         await websocket.send(json.dumps([3, call2[1], {"status": "Accepted"}]))
         assert [(await task).status for task in tasks] == ["Accepted", "Accepted"]
+
+
+def _transaction_start(version: str) -> list[Any]:
+    if version == "1.6":
+        payload: dict[str, Any] = {"connectorId": 1, "idTag": "X", "meterStart": 0, "timestamp": NOW}
+        return [2, "start", "StartTransaction", payload]
+    event = {
+        "eventType": "Started",
+        "timestamp": NOW,
+        "triggerReason": "Authorized",
+        "seqNo": 0,
+        "transactionInfo": {"transactionId": "T-1"},
+        "evse": {"id": 1, "connectorId": 1},
+        "idToken": {"idToken": "X", "type": "ISO14443"},
+    }
+    return [2, "start", "TransactionEvent", event]
+
+
+@pytest.mark.parametrize("version", ["1.6", "2.0.1", "2.1"])
+async def test_commands_naming_a_transaction_wait_for_the_answer_that_carries_it(
+    quick: Harness, version: str
+) -> None:
+    """A stop and a cap decided while the start is being handled (the payment layer refusing an
+    unknown token) reach the charger after the answer that tells it the transaction, in the
+    order they were issued, and a command that names no transaction does not overtake them.
+    Before, the stop overtook the answer and the charger rejected it."""
+    issued: list[asyncio.Task[Any]] = []
+
+    async def refuse(event: ChargingEvent) -> None:
+        if isinstance(event, SessionStarted):
+            commands = quick.central.commands("CP1")
+            ref = event.transaction_ref
+            issued.append(asyncio.create_task(commands.limit_transaction(1, ref, 3_700, 1001)))
+            issued.append(asyncio.create_task(commands.remote_stop(ref)))
+            issued.append(asyncio.create_task(commands.clear_power_limit(901)))
+
+    async def slow_reader(event: ChargingEvent) -> None:
+        if isinstance(event, SessionStarted):
+            await asyncio.sleep(0.2)  # the payer stream's reads, say
+
+    quick.service.subscribe(refuse)
+    quick.service.subscribe(slow_reader)
+    async with raw_client(quick.url(), version) as websocket:
+        answer = await exchange(websocket, _transaction_start(version))
+        assert answer[:2] == [3, "start"]
+        ref = str(answer[2]["transactionId"]) if version == "1.6" else "T-1"
+        actions = []
+        for _ in range(3):
+            call = await receive(websocket)
+            actions.append(call[2])
+            if call[2] in ("SetChargingProfile", "RemoteStopTransaction", "RequestStopTransaction"):
+                named = call[3].get("csChargingProfiles", call[3].get("chargingProfile", call[3]))
+                assert str(named["transactionId"]) == ref
+            await websocket.send(json.dumps([3, call[1], {"status": "Accepted"}]))
+        await asyncio.gather(*issued)
+    stop = "RemoteStopTransaction" if version == "1.6" else "RequestStopTransaction"
+    assert actions == ["SetChargingProfile", stop, "ClearChargingProfile"]

@@ -45,14 +45,17 @@ class Recorder:
 
     async def limit_power(
         self, charge_point_id: str, connector_id: int, transaction_ref: str, watts: int
-    ) -> None:
+    ) -> bool:
         self.calls.append(("limit", transaction_ref, str(watts)))
+        return True
 
-    async def clear_limit(self, charge_point_id: str, connector_id: int, transaction_ref: str) -> None:
+    async def clear_limit(self, charge_point_id: str, connector_id: int, transaction_ref: str) -> bool:
         self.calls.append(("clear", transaction_ref))
+        return True
 
-    async def stop(self, charge_point_id: str, transaction_ref: str) -> None:
+    async def stop(self, charge_point_id: str, transaction_ref: str) -> bool:
         self.calls.append(("stop", transaction_ref))
+        return True
 
 
 class Clock:
@@ -487,3 +490,45 @@ async def test_a_voucher_stored_by_another_process_fails_the_whole_batch(world: 
     # Re-read after the failure, the same batch goes through.
     assert first.apply_vouchers([voucher(3, 300_000), fleet_voucher(2, 60_000)]) == [300_000, 60_000]
     assert (on_disk(CHANNEL), on_disk(fleet_channel)) == ((300_000, 3), (60_000, 2))
+
+
+def retrying(world: World, commands: Recorder, pauses: tuple[float, ...]) -> PaymentService:
+    settings = PaymentSettings(command_retry_delays=pauses)
+    return PaymentService(world.store, commands, lambda _cp: "city", settings, clock=world.clock)
+
+
+class Flaky(Recorder):
+    """Refuses the first `refusals` stops (too early: the charger does not know the transaction
+    yet), then takes them."""
+
+    def __init__(self, refusals: int) -> None:
+        super().__init__()
+        self.refusals = refusals
+        self.tried = asyncio.Event()
+
+    async def stop(self, charge_point_id: str, transaction_ref: str) -> bool:
+        await super().stop(charge_point_id, transaction_ref)
+        self.refusals -= 1
+        self.tried.set()
+        return self.refusals < 0
+
+
+async def test_a_refused_stop_is_tried_again_until_the_charger_takes_it(world: World) -> None:
+    """Before, a stop the charger refused (it came before the transaction's ID) was dropped and
+    the unpaid session ran on."""
+    commands = Flaky(refusals=2)
+    service = retrying(world, commands, (0.0, 0.0, 0.0))
+    await service.handle(started(token="FFFF"))  # an unknown token: stopped at once
+    await service.commands_sent()
+    assert commands.calls == [("stop", "tx1")] * 3
+
+
+async def test_a_stop_is_not_retried_once_its_session_ended(world: World) -> None:
+    commands = Flaky(refusals=100)
+    service = retrying(world, commands, (0.05,) * 100)
+    await service.handle(started(token="FFFF"))
+    await commands.tried.wait()
+    ended = SessionEnded(1, "CP1", 1, "tx1", 0, EndReason.LOCAL, False, world.clock())
+    await service.handle(ended)
+    await asyncio.wait_for(service.commands_sent(), 5)
+    assert 1 <= len(commands.calls) < 10

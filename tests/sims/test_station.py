@@ -264,10 +264,10 @@ async def test_a_cap_decided_as_the_session_starts_takes_hold(
 ) -> None:
     """A payer already lagging starts a session: the payment layer caps it on `SessionStarted`,
     published while the start is being answered, so on 1.6 the charge point may not know the
-    transaction's ID yet. The cap must hold all the same: a 1.6 cap that named the ID was
-    rejected when it overtook the answer (seen in a review, not reliably reproduced here)."""
+    transaction's ID yet. The cap names the transaction (1.6 requires it) and must hold all the
+    same: it waits for the answer that carries the ID."""
     payments = CentralSystemCommands(central.central)
-    caps: list[asyncio.Task[None]] = []
+    caps: list[asyncio.Task[bool]] = []
 
     async def cap_on_start(event: ChargingEvent) -> None:
         if isinstance(event, SessionStarted):
@@ -287,7 +287,7 @@ async def test_a_cap_decided_as_the_session_starts_takes_hold(
     transaction = await station.plug_in(1, ev(max_power_w=50_000), ALLOWED_TOKEN)
     assert transaction is not None
     await central.wait_for(lambda: bool(caps))
-    await asyncio.gather(*caps)
+    assert await asyncio.gather(*caps) == [True]
     await step(clock, [station], 60)
     assert station.connectors[1].power_w(clock.now()) == 3_680
 
