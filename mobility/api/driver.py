@@ -211,7 +211,8 @@ async def start_session(body: StartIn, driver: Driver, context: Context) -> Star
         raise Problem(409, "Payment required", reason, "payment-required", channel_id=record.channel_id)
     token = accounts.app_id_token(driver.account_id)
     await asyncio.to_thread(context.payment_store.add_id_token, token, driver.account_id)
-    payments.pin_channel(charge_point.id, token, record.channel_id)
+    # On disk before the command goes out: a restart before the charger's start loses nothing.
+    await payments.pin_channel(charge_point.id, token, record.channel_id)
     try:
         result = await _command(
             lambda: central.commands(charge_point.id).remote_start(body.connector_id, token)
@@ -225,7 +226,7 @@ async def start_session(body: StartIn, driver: Driver, context: Context) -> Star
                 command={"status": result.status, "payload": result.payload},
             )
     except Problem:
-        payments.pin_channel(charge_point.id, token, None)
+        await payments.pin_channel(charge_point.id, token, None)
         raise
     return StartOut(
         charge_point_id=charge_point.id,

@@ -1,5 +1,6 @@
 """Payment tables: accounts and their id tokens, channels as the engine tracks them, tariff
-versions, and what each session owes and has been paid. Money is integer micro-units."""
+versions, remote starts awaiting the charger, and what each session owes and has been paid.
+Money is integer micro-units."""
 
 from __future__ import annotations
 
@@ -60,6 +61,21 @@ class TariffRecord(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime)
 
 
+class RemoteStartPinRecord(SQLModel, table=True):
+    """The channel a driver chose for a remote start, until the charger's start uses it up.
+
+    On disk, not in memory: an engine restarting between the RemoteStart command and the
+    charger's start must still accept the app token there and bill the chosen channel.
+    """
+
+    __tablename__ = "payment_remote_start_pin"
+
+    charge_point_id: str = Field(primary_key=True, max_length=48)
+    id_token: str = Field(primary_key=True, max_length=64)  # upper-case
+    channel_id: str = Field(foreign_key="payment_channel.channel_id", max_length=64)
+    created_at: datetime = Field(sa_type=UTCDateTime)  # pins expire (PaymentSettings.pin_lifetime)
+
+
 class SessionPaymentRecord(SQLModel, table=True):
     """What a charging session owes (`billed`, incl. VAT) on which channel, at which tariff."""
 
@@ -115,6 +131,7 @@ PAYMENT_TABLE_NAMES = (
     "payment_tariff",
     "payment_settlement",
     "payment_session",
+    "payment_remote_start_pin",
 )
 
 

@@ -59,7 +59,8 @@ TariffFor = Callable[[str], str | Awaitable[str]]
 
 @dataclass(frozen=True, slots=True)
 class PaymentSettings:
-    """Knobs of enforcement; `fallback_window` serves tariffs without an energy price."""
+    """Knobs of enforcement; `fallback_window` serves tariffs without an energy price.
+    `pin_lifetime` bounds how long a remote start's channel pin authorizes (see `pin_channel`)."""
 
     limit_after: timedelta = timedelta(seconds=30)
     stop_after: timedelta = timedelta(seconds=120)
@@ -67,6 +68,7 @@ class PaymentSettings:
     fallback_window: int = 500_000
     expiry_margin: timedelta = timedelta(hours=1)
     command_retry_delays: tuple[float, ...] = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
+    pin_lifetime: timedelta = timedelta(minutes=15)
 
 
 def flat_fee(tariff: Tariff) -> int:
@@ -128,8 +130,6 @@ class PaymentService:
         # Channels with a running session seen by this process: only those need enforcing when
         # a voucher arrives (after a restart, the next reading of a session re-adds it).
         self._running: dict[str, set[int]] = {}
-        # (charge point, id token) -> the channel a driver chose for a remote start.
-        self._pinned: dict[tuple[str, str], str] = {}
         self._accepted: set[int] = set()  # sessions this process took on for payment
 
     def subscribe(self, subscriber: RequestSubscriber) -> None:
@@ -157,7 +157,7 @@ class PaymentService:
         account = await asyncio.to_thread(self.store.account_for_token, id_token)
         if account is None:
             return None, None, "unknown id token"
-        pinned = self._pinned.get((charge_point_id, id_token.upper()))
+        pinned = await self._pinned(charge_point_id, id_token)
         if pinned is None and id_token.upper() == app_id_token(account.id):
             # Derived from the account ID, so anyone can compute it: it pays only for the
             # driver's own remote start at this charge point.
@@ -210,14 +210,35 @@ class PaymentService:
         _, _, reason = await self._channel_for(charge_point_id, account_id, channel_id)
         return reason
 
-    def pin_channel(self, charge_point_id: str, id_token: str, channel_id: str | None) -> None:
+    async def pin_channel(self, charge_point_id: str, id_token: str, channel_id: str | None) -> None:
         """Make the next session of `id_token` at `charge_point_id` pay from `channel_id` (None
-        unpins). In memory: after a restart a session falls back to the best channel."""
-        key = (charge_point_id, id_token.upper())
+        unpins); for an app token, the pin is what lets it start a session there at all.
+
+        Committed to the database before it returns, so a pin written before a RemoteStart
+        command survives an engine restart before the charger's start arrives; the database is
+        its only copy, so every engine process sharing it sees the same pins. A pin authorizes
+        for `settings.pin_lifetime` only: a remote start the charger never began (no car came,
+        the answer was lost) cannot keep an app token authorized there forever.
+        """
         if channel_id is None:
-            self._pinned.pop(key, None)
-        else:
-            self._pinned[key] = channel_id
+            await asyncio.to_thread(self.store.unpin_remote_start, charge_point_id, id_token)
+            return
+        now = self.clock()
+        await asyncio.to_thread(
+            self.store.pin_remote_start,
+            charge_point_id,
+            id_token,
+            channel_id,
+            now,
+            now - self.settings.pin_lifetime,
+        )
+
+    async def _pinned(self, charge_point_id: str, id_token: str) -> str | None:
+        """The channel pinned for `id_token` at `charge_point_id`, unless the pin has expired."""
+        pin = await asyncio.to_thread(self.store.remote_start_pin, charge_point_id, id_token)
+        if pin is None or pin.created_at <= self.clock() - self.settings.pin_lifetime:
+            return None
+        return pin.channel_id
 
     async def authorize_session(
         self, session_id: int, charge_point_id: str, id_token: str
@@ -255,7 +276,7 @@ class PaymentService:
             else (None, None, "no id token")
         )
         if event.id_token:
-            self.pin_channel(event.charge_point_id, event.id_token, None)  # used up by this session
+            await self.pin_channel(event.charge_point_id, event.id_token, None)  # used up by this session
         if channel is None or tariff is None:
             LOGGER.warning("session %s has no payment (%s): stopping it", event.session_id, reason)
             self._stop(event.session_id, event.charge_point_id, event.transaction_ref)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Engine, func, text, update
+from sqlalchemy import ColumnElement, Engine, delete, func, text, update
 from sqlmodel import Session, col, select
 
 from mobility.ledger.codec import Ed25519Address, VoucherPayload
@@ -18,6 +18,7 @@ from mobility.payments.models import (
     AccountRecord,
     ChannelRecord,
     IdTokenRecord,
+    RemoteStartPinRecord,
     SessionPaymentRecord,
     SettlementRecord,
     TariffRecord,
@@ -222,6 +223,41 @@ class PaymentStore:
                     self._credits.pop(channel_id, None)
                 raise StaleVoucherError(f"{len(changed) - updated} of {len(changed)} channels changed")
             connection.commit()
+
+    # Remote-start pins -------------------------------------------------------------------
+
+    def pin_remote_start(
+        self, charge_point_id: str, id_token: str, channel_id: str, at: datetime, forget_before: datetime
+    ) -> None:
+        """Pin `channel_id` for the next session of `id_token` at `charge_point_id` (replacing
+        any pin there), committed before it returns; pins created before `forget_before` go too,
+        so remote starts that never began do not pile up."""
+        with self._session() as db:
+            db.exec(delete(RemoteStartPinRecord).where(col(RemoteStartPinRecord.created_at) < forget_before))
+            db.merge(
+                RemoteStartPinRecord(
+                    charge_point_id=charge_point_id,
+                    id_token=id_token.upper(),
+                    channel_id=channel_id,
+                    created_at=at,
+                )
+            )
+            db.commit()
+
+    def unpin_remote_start(self, charge_point_id: str, id_token: str) -> None:
+        """Drop the pin of `id_token` at `charge_point_id`, if any."""
+        with self._session() as db:
+            db.exec(
+                delete(RemoteStartPinRecord)
+                .where(col(RemoteStartPinRecord.charge_point_id) == charge_point_id)
+                .where(col(RemoteStartPinRecord.id_token) == id_token.upper())
+            )
+            db.commit()
+
+    def remote_start_pin(self, charge_point_id: str, id_token: str) -> RemoteStartPinRecord | None:
+        """The pin of `id_token` at `charge_point_id`, however old (the caller judges its age)."""
+        with self._session() as db:
+            return db.get(RemoteStartPinRecord, (charge_point_id, id_token.upper()))
 
     # Tariffs -----------------------------------------------------------------------------
 

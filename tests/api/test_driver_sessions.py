@@ -66,6 +66,10 @@ async def test_a_paid_session_started_and_stopped_through_the_api(
         assert started["command"]["status"] == "Accepted"
         token = started["id_token"]
         assert cp.received == [("RemoteStartTransaction", {"connector_id": 1, "id_tag": token})]
+        assert engine.payments is not None
+        pin = await asyncio.to_thread(engine.payments.store.remote_start_pin, "CP-D1", token)
+        assert pin is not None  # on disk before the command went out
+        assert pin.channel_id == channel_id.hex()
         begun = await cp.call(
             call16.StartTransaction(connector_id=1, id_tag=token, meter_start=7_000, timestamp=iso(now))
         )
@@ -73,6 +77,7 @@ async def test_a_paid_session_started_and_stopped_through_the_api(
         first = await both(stream, "session", "voucher_result")
         session_id = first["session"]["session_id"]
         assert first["session"]["status"] == "active"
+        assert await asyncio.to_thread(engine.payments.store.remote_start_pin, "CP-D1", token) is None
         assert first["voucher_result"]["accepted"]
         assert first["voucher_result"]["paid"] == WINDOW  # the credit window, paid ahead
 
@@ -225,7 +230,9 @@ async def test_a_start_the_charger_refuses_is_a_409_with_its_answer(
         ]
     assert (refused.value.status, refused.value.kind) == (409, "charger-refused")
     assert refused.value.problem["command"]["status"] == "Rejected"
-    assert engine.payments._pinned == {}  # the channel choice is dropped with the refused start
+    # The channel choice, on disk before the command went out, is dropped with the refused start.
+    token = app_id_token(api.account_id or "")
+    assert await asyncio.to_thread(engine.payments.store.remote_start_pin, "CP-NO", token) is None
 
 
 async def test_an_app_token_pays_only_for_the_drivers_own_remote_start(

@@ -305,7 +305,7 @@ async def test_an_app_token_pays_only_for_the_session_its_remote_start_began(wor
     world.store.add_id_token(token, "alice")
     service = world.service
     assert not (await service.authorize("CP1", token)).accepted  # no remote start here
-    service.pin_channel("CP1", token, CHANNEL.hex())
+    await service.pin_channel("CP1", token, CHANNEL.hex())
     assert (await service.authorize("CP1", token)).accepted  # 1.6 asks before the start
     await service.handle(SessionStarted(1, "CP1", 1, "tx1", token.lower(), 0, T0))
     # 2.x asks again in the event that started the session: yes for that session ...
@@ -316,6 +316,67 @@ async def test_an_app_token_pays_only_for_the_session_its_remote_start_began(wor
     end = T0 + dt.timedelta(minutes=1)
     await service.handle(SessionEnded(1, "CP1", 1, "tx1", 0, EndReason.LOCAL, False, end))
     assert not (await service.authorize_session(1, "CP1", token)).accepted
+
+
+async def test_a_remote_start_survives_a_restart_before_the_chargers_start(world: World) -> None:
+    """The pin is on disk: an engine restarted between the RemoteStart command and the
+    charger's start still accepts the app token there and bills the channel the driver chose."""
+    token = app_id_token("alice")
+    world.store.add_id_token(token, "alice")
+    richer = pow_rs.blake2b_256(b"richer channel").hex()  # the best channel, were nothing pinned
+    world.store.add_channel(
+        ChannelRecord(
+            channel_id=richer,
+            account_id="alice",
+            payer_address=Ed25519Address.from_public_key(DRIVER.public_key).to_bytes().hex(),
+            deposit=90_000_000,
+            expiry=T0 + dt.timedelta(days=30),
+        )
+    )
+    await world.service.pin_channel("CP1", token, CHANNEL.hex())
+    world.clock.now = T0 + dt.timedelta(minutes=2)
+    # The restart: a new store and service over the same database, nothing kept in memory.
+    store = PaymentStore(world.store.engine)
+    restarted = make_service(store, world.clock, world.commands)
+    assert (await restarted.authorize("CP1", token)).status == AuthorizationStatus.ACCEPTED
+    await restarted.handle(SessionStarted(1, "CP1", 1, "tx1", token, 0, world.clock.now))
+    record = store.session(1)
+    assert record is not None
+    assert (record.channel_id, record.status) == (CHANNEL.hex(), "active")
+    await restarted.commands_sent()
+    assert ("stop", "tx1") not in world.commands.calls
+    # Used up by that session, on disk too: the next restart does not bring it back.
+    assert store.remote_start_pin("CP1", token) is None
+    again = make_service(PaymentStore(world.store.engine), world.clock, world.commands)
+    assert not (await again.authorize("CP1", token)).accepted
+
+
+async def test_an_expired_remote_start_pin_no_longer_authorizes(world: World) -> None:
+    """A remote start the charger never began must not leave the app token usable there."""
+    token = app_id_token("alice")
+    world.store.add_id_token(token, "alice")
+    service = world.service
+    lifetime = service.settings.pin_lifetime
+    assert lifetime == dt.timedelta(minutes=15)  # the default
+    await service.pin_channel("CP1", token, CHANNEL.hex())
+    world.clock.now = T0 + lifetime - dt.timedelta(seconds=1)
+    assert (await service.authorize("CP1", token)).accepted
+    world.clock.now = T0 + lifetime
+    expired = await service.authorize("CP1", token)
+    assert (expired.status, expired.reason) == (
+        AuthorizationStatus.BLOCKED,
+        "an app token without a remote start here",
+    )
+    await service.handle(SessionStarted(1, "CP1", 1, "tx1", token, 0, world.clock.now))
+    assert (await sent(world)) == [("stop", "tx1")]  # a start that comes anyway is not paid for
+    # An expired pin left behind goes with the next pin anywhere.
+    await service.pin_channel("CP1", "04A2B3C4", CHANNEL.hex())
+    world.clock.now = T0 + 2 * lifetime + dt.timedelta(seconds=1)
+    await service.pin_channel("CP2", token, CHANNEL.hex())
+    assert world.store.remote_start_pin("CP1", "04a2b3c4") is None
+    pin = world.store.remote_start_pin("CP2", token)
+    assert pin is not None
+    assert (pin.channel_id, pin.created_at) == (CHANNEL.hex(), world.clock.now)
 
 
 async def test_a_channel_with_an_unpaid_session_is_refused_until_paid(world: World) -> None:
