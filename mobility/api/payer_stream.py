@@ -8,7 +8,8 @@ socket to `serve` with the payer account it is for. Messages, once authenticated
 - `{"type": "session", ...}` when one of the account's sessions starts, meters or ends: energy
   (Wh), power (W, from the last two readings), cost so far, and the channel's credit left;
 - `{"type": "payment_request", ...}` from the payment layer: sign a voucher for `amount`
-  (cumulative on `channel_id`);
+  (cumulative on `channel_id`), while sessions run and once more after one ends owing its
+  final bill (`session_ids` then names the ended session);
 - `{"type": "voucher_result", "accepted", ...}` answering each voucher sent as
   `{"type": "voucher", "voucher": "<hex of the wire form>"}` or with the fields
   `channel_id, nonce, amount, public_key, signature`; an optional `id` is echoed back. Only

@@ -4,7 +4,9 @@ It subscribes to `mobility.charging` events. A session starts on the payer's cha
 tariff version current at its start; each meter reading re-prices it, and the channel's
 owed-versus-paid decides whether to keep asking for vouchers, limit power or stop
 (`credit.decide`). Vouchers arrive from the driver's app through `submit_voucher`, are
-checked (`vouchers.ChannelCredit.accept`) and are on disk before they are acknowledged.
+checked (`vouchers.ChannelCredit.accept`) and are on disk before they are acknowledged. A
+session that ends with a shortfall is followed by a request for its final bill, and a voucher
+that pays earlier debt pays off the channel's unpaid sessions, oldest first (`debt`).
 
 Work for one channel is serialised by a lock, so a voucher and a reading never interleave.
 """
@@ -350,23 +352,11 @@ class PaymentService:
             billed, energy = await self._price(
                 record, ended_at=max(event.at, samples[-1].at if samples else event.at)
             )
-            await asyncio.to_thread(
-                self.store.update_session,
-                event.session_id,
-                billed=billed,
-                energy_wh=energy,
-                ended_at=event.at,
-            )
-            channel = await asyncio.to_thread(self.store.channel, record.channel_id)
-            others = await asyncio.to_thread(self.store.ended_totals, record.channel_id, event.session_id)
-            paid = channel.paid if channel is not None else 0
-            # What the channel's vouchers leave unpaid of the ended sessions, less what earlier
-            # sessions already carry as their shortfall: running sessions are left out (their
-            # turn comes when they end), and no unpaid micro-unit is counted twice.
-            shortfall = min(billed, max(others.billed + billed - paid - others.shortfall, 0))
-            status = "unpaid" if shortfall else "paid"
-            await asyncio.to_thread(
-                self.store.update_session, event.session_id, status=status, shortfall=shortfall
+            # The channel's paid total covers its ended sessions, oldest first: this one takes
+            # what the earlier ones' bills leave of it, and running sessions are left out (their
+            # turn comes when they end). No unpaid micro-unit counts twice.
+            shortfall = await asyncio.to_thread(
+                self.store.end_session, record.channel_id, event.session_id, billed, energy, event.at
             )
         self._samples.pop(event.session_id, None)
         running = self._running.get(record.channel_id, set())
@@ -374,6 +364,22 @@ class PaymentService:
         if not running:
             self._running.pop(record.channel_id, None)
             self._enforcement.pop(record.channel_id, None)
+        if shortfall:
+            await self._ask_for_final_bill(record.channel_id, event.session_id)
+
+    async def _ask_for_final_bill(self, channel_id: str, session_id: int) -> None:
+        """Ask the payer for what a session left unpaid when it ended (a charger that reports
+        energy only at the stop, or whose last reading jumps): nobody asks otherwise, as no
+        reading follows the end. The amount is cumulative, so it is all that is billed on the
+        channel: paying it pays off the channel's debt, oldest session first."""
+        seen = await asyncio.to_thread(self.store.channel_state, channel_id)
+        if seen.channel is None:
+            return
+        await self._publish(
+            PaymentRequest(
+                channel_id, (session_id,), seen.owed, seen.owed, seen.channel.paid, Action.CONTINUE, None
+            )
+        )
 
     # Vouchers ----------------------------------------------------------------------------
 
@@ -441,12 +447,15 @@ class PaymentService:
             decision.action,
             decision.reason,
         )
+        await self._publish(request)
+        return decision
+
+    async def _publish(self, request: PaymentRequest) -> None:
         for subscriber in self._subscribers:
             try:
                 await subscriber(request)
             except Exception:
                 LOGGER.exception("payment request subscriber failed")
-        return decision
 
     async def _enforce(self, decision: Decision, active: list[SessionPaymentRecord]) -> None:
         """Queue the commands the decision calls for, then record it on the sessions (a failed

@@ -2,18 +2,23 @@
 
 Every change is one short transaction. Vouchers are stored with a compare-and-set on each
 channel's voucher nonce, so two engine processes racing for one channel can never both win,
-and a voucher acknowledged to the payer is on disk before the acknowledgement.
+and a voucher acknowledged to the payer is on disk before the acknowledgement. A voucher that
+pays earlier debt pays off the channel's unpaid sessions in its own transaction, as does a
+session's end (`mobility.payments.debt`): both hold the channel's row while they do.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Engine, delete, func, text, update
+from sqlalchemy import ColumnElement, Connection, Engine, bindparam, delete, func, text, update
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from mobility.ledger.codec import Ed25519Address, VoucherPayload
+from mobility.payments.debt import attribute, newly_covered
 from mobility.payments.models import (
     AccountRecord,
     ChannelRecord,
@@ -65,6 +70,15 @@ _SET_LATEST_PSYCOPG = (
     " FROM unnest(%(id)b::text[], %(read)b::bigint[], %(paid)b::bigint[], %(nonce)b::bigint[],"
     " %(voucher)b::bytea[]) AS v(id, read_nonce, paid, nonce, voucher)"
     " WHERE c.channel_id = v.id AND c.voucher_nonce = v.read_nonce"
+)
+
+
+# Asked after every voucher batch: on PostgreSQL one constant statement over a binary array (as
+# above), where the expanding IN of a Core query costs more to build than to run.
+_UNPAID_PSYCOPG = (
+    "SELECT channel_id, session_id, shortfall FROM payment_session"
+    " WHERE channel_id = ANY(%(id)b::text[]) AND status = 'unpaid'"
+    " ORDER BY channel_id, ended_at, session_id"
 )
 
 
@@ -188,6 +202,11 @@ class PaymentStore:
         set-based UPDATE over arrays: one round trip and one constant statement the server keeps
         prepared, where an executemany cost a pipelined statement and its parameters per row.
         SQLite, in-process, keeps the per-row UPDATE as an executemany.
+
+        Debt the new vouchers cover is paid off in the same transaction (`_pay_off_debts`), by
+        statements issued once the channels' rows are held: a session ending meanwhile holds
+        the row while it records its shortfall, and a check folded into the UPDATE would read
+        from before that end, leaving what the voucher paid unattributed.
         """
         with self.engine.connect() as connection:
             if connection.dialect.driver == "psycopg":
@@ -222,6 +241,9 @@ class PaymentStore:
                 for channel_id, _, _ in changed:
                     self._credits.pop(channel_id, None)
                 raise StaleVoucherError(f"{len(changed) - updated} of {len(changed)} channels changed")
+            _pay_off_debts(
+                connection, {channel_id: latest.voucher.amount for channel_id, _, latest in changed}
+            )
             connection.commit()
 
     # Remote-start pins -------------------------------------------------------------------
@@ -306,6 +328,43 @@ class PaymentStore:
                 .values(**changes)
             )
             db.commit()
+
+    def end_session(
+        self, channel_id: str, session_id: int, billed: int, energy_wh: int, ended_at: datetime
+    ) -> int | None:
+        """End a running session at its final bill and give it its share of the channel's paid
+        total, in one transaction; its shortfall, or None if it had ended already (a replay).
+
+        The session joins the channel's unpaid sessions with its whole bill, then the paid total
+        is attributed oldest first (`_pay_off_debts`): what vouchers paid beyond the earlier
+        sessions' bills covers this one, and what was paid while an earlier session's debt was
+        still recorded pays that debt first. The channel's row is held (on PostgreSQL), so a
+        voucher stored meanwhile waits and then pays off what this end left unpaid.
+        """
+        with self.engine.connect() as db:
+            ended = db.execute(
+                update(SessionPaymentRecord)
+                .where(col(SessionPaymentRecord.session_id) == session_id)
+                .where(col(SessionPaymentRecord.status) == "active")
+                .values(
+                    billed=billed,
+                    energy_wh=energy_wh,
+                    ended_at=ended_at,
+                    status=_status(billed),
+                    shortfall=billed,
+                )
+            )
+            if ended.rowcount == 0:
+                db.rollback()
+                return None
+            paid = db.execute(
+                core_select(col(ChannelRecord.paid))
+                .where(col(ChannelRecord.channel_id) == channel_id)
+                .with_for_update()
+            ).scalar_one()
+            shortfalls = _pay_off_debts(db, {channel_id: int(paid)})
+            db.commit()
+        return shortfalls.get(session_id, 0)
 
     def owed_on_channel(self, channel_id: str) -> int:
         """Everything billed on the channel so far, ended sessions and running ones."""
@@ -502,6 +561,72 @@ class ChannelState:
     channel: ChannelRecord | None
     active: list[SessionPaymentRecord]
     owed: int  # billed on the channel so far, ended and running sessions
+
+
+def _pay_off_debts(db: Connection, paid: Mapping[str, int]) -> dict[int, int]:
+    """Attribute each channel's paid total to its unpaid sessions, oldest first, inside the
+    caller's transaction; the new shortfall of every unpaid session seen.
+
+    What is newly covered is what the sessions' recorded shortfalls exceed the channel's debt
+    by (`debt.newly_covered`), so running this again changes nothing. A session paid off is
+    `paid`; a session whose shortfall shrank leaves the claim it was attached to (which did
+    not pay for the rest), so the next claim, which covers the voucher that paid, covers it too.
+    """
+    unpaid = _unpaid_by_channel(db, list(paid))
+    if not unpaid:
+        return {}
+    billed = _ended_billed(db, list(unpaid))
+    shortfalls: dict[int, int] = {}
+    changes: list[dict[str, object]] = []
+    for channel_id, sessions in unpaid.items():
+        recorded = sum(shortfall for _, shortfall in sessions)
+        covered = newly_covered(billed[channel_id], paid[channel_id], recorded)
+        for (session_id, before), (_, after) in zip(sessions, attribute(sessions, covered), strict=True):
+            shortfalls[session_id] = after
+            if after != before:
+                changes.append({"sid": session_id, "new_shortfall": after, "new_status": _status(after)})
+    if changes:
+        session = SessionPaymentRecord
+        db.execute(
+            update(session)
+            .where(col(session.session_id) == bindparam("sid"))
+            .values(shortfall=bindparam("new_shortfall"), status=bindparam("new_status"), settlement_id=None),
+            changes,
+        )
+    return shortfalls
+
+
+def _unpaid_by_channel(db: Connection, channel_ids: list[str]) -> dict[str, list[tuple[int, int]]]:
+    """The channels' unpaid sessions as (session ID, shortfall), oldest first (by end, then ID)."""
+    session = SessionPaymentRecord
+    rows = (
+        db.exec_driver_sql(_UNPAID_PSYCOPG, {"id": channel_ids})
+        if db.dialect.driver == "psycopg"
+        else db.execute(
+            core_select(col(session.channel_id), col(session.session_id), col(session.shortfall))
+            .where(col(session.channel_id).in_(channel_ids), col(session.status) == "unpaid")
+            .order_by(col(session.channel_id), col(session.ended_at), col(session.session_id))
+        )
+    )
+    unpaid: dict[str, list[tuple[int, int]]] = {}
+    for channel_id, session_id, shortfall in rows:
+        unpaid.setdefault(channel_id, []).append((int(session_id), int(shortfall)))
+    return unpaid
+
+
+def _ended_billed(db: Connection, channel_ids: list[str]) -> dict[str, int]:
+    """What the channels' ended sessions were billed, per channel."""
+    session = SessionPaymentRecord
+    rows = db.execute(
+        core_select(col(session.channel_id), func.sum(col(session.billed)))
+        .where(col(session.channel_id).in_(channel_ids), col(session.status).in_(("paid", "unpaid")))
+        .group_by(col(session.channel_id))
+    )
+    return {channel_id: int(total) for channel_id, total in rows}
+
+
+def _status(shortfall: int) -> str:
+    return "unpaid" if shortfall else "paid"
 
 
 def _owed(db: Session, channel_id: str) -> int:

@@ -392,6 +392,13 @@ class PaymentStream:
                 return message
 
     async def _pay(self, request: Message) -> None:
+        """Sign the amount asked, within the wallet's own limits (deposit, `max_step`).
+
+        Whatever the request's sessions are doing: a final bill comes after its session ended
+        (the charger reported the energy only at the stop), and is owed all the same; refusing
+        it would leave the channel in debt and the payer refused at the next start. The limits
+        are what keep a stuck or hostile engine from taking more.
+        """
         wallet = await self.api.wallet()
         channel_id = bytes.fromhex(request["channel_id"])
         amount = int(request["amount"])

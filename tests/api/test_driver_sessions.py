@@ -296,3 +296,48 @@ async def test_a_running_session_shows_nothing_paid_until_it_ends(
         assert item["billed"] > 0
         assert item["paid"] == 0  # no voucher was sent
         assert (await api.session(item["session_id"]))["paid"] == 0
+
+
+async def test_a_final_bill_is_paid_from_the_stream_and_the_driver_starts_again(
+    engine: Engine, http: httpx.AsyncClient
+) -> None:
+    """A charger that reports energy only at the stop: the session ends owing nearly all of its
+    bill, and the driver would be refused at the next start. The engine asks for the final bill
+    on the stream, the SDK's wallet pays it (within its limits), and the session is paid."""
+    await add_tariff(engine)
+    api = await driver_api(http, 0x73)
+    await fund(engine, [api.seed])
+    channel = await open_channel(engine, api, 2_000_000)
+    await api.register_channel(channel)
+    place_charger(engine, "CP-FIN", 48.4, 11.6)
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    end = now + dt.timedelta(minutes=20)
+    billed = price_session(TARIFF, now, [MeterSample(end, 4_000)], ended_at=end).total_incl_vat
+
+    async with charger(engine, "CP-FIN") as cp, api.stream() as stream, asyncio.timeout(20):
+        token = (await api.start("CP-FIN", 1, channel))["id_token"]
+        begun = await cp.call(
+            call16.StartTransaction(connector_id=1, id_tag=token, meter_start=0, timestamp=iso(now))
+        )
+        opening = await stream.until(lambda m: m["type"] == "voucher_result")
+        assert (opening["accepted"], opening["paid"]) == (True, WINDOW)
+        session_id = (await api.sessions())["items"][0]["session_id"]
+        await cp.call(
+            call16.StopTransaction(
+                transaction_id=begun.transaction_id, meter_stop=4_000, timestamp=iso(end), reason="Local"
+            )
+        )
+        final = await stream.until(lambda m: m["type"] == "payment_request" and m["amount"] > WINDOW)
+        assert (final["session_ids"], final["amount"], final["action"]) == ([session_id], billed, "continue")
+        answer = await stream.until(lambda m: m["type"] == "voucher_result")  # the SDK paid it
+        assert (answer["accepted"], answer["paid"]) == (True, billed)
+        assert stream.refused == []
+        item = await api.session(session_id)
+        assert (item["status"], item["billed"], item["paid"], item["shortfall"]) == (
+            "paid",
+            billed,
+            billed,
+            0,
+        )
+        again = await api.start("CP-FIN", 1, channel)  # no debt left: not payment-required
+        assert again["command"]["status"] == "Accepted"

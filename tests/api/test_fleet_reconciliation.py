@@ -103,8 +103,10 @@ async def charge(
     start: dt.datetime,
     registers: list[int],
     meter_start: int = 50_000,
+    meter_stop: int | None = None,
 ) -> tuple[int, list[MeterSample], dt.datetime]:
-    """One session, a reading a minute; the payer (if any) pays ahead of each reading."""
+    """One session, a reading a minute; the payer (if any) pays ahead of each reading. The stop
+    reports the highest register, unless `meter_stop` says otherwise."""
     assert (await cp.call(call16.Authorize(id_tag=tag))).id_tag_info["status"] == "Accepted"
     started = await cp.call(
         call16.StartTransaction(
@@ -124,7 +126,7 @@ async def charge(
     if payer is not None:
         await payer.pay()
     end = start + dt.timedelta(minutes=len(registers))
-    stop_register = max(registers)
+    stop_register = max(registers) if meter_stop is None else meter_stop
     await cp.call(call16.StopTransaction(transaction_id=tx, meter_stop=stop_register, timestamp=iso(end)))
     return tx, samples, end
 
@@ -229,6 +231,43 @@ async def test_a_fleet_reconciles_its_sessions_from_meter_to_ledger(
 
     await check_exports(http, headers, period, sessions, expected)
     await check_proof(engine, http, headers, ok["session_id"], channel_id, unpaid["session_id"])
+
+
+async def test_a_final_bill_paid_after_the_end_reconciles_as_paid(
+    engine: Engine, http: httpx.AsyncClient
+) -> None:
+    """The register jumps at the stop (within the slack the charging layer allows): the session
+    ends owing more than the fleet paid ahead. The fleet pays the request for the final bill
+    that follows the end, and the session reconciles as paid in full and settled, not unpaid."""
+    assert engine.payments is not None
+    headers = await fleet(engine, "fleet-d")
+    van = await add_vehicle(http, headers, "Van")
+    body = {"token": "F1EE7D", "driver_name": "Di"}
+    assert (await http.post(f"/fleet/vehicles/{van}/tokens", json=body, headers=headers)).status_code == 201
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    wallet, channel_id = await fleet_channel(engine, "fleet-d", now)
+    payer = Fleet(engine, wallet, channel_id)
+    engine.payments.subscribe(payer.remember)
+    url = f"ws://127.0.0.1:{engine.central.port}/ocpp/CP-F2"
+    async with library_client(url, "1.6", Client16, charge_point_id="CP-F2") as cp:
+        await cp.call(call16.BootNotification(charge_point_vendor="sim", charge_point_model="m1"))
+        _, samples, end = await charge(cp, payer, "F1EE7D", 1, now, [50_100, 50_200], meter_stop=51_100)
+        await engine.payments.commands_sent()
+    expected = price_session(TARIFF, now, [*samples, MeterSample(end, 1_100)], ended_at=end).total_incl_vat
+    period = {"from": iso(now - dt.timedelta(hours=1)), "to": iso(now + dt.timedelta(hours=1))}
+    before = (await http.get("/fleet/reconciliation", params=period, headers=headers)).json()
+    (owing,) = before["sessions"]["items"]
+    assert (owing["status"], owing["billed"]) == ("unpaid", expected)
+    assert owing["paid"] < expected
+
+    await payer.pay()  # answers the request for the final bill
+    await settle_everything(engine)
+    report = (await http.get("/fleet/reconciliation", params=period, headers=headers)).json()
+    (line,) = report["sessions"]["items"]
+    assert (line["status"], line["reason"]) == ("ok", "")
+    assert line["billed"] == line["repriced"] == line["paid"] == line["settled"] == expected
+    assert report["total"]["by_status"] == {"ok": 1}
+    assert report["total"]["paid"] == report["total"]["settled"] == expected
 
 
 async def check_exports(

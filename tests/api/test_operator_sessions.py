@@ -22,7 +22,7 @@ from tests.api.conftest import driver, fleet, operator
 from tests.api.operator_world import connected, register
 from tests.api.test_operator_tariffs import energy_tariff
 from tests.ocpp.clients import Client16
-from tests.test_engine import iso, meter, milestone, paying_driver
+from tests.test_engine import TARIFF, iso, meter, milestone, paying_driver
 
 KW_11 = 11_000 // 60  # Wh a minute at 11 kW
 
@@ -164,6 +164,58 @@ async def test_sessions_revenue_and_settlements_of_an_operator(
     assert theirs_settled[0]["operator_amount"] == their_session[0]["paid"]
     assert settlement["amount"] >= first["paid"] + their_session[0]["paid"]
     assert (await http.get("/operator/settlements?status=failed", headers=mine)).json()["total"] == 0
+
+
+async def test_a_final_bill_paid_after_the_end_is_paid_and_settled_revenue(
+    engine: Engine, http: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    """The last reading jumps at the stop: the session ends owing more than was paid and shows
+    as a shortfall. The driver pays the request for the final bill that follows the end; the
+    operator's figures then show it paid, and settled once claimed, not as a shortfall."""
+    assert engine.settler is not None
+    mine = await operator(engine, "op-f")
+    await register(http, mine, "CP-F1")  # the engine's default tariff
+    wallet, _, channel_id, now = await paying_driver(engine, tmp_path)
+    payer = Payer(engine, wallet, channel_id)
+    async with connected(engine, "CP-F1") as cp:
+        tx, samples = await charge(cp, payer, now, 2, stop=False)
+        end = now + dt.timedelta(minutes=3)
+        await cp.call(call16.StopTransaction(transaction_id=tx, meter_stop=3_000, timestamp=iso(end)))
+    billed = price_session(TARIFF, now, [*samples, MeterSample(end, 3_000)], ended_at=end).total_incl_vat
+    (owing,) = (await http.get("/operator/sessions", headers=mine)).json()["items"]
+    assert (owing["status"], owing["billed"]) == ("unpaid", billed)
+    assert owing["shortfall"] == billed - owing["paid"] > 0
+    final = payer.requests[-1]
+    assert (final.session_ids, final.amount, final.action) == ((owing["id"],), billed, "continue")
+
+    await payer.pay()
+    (paid,) = (await http.get("/operator/sessions", headers=mine)).json()["items"]
+    assert (paid["status"], paid["paid"], paid["shortfall"]) == ("paid", billed, 0)
+    revenue = (await http.get("/operator/revenue", headers=mine)).json()
+    assert (revenue["billed"], revenue["paid"], revenue["shortfall"], revenue["unsettled"]) == (
+        billed,
+        billed,
+        0,
+        billed,
+    )
+    for _ in range(2):
+        await engine.settler.run_once()
+    await milestone(engine)
+    (confirmed,) = await engine.settler.run_once()
+    assert confirmed.amount == billed
+    settled = (await http.get("/operator/revenue", headers=mine)).json()
+    assert (settled["paid"], settled["shortfall"], settled["settled"], settled["unsettled"]) == (
+        billed,
+        0,
+        billed,
+        0,
+    )
+    (settlement,) = (await http.get("/operator/settlements", headers=mine)).json()["items"]
+    assert (settlement["id"], settlement["sessions"], settlement["operator_amount"]) == (
+        confirmed.id,
+        1,
+        billed,
+    )
 
 
 async def test_reports_are_only_for_the_operator_and_its_scope(

@@ -6,6 +6,7 @@ the operator settles. Then:
 
 - money is conserved: payer + payee balances + what is still in the channel = what they began with;
 - every session billed exactly the tariff of its readings; it is paid, or unpaid with its shortfall;
+- the shortfalls add up to what the vouchers left unpaid, carried by the newest sessions;
 - nothing is claimed twice: the payee gained exactly the channel's claimed amount, once.
 """
 
@@ -115,8 +116,8 @@ async def scenario(s: Setup, sessions: list[list[Step]], pay_every: int) -> None
     assert bob_after - bob_before == channel.claimed == (on_ledger.claimed if on_ledger else channel.claimed)
     assert channel.claimed in (0, channel.paid)
 
-    owed, shortfall = 0, 0
-    for session_id in starts:
+    owed, shortfall, in_debt = 0, 0, False
+    for session_id in starts:  # in the order they ended
         record = s.store.session(session_id)
         assert record is not None
         expected = price_session(TARIFF, starts[session_id], truth[session_id], ended_at=record.ended_at)
@@ -129,8 +130,11 @@ async def scenario(s: Setup, sessions: list[list[Step]], pay_every: int) -> None
         else:
             assert record.status == "unpaid"
             assert record.shortfall > 0
-    # Every micro-unit billed is paid by a voucher or recorded as a shortfall.
-    assert channel.paid + shortfall >= owed
+        if in_debt:  # the paid total pays the oldest first: after an unpaid session, none is paid
+            assert record.shortfall == record.billed
+        in_debt = in_debt or record.shortfall > 0
+    # Every micro-unit billed is paid by a voucher or recorded as a shortfall, once.
+    assert shortfall == max(0, owed - channel.paid)
     event("stopped by enforcement" if stopped else "never stopped")
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 
 import pytest
 
@@ -17,7 +18,7 @@ from mobility.db import create_db_engine
 from mobility.ledger.codec import Ed25519Address, Voucher, VoucherPayload
 from mobility.payments.accounts import app_id_token
 from mobility.payments.credit import Action, StopReason
-from mobility.payments.models import ChannelRecord
+from mobility.payments.models import ChannelRecord, SessionPaymentRecord
 from mobility.payments.pricing import MeterSample, price_session
 from mobility.payments.service import PaymentRequest, PaymentService, PaymentSettings
 from mobility.payments.store import PaymentStore, StaleVoucherError
@@ -400,7 +401,8 @@ async def test_an_earlier_sessions_debt_is_not_counted_again_in_the_next(world: 
     await service.handle(reading(10, 1_000))  # stopped with 357 000 billed, WINDOW paid
     end = T0 + dt.timedelta(minutes=10)
     await service.handle(SessionEnded(1, "CP1", 1, "tx1", 1_000, EndReason.REMOTE, False, end))
-    # A second session (started offline, so billed to the same channel) pays exactly its own cost.
+    # A second session (started offline, so billed to the same channel) pays as much as it costs:
+    # that pays the oldest debt first, and the second session carries the rest.
     world.clock.now = end + dt.timedelta(minutes=1)
     await service.handle(SessionStarted(2, "CP1", 1, "tx2", "04a2b3c4", 0, world.clock.now))
     await service.handle(reading(12, 100, session_id=2))  # 0.1 kWh: 35 700
@@ -411,8 +413,124 @@ async def test_an_earlier_sessions_debt_is_not_counted_again_in_the_next(world: 
     first, second = world.store.session(1), world.store.session(2)
     assert first is not None
     assert second is not None
-    assert (first.status, first.shortfall) == ("unpaid", 357_000 - WINDOW)
-    assert (second.billed, second.status, second.shortfall) == (35_700, "paid", 0)
+    assert (first.status, first.shortfall) == ("unpaid", 357_000 - WINDOW - 35_700)
+    assert (second.billed, second.status, second.shortfall) == (35_700, "unpaid", 35_700)
+    assert first.shortfall + second.shortfall == 357_000 - WINDOW  # the debt, counted once
+
+
+def ended(session_id: int, energy_wh: int, minutes: int) -> SessionEnded:
+    """The session's end, with its final register (the only one a charger may report)."""
+    at = T0 + dt.timedelta(minutes=minutes)
+    return SessionEnded(session_id, "CP1", 1, f"tx{session_id}", energy_wh, EndReason.LOCAL, False, at)
+
+
+def debts(world: World, *session_ids: int) -> list[tuple[str, int]]:
+    """(status, shortfall) of each session."""
+    records = [world.store.session(session_id) for session_id in session_ids]
+    return [(record.status, record.shortfall) for record in records if record is not None]
+
+
+async def test_a_final_bill_above_what_was_paid_is_asked_for_after_the_end(world: World) -> None:
+    """A charger that reports energy only at the stop: the whole bill comes with the end, when
+    no reading is left to trigger a request. The payer is asked for it all the same."""
+    service = world.service
+    await service.handle(started())
+    await service.submit_voucher(voucher(1, WINDOW))
+    asked = len(world.requests)
+    await service.handle(ended(1, 2_000, 10))  # 2 kWh: 714 000
+    assert debts(world, 1) == [("unpaid", 714_000 - WINDOW)]
+    assert world.requests[asked:] == [
+        PaymentRequest(CHANNEL.hex(), (1,), 714_000, 714_000, WINDOW, Action.CONTINUE, None)
+    ]
+    await service.handle(ended(1, 2_000, 10))  # a replayed end asks nothing more
+    assert len(world.requests) == asked + 1
+
+
+async def test_a_session_that_ends_paid_asks_for_nothing_more(world: World) -> None:
+    service = world.service
+    await service.handle(started())
+    await service.submit_voucher(voucher(1, WINDOW))
+    asked = len(world.requests)
+    await service.handle(ended(1, 400, 10))  # 142 800, within the credit paid ahead
+    assert len(world.requests) == asked
+
+
+async def test_paying_the_final_bill_turns_the_session_paid_and_lets_the_payer_start_again(
+    world: World,
+) -> None:
+    service = world.service
+    await service.handle(started())
+    await service.submit_voucher(voucher(1, WINDOW))
+    await service.handle(ended(1, 2_000, 10))
+    assert not (await service.authorize("CP1", "04a2b3c4")).accepted
+    await service.submit_voucher(voucher(2, 500_000))  # part of it
+    assert debts(world, 1) == [("unpaid", 214_000)]
+    assert not (await service.authorize("CP1", "04a2b3c4")).accepted
+    await service.submit_voucher(voucher(3, world.requests[-1].amount))  # the rest
+    assert debts(world, 1) == [("paid", 0)]
+    assert (await service.authorize("CP1", "04a2b3c4")).accepted
+
+
+async def test_a_partial_voucher_pays_off_the_session_that_ended_first(world: World) -> None:
+    """Two sessions at once on the channel (the second started offline), both reporting energy
+    only at the stop; the second ends first, so it is the older debt, paid off first."""
+    service = world.service
+    await service.handle(started(1))
+    await service.submit_voucher(voucher(1, WINDOW))
+    await service.handle(SessionStarted(2, "CP1", 2, "tx2", "04a2b3c4", 0, T0))
+    await service.handle(ended(2, 1_000, 5))  # 357 000: the paid WINDOW covers half
+    await service.handle(ended(1, 1_000, 10))  # 357 000, none of it covered
+    assert debts(world, 1, 2) == [("unpaid", 357_000), ("unpaid", 357_000 - WINDOW)]
+    await service.submit_voucher(voucher(2, WINDOW + 200_000))
+    assert debts(world, 1, 2) == [("unpaid", 357_000 - 21_500), ("paid", 0)]
+    await service.submit_voucher(voucher(3, WINDOW + 200_000))  # the same total again: nothing new
+    assert debts(world, 1, 2) == [("unpaid", 357_000 - 21_500), ("paid", 0)]
+    await service.submit_voucher(voucher(4, 714_000))
+    assert debts(world, 1, 2) == [("paid", 0), ("paid", 0)]
+
+
+def at_once(*jobs: Callable[[], object]) -> None:
+    """Run the jobs in threads released together; re-raise the first error."""
+    go, errors = threading.Barrier(len(jobs)), list[BaseException]()
+
+    def run(job: Callable[[], object]) -> None:
+        go.wait()
+        try:
+            job()
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+
+
+def test_a_voucher_stored_while_a_session_ends_pays_for_it(world: World) -> None:
+    """A session ending and a voucher that covers it, written at once from two threads (as the
+    service's end and its voucher batches are): whichever commits second must see the other,
+    or the voucher's payment is never attributed and the session stays unpaid."""
+    store, channel_id = world.store, CHANNEL.hex()
+    for n in range(1, 16):
+        record = SessionPaymentRecord(
+            session_id=n,
+            charge_point_id="CP1",
+            connector_id=1,
+            transaction_ref=f"tx{n}",
+            channel_id=channel_id,
+            tariff_id="city",
+            tariff_version=1,
+            started_at=T0,
+        )
+        store.start_session(record)
+        at_once(
+            partial(store.end_session, channel_id, n, 100_000, 100, T0 + dt.timedelta(minutes=n)),
+            partial(store.apply_vouchers, [voucher(n, 100_000 * n)]),
+        )
+        assert debts(world, *range(1, n + 1)) == [("paid", 0)] * n
 
 
 async def test_a_session_started_offline_on_a_short_channel_is_still_billed(world: World) -> None:

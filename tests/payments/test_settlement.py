@@ -8,6 +8,7 @@ import json
 
 import pow_rs
 from mobility.charging.events import EndReason, MeterReading, SessionEnded, SessionStarted
+from mobility.payments.models import SettlementRecord
 from mobility.payments.settlement import SettlementPolicy, Settler
 from tests.payments.ledger_world import Setup, charge, open_channel
 
@@ -139,3 +140,52 @@ async def test_a_session_ended_within_an_already_claimed_credit_is_attached_to_t
     attached = s.store.session(7)
     assert attached is not None
     assert attached.settlement_id == claim.id  # ... and the session is settled by the earlier claim
+
+
+async def test_a_debt_paid_after_its_claim_is_settled_by_the_claim_of_the_voucher_that_paid_it(
+    setup: Setup,
+) -> None:
+    """A session ends owing its final bill and is claimed for the part paid then; the payer pays
+    the rest later. The session is paid now, and the claim of that later voucher covers it."""
+    s = setup
+    channel_id = await open_channel(s)
+    settler = Settler(s.store, s.bob, s.client, SettlementPolicy(threshold=1), clock=s.clock)
+    requested: list[int] = []
+
+    async def remember(request: object) -> None:
+        requested.append(request.amount)  # type: ignore[attr-defined]
+
+    s.service.subscribe(remember)
+    await s.service.handle(SessionStarted(5, "CP1", 1, "tx5", "a11ce", 0, s.clock.now))
+    await s.service.submit_voucher(s.alice.voucher(channel_id, 1, requested[-1]))  # the credit window
+    s.clock.now += dt.timedelta(minutes=12)
+    await s.service.handle(SessionEnded(5, "CP1", 1, "tx5", 2_000, EndReason.LOCAL, False, s.clock.now))
+    assert requested[-1] == 600_000  # the final bill: 2 kWh, reported only at the stop
+
+    async def settle() -> SettlementRecord:
+        await settler.run_once()  # built
+        await settler.run_once()  # submitted
+        s.coordinator.issue()
+        (confirmed,) = await settler.run_once()
+        assert confirmed.status == "confirmed"
+        return confirmed
+
+    first = await settle()
+    unpaid = s.store.session(5)
+    assert unpaid is not None
+    assert (unpaid.status, unpaid.shortfall, unpaid.settlement_id) == ("unpaid", 450_000, first.id)
+
+    await s.service.submit_voucher(s.alice.voucher(channel_id, 2, requested[-1]))
+    paid = s.store.session(5)
+    assert paid is not None
+    assert (paid.status, paid.shortfall, paid.settlement_id) == (
+        "paid",
+        0,
+        None,
+    )  # the first claim fell short
+    second = await settle()
+    assert second.amount == 600_000
+    settled = s.store.session(5)
+    assert settled is not None
+    assert settled.settlement_id == second.id
+    assert await s.bob.balance() == 300_000 + 600_000
