@@ -146,9 +146,12 @@ class Engine:
                 tariff_for=partial(charge_point_tariff, charging, settings.default_tariff_id),
             )
             charging.authorizer = payments
-            charging.subscribe(payments.handle)
+            # `post`, not `handle`: a charger is answered once its event is stored; pricing and
+            # enforcement follow on the channel's owner.
+            charging.subscribe(payments.post)
             client = InProcessClient(node)
-            settler = Settler(store, Wallet(client, operator_seed(settings.data_dir)), client)
+            wallet = Wallet(client, operator_seed(settings.data_dir))
+            settler = Settler(store, wallet, client, on_confirmed=payments.claim_confirmed)
 
         payment_store = PaymentStore(database)
         context = ApiContext(

@@ -29,7 +29,6 @@ from mobility.ledger.codec import ChannelOutput, CodecError, Ed25519Address, out
 from mobility.payments import accounts
 from mobility.payments.models import ChannelRecord
 from mobility.payments.service import PaymentService
-from mobility.payments.store import PaymentStore
 
 ChannelPath = Annotated[str, Path(pattern=r"^[0-9a-fA-F]{64}$", description="Channel ID, hex.")]
 
@@ -44,11 +43,6 @@ def payments(context: ApiContext) -> PaymentService:
     if context.payments is None:
         raise Problem(503, "Payments disabled", "this engine runs without payments", "unavailable")
     return context.payments
-
-
-def writer(context: ApiContext) -> PaymentStore:
-    """The store the payment service works on (its voucher cache must see channel changes)."""
-    return context.payments.store if context.payments is not None else context.payment_store
 
 
 def operator_address(context: ApiContext) -> Ed25519Address:
@@ -126,13 +120,13 @@ async def register(
         raise Problem(409, "Channel closing", "the channel is in its settle window", "channel-closing")
     if expiry(output) <= context.clock():
         raise Problem(409, "Channel expired", "the channel's expiry has passed", "channel-expired")
-    store = writer(context)
+    store = context.payment_store
     existing = await asyncio.to_thread(store.channel, channel_id)
     if existing is not None:
         if existing.account_id != account_id:  # cannot happen: a payer key has one account
             raise Problem(409, "Registered elsewhere", "another account holds this channel", "conflict")
         response.status_code = 200
-        await asyncio.to_thread(store.update_channel_terms, channel_id, output.deposit, expiry(output))
+        await update_terms(context, channel_id, output.deposit, expiry(output))
     else:
         record = ChannelRecord(
             channel_id=channel_id,
@@ -147,6 +141,15 @@ async def register(
     return await view(context, await own(context, account_id, channel_id))
 
 
+async def update_terms(context: ApiContext, channel_id: str, deposit: int, expires: datetime) -> None:
+    """A top-up or later expiry: through the channel's owner when payments run, so it holds
+    the new deposit too."""
+    if context.payments is not None:
+        await context.payments.channel_terms(channel_id, deposit, expires)
+    else:
+        await asyncio.to_thread(context.payment_store.update_channel_terms, channel_id, deposit, expires)
+
+
 async def page(context: ApiContext, account_id: str, paging: PageParams) -> Page[ChannelOut]:
     """The account's channels, soonest expiry first, with their balances."""
     rows, total = await asyncio.to_thread(
@@ -159,9 +162,7 @@ async def refresh(context: ApiContext, account_id: str, channel_id: str) -> Chan
     """Re-read the account's channel's deposit and expiry from the ledger (after a top-up)."""
     record = await own(context, account_id, channel_id)
     output = await read_ledger_channel(context, record.channel_id)
-    await asyncio.to_thread(
-        writer(context).update_channel_terms, record.channel_id, output.deposit, expiry(output)
-    )
+    await update_terms(context, record.channel_id, output.deposit, expiry(output))
     return await view(context, await own(context, account_id, channel_id))
 
 

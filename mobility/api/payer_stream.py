@@ -32,10 +32,8 @@ from fastapi import FastAPI, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, Field, ValidationError
 
 from mobility.api.context import ApiContext
-from mobility.charging.events import ChargingEvent, MeterReading, SessionEnded, SessionStarted
 from mobility.ledger.codec import CodecError, Voucher, VoucherPayload
-from mobility.payments.accounts import session_view
-from mobility.payments.service import PaymentRequest
+from mobility.payments.service import PaymentRequest, SessionUpdate
 from mobility.payments.vouchers import VoucherRejectedError, VoucherRejection
 
 LOGGER = logging.getLogger(__name__)
@@ -98,14 +96,13 @@ class PayerHub:
         self._connections: dict[str, set[_Connection]] = {}
         self._owners: dict[str, str | None] = {}  # channel -> account (owners never change)
         self._last: dict[int, tuple[datetime, int]] = {}  # session -> last (time, energy Wh)
-        self._session_channels: dict[int, str] = {}  # session -> channel, for running sessions
+        self._resolving: set[asyncio.Task[None]] = set()
 
     def attach(self) -> None:
-        """Subscribe to the payment layer and the charging events."""
+        """Subscribe to the payment layer's requests and session updates."""
         if self.context.payments is not None:
             self.context.payments.subscribe(self.on_request)
-        if self.context.central is not None:
-            self.context.central.service.subscribe(self.on_event)
+            self.context.payments.subscribe_updates(self.on_update)
 
     def connect(self, account_id: str) -> _Connection:
         connection = _Connection(account_id)
@@ -151,61 +148,61 @@ class PayerHub:
             },
         )
 
-    async def on_event(self, event: ChargingEvent) -> None:
-        """A session event (after the payment layer priced it): to the payer's streams."""
-        if not isinstance(event, SessionStarted | MeterReading | SessionEnded):
+    def on_update(self, update: SessionUpdate) -> None:
+        """A session's state after the payment layer applied an event: to the payer's streams.
+        Sent as the channel's owner holds it, so the stream reads nothing from the database."""
+        record = update.session
+        owner = self._owners.get(record.channel_id)
+        if owner is None:
+            # First sight of the channel: its account is on the session's channel row.
+            self._pending_owner(record.channel_id, update)
             return
-        session_id = event.session_id
-        if session_id is None:
-            return
-        ended = isinstance(event, SessionEnded)
-        known = (
-            self._session_channels.pop(session_id, None) if ended else self._session_channels.get(session_id)
-        )
-        if not self._connections:
-            self._last.pop(session_id, None)
-            return
-        if known is not None and await self.owner(known) not in self._connections:
-            return  # nobody listening for this session: no reads
-        view = await asyncio.to_thread(session_view, self.context.payment_store, session_id)
-        if view is None:
-            return
-        record, channel, balance = view.session, view.channel, view.balance
-        if not ended:
-            self._session_channels[session_id] = record.channel_id
-        owner = await self.owner(record.channel_id)
+        self._push_update(owner, update)
+
+    def _pending_owner(self, channel_id: str, update: SessionUpdate) -> None:
+        async def resolve() -> None:
+            owner = await self.owner(channel_id)
+            if owner is not None:
+                self._push_update(owner, update)
+
+        task = asyncio.get_running_loop().create_task(resolve())
+        self._resolving.add(task)
+        task.add_done_callback(self._resolving.discard)
+
+    def _push_update(self, owner: str, update: SessionUpdate) -> None:
+        record = update.session
+        session_id = record.session_id
+        if update.event == "SessionEnded":
+            previous = self._last.pop(session_id, None)
+        else:
+            previous = self._last.get(session_id)
+            self._last[session_id] = (update.at, record.energy_wh)
         if owner not in self._connections:
             return
         power_w: int | None = None
-        energy = record.energy_wh
-        if isinstance(event, MeterReading):
-            previous = self._last.get(session_id)
-            seconds = (event.at - previous[0]).total_seconds() if previous is not None else 0
-            if previous is not None and seconds > 0:
-                power_w = round((energy - previous[1]) * 3600 / seconds)
-            self._last[session_id] = (event.at, energy)
-        elif isinstance(event, SessionStarted):
-            self._last[session_id] = (event.at, 0)
-        else:
-            self._last.pop(session_id, None)
+        if update.event == "SessionEnded":
             power_w = 0
+        elif update.event == "MeterReading" and previous is not None:
+            seconds = (update.at - previous[0]).total_seconds()
+            if seconds > 0:
+                power_w = round((record.energy_wh - previous[1]) * 3600 / seconds)
         self._send(
             owner,
             {
                 "type": "session",
-                "event": type(event).__name__,
+                "event": update.event,
                 "session_id": session_id,
                 "charge_point_id": record.charge_point_id,
                 "connector_id": record.connector_id,
                 "channel_id": record.channel_id,
                 "status": record.status,
-                "energy_wh": energy,
+                "energy_wh": record.energy_wh,
                 "power_w": power_w,
                 "cost": record.billed,
-                "paid": channel.paid,
-                "credit": channel.paid - balance.owed,
-                "available": balance.available,
-                "at": event.at.isoformat(),
+                "paid": update.paid,
+                "credit": update.paid - update.owed,
+                "available": update.available,
+                "at": update.at.isoformat(),
             },
         )
 

@@ -1,14 +1,16 @@
 """The payment layer at work: every charging event priced, credited and enforced.
 
-It subscribes to `mobility.charging` events. A session starts on the payer's channel with the
-tariff version current at its start; each meter reading re-prices it, and the channel's
-owed-versus-paid decides whether to keep asking for vouchers, limit power or stop
-(`credit.decide`). Vouchers arrive from the driver's app through `submit_voucher`, are
-checked (`vouchers.ChannelCredit.accept`) and are on disk before they are acknowledged. A
-session that ends with a shortfall is followed by a request for its final bill, and a voucher
-that pays earlier debt pays off the channel's unpaid sessions, oldest first (`debt`).
+It takes `mobility.charging` events. A session starts on the payer's channel with the tariff
+version current at its start; each meter reading re-prices it, and the channel's owed-versus-
+paid decides whether to keep asking for vouchers, limit power or stop (`credit.decide`).
+Vouchers arrive from the payer's app through `submit_voucher`, are checked
+(`vouchers.ChannelCredit.accept`) and are on disk before they are acknowledged.
 
-Work for one channel is serialised by a lock, so a voucher and a reading never interleave.
+Each channel has one owner (`owner.ChannelOwner`) holding its state in memory and one mailbox
+applying its events in order; this service routes events to owners, chooses the channel a new
+session pays from, and carries out what owners decide (writes, commands, payment requests).
+`post` hands an event over without waiting for it, so a charger is answered once its event
+is stored, and pricing and enforcement follow.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
+from typing import TypeVar
 
 from mobility.charging.authorization import AuthorizationResult, AuthorizationStatus
 from mobility.charging.events import ChargingEvent, MeterReading, SessionEnded, SessionStarted
@@ -28,32 +31,22 @@ from mobility.group_commit import GroupCommit
 from mobility.ledger.codec import VoucherPayload
 from mobility.payments.accounts import app_id_token
 from mobility.payments.commands import SessionCommands
-from mobility.payments.credit import Action, CreditPolicy, Decision, Enforcement, StopReason, decide
+from mobility.payments.credit import Action, CreditPolicy, StopReason
 from mobility.payments.credit import default_window as window_for_price
 from mobility.payments.delivery import ChargerOutbox, Delivery
-from mobility.payments.models import ChannelRecord, SessionPaymentRecord
+from mobility.payments.mailbox import Mailbox
+from mobility.payments.models import SessionPaymentRecord
+from mobility.payments.owner import ChannelOwner, PaymentRequest, RunningSession, SessionUpdate
 from mobility.payments.pricing import MeterSample, price_session
-from mobility.payments.store import PaymentStore, StaleVoucherError
+from mobility.payments.store import PaymentStore, StaleVoucherError, VoucherWrite
 from mobility.payments.tariff import Dimension, Tariff
-from mobility.payments.vouchers import VoucherRejectedError
+from mobility.payments.vouchers import ChannelCredit, VoucherRejectedError, VoucherRejection
 
 LOGGER = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class PaymentRequest:
-    """Sent to the payer's app: sign a voucher for `amount` (cumulative on the channel)."""
-
-    channel_id: str
-    session_ids: tuple[int, ...]
-    amount: int
-    owed: int
-    paid: int
-    action: Action
-    reason: StopReason | None
-
+T = TypeVar("T")
 
 RequestSubscriber = Callable[[PaymentRequest], Awaitable[None]]
+UpdateSubscriber = Callable[[SessionUpdate], None]
 ReadingsLoader = Callable[[int], list[MeterSample]]
 TariffFor = Callable[[str], str | Awaitable[str]]
 """The tariff ID a charge point charges with; async when it has to read the database."""
@@ -116,30 +109,31 @@ class PaymentService:
         self.settings = settings or PaymentSettings()
         self.readings_loader = readings_loader
         self.clock = clock
-        self._samples: dict[int, list[MeterSample]] = {}
         self._tariffs: dict[tuple[str, int], Tariff] = {}
-        self._enforcement: dict[str, Enforcement] = {}
-        self._limited: set[int] = set()
-        self._stopped: set[int] = set()
+        self._owners: dict[str, ChannelOwner] = {}
+        self._loading: dict[str, asyncio.Future[ChannelOwner | None]] = {}
+        self._mailboxes: dict[str, Mailbox] = {}
+        # Which channel a session pays from; None: it pays from none (refused, or no payment).
+        self._session_channels: dict[int, str | None] = {}
+        self._refused: set[int] = set()  # sessions with no channel, stopped at their start
         # Commands go out from a task per charge point, in order: a charger's message that
         # triggered one is answered without waiting for the charger to answer the command.
         self._outbox = ChargerOutbox(self.settings.command_retry_delays)
-        self._locks: dict[str, asyncio.Lock] = {}
         self._subscribers: list[RequestSubscriber] = []
-        self._vouchers = GroupCommit(store.apply_vouchers)
+        self._update_subscribers: list[UpdateSubscriber] = []
+        # Session rows and vouchers of all channels are written in shared transactions.
+        self._sessions = GroupCommit(store.save_sessions)
+        self._vouchers = GroupCommit(store.store_vouchers)
         # Vouchers by outcome ("accepted" or the rejection reason), for the metrics endpoint.
         self.voucher_outcomes: Counter[str] = Counter()
-        # Channels with a running session seen by this process: only those need enforcing when
-        # a voucher arrives (after a restart, the next reading of a session re-adds it).
-        self._running: dict[str, set[int]] = {}
-        self._accepted: set[int] = set()  # sessions this process took on for payment
 
     def subscribe(self, subscriber: RequestSubscriber) -> None:
         """Receive every payment request (the driver API streams them to apps)."""
         self._subscribers.append(subscriber)
 
-    def _lock(self, channel_id: str) -> asyncio.Lock:
-        return self._locks.setdefault(channel_id, asyncio.Lock())
+    def subscribe_updates(self, subscriber: UpdateSubscriber) -> None:
+        """Receive each session's state after every event applied to it (the payer stream)."""
+        self._update_subscribers.append(subscriber)
 
     async def _tariff(self, tariff_id: str, version: int | None = None) -> Tariff | None:
         if version is not None and (tariff_id, version) in self._tariffs:
@@ -149,11 +143,82 @@ class PaymentService:
             self._tariffs[(tariff.id, tariff.version)] = tariff
         return tariff
 
+    # Owners ------------------------------------------------------------------------------
+
+    async def _owner(self, channel_id: str) -> ChannelOwner | None:
+        """The channel's owner, loaded from the database on first use (None: no such channel)."""
+        owner = self._owners.get(channel_id)
+        if owner is not None:
+            return owner
+        loading = self._loading.get(channel_id)
+        if loading is None:
+            loading = asyncio.get_running_loop().create_future()
+            self._loading[channel_id] = loading
+            try:
+                loaded = await self._load(channel_id)
+            except BaseException as error:
+                loading.set_exception(error)
+                loading.exception()
+                raise
+            else:
+                loading.set_result(loaded)
+            finally:
+                del self._loading[channel_id]
+            if loaded is not None:
+                self._owners[channel_id] = loaded
+            return loaded
+        return await asyncio.shield(loading)
+
+    async def _load(self, channel_id: str) -> ChannelOwner | None:
+        book = await asyncio.to_thread(self.store.channel_book, channel_id)
+        if book is None:
+            return None
+        running = []
+        for record in book.running:
+            session = await self._running_session(record)
+            if self.readings_loader is not None:
+                loaded = await asyncio.to_thread(self.readings_loader, record.session_id)
+                session.samples = sorted(loaded, key=lambda sample: sample.at)
+            running.append(session)
+            self._session_channels[record.session_id] = channel_id
+        effects = _Effects(self, channel_id)
+        return ChannelOwner(book.channel, book.credit, book.ended_billed, book.unpaid, running, effects)
+
+    async def _running_session(self, record: SessionPaymentRecord) -> RunningSession:
+        tariff = await self._tariff(record.tariff_id, record.tariff_version)
+        if tariff is None:
+            raise LookupError(f"tariff {record.tariff_id} v{record.tariff_version} is gone")
+        window = credit_window(tariff, self.settings.fallback_window)
+        return RunningSession(record, tariff, [], window, flat_fee(tariff))
+
+    def _mailbox(self, channel_id: str) -> Mailbox:
+        mailbox = self._mailboxes.get(channel_id)
+        if mailbox is None:
+            mailbox = self._mailboxes[channel_id] = Mailbox(f"channel {channel_id[:12]}")
+        return mailbox
+
+    def _post(self, channel_id: str, work: Callable[[ChannelOwner], Awaitable[T]]) -> asyncio.Future[T]:
+        """Queue work for the channel's owner (loaded first if need be)."""
+
+        async def run() -> T:
+            owner = await self._owner(channel_id)
+            if owner is None:
+                raise LookupError(f"no channel {channel_id}")
+            return await work(owner)
+
+        return self._mailbox(channel_id).post(run)
+
+    async def idle(self) -> None:
+        """Wait until every event posted so far was applied (tests and shutdown)."""
+        while any(mailbox.pending for mailbox in self._mailboxes.values()):
+            pending = [m for m in self._mailboxes.values() if m.pending]
+            await asyncio.gather(*(m.post(_nothing) for m in pending), return_exceptions=True)
+
     # Authorization -----------------------------------------------------------------------
 
     async def _choose_channel(
         self, charge_point_id: str, id_token: str, refuse_debt: bool = True
-    ) -> tuple[ChannelRecord | None, Tariff | None, str | None]:
+    ) -> tuple[ChannelOwner | None, Tariff | None, str | None]:
         """The payer's pinned channel, else the one with the most to spend, if it covers a credit
         window here."""
         account = await asyncio.to_thread(self.store.account_for_token, id_token)
@@ -168,7 +233,7 @@ class PaymentService:
 
     async def _channel_for(
         self, charge_point_id: str, account_id: str, only: str | None = None, refuse_debt: bool = True
-    ) -> tuple[ChannelRecord | None, Tariff | None, str | None]:
+    ) -> tuple[ChannelOwner | None, Tariff | None, str | None]:
         """The channel a session would pay from, or why there is none. With `refuse_debt` (asking
         whether a session may start) a channel that earlier sessions left unpaid, or without a
         credit window of deposit left, is refused; without it (a session already started, e.g.
@@ -182,22 +247,22 @@ class PaymentService:
             return None, None, f"no tariff for charge point {charge_point_id}"
         window = credit_window(tariff, self.settings.fallback_window)
         horizon = self.clock() + self.settings.expiry_margin
-        best: tuple[int, ChannelRecord] | None = None
+        best: tuple[int, ChannelOwner] | None = None
         debt = 0
-        for channel in await asyncio.to_thread(self.store.channels_of, account_id):
-            if channel.expiry <= horizon or (only is not None and channel.channel_id != only):
+        for channel_id in await asyncio.to_thread(self.store.channel_ids_of, account_id):
+            if only is not None and channel_id != only:
                 continue
-            owed = await asyncio.to_thread(self.store.owed_on_channel, channel.channel_id)
-            if refuse_debt:
+            owner = await self._owner(channel_id)
+            if owner is None or owner.record.expiry <= horizon:
+                continue
+            if refuse_debt and owner.debt:
                 # Ended sessions left unpaid: a new one would start exposed. (A running session
                 # that lags is enforcement's business, not a reason to refuse another.)
-                ended = await asyncio.to_thread(self.store.ended_totals, channel.channel_id)
-                if ended.billed > channel.paid:
-                    debt = max(debt, ended.billed - channel.paid)
-                    continue
-            available = channel.deposit - max(owed, channel.paid)
+                debt = max(debt, owner.debt)
+                continue
+            available = owner.credit.deposit - max(owner.owed, owner.paid)
             if best is None or available > best[0]:
-                best = (available, channel)
+                best = (available, owner)
         if best is None and debt:
             return None, tariff, f"{debt} micro-units unpaid from earlier sessions: pay them first"
         if best is None:
@@ -246,9 +311,12 @@ class PaymentService:
         self, session_id: int, charge_point_id: str, id_token: str
     ) -> AuthorizationResult:
         """Whether `id_token` may go on charging in a session that has already started: Accepted
-        when this payment layer took that session on (2.x asks again in the TransactionEvent
-        that started it, after its app-token pin was used up), else the rule for a new one."""
-        if session_id in self._accepted and session_id not in self._stopped:
+        while a channel pays for it and has not stopped it (2.x asks again in the
+        TransactionEvent that started it, after its app-token pin was used up), else the rule
+        for a new one."""
+        channel_id = self._session_channels.get(session_id)
+        owner = self._owners.get(channel_id) if channel_id is not None else None
+        if owner is not None and session_id in owner.running and session_id not in owner.stopped:
             return AuthorizationResult(AuthorizationStatus.ACCEPTED)
         return await self.authorize(charge_point_id, id_token)
 
@@ -262,193 +330,174 @@ class PaymentService:
 
     # Charging events ---------------------------------------------------------------------
 
-    async def handle(self, event: ChargingEvent) -> None:
-        """The charging subscriber: start, re-price, finish."""
+    async def post(self, event: ChargingEvent) -> None:
+        """Take a charging event without waiting for it to be applied (the engine's subscriber):
+        a session's start is decided before this returns (its answer says whether it may
+        charge), readings and ends are queued on their channel's owner."""
         if isinstance(event, SessionStarted):
             await self._started(event)
-        elif isinstance(event, MeterReading) and event.session_id is not None and event.energy_wh is not None:
-            await self._reading(event.session_id, MeterSample(event.at, event.energy_wh))
-        elif isinstance(event, SessionEnded):
-            await self._ended(event)
+        elif isinstance(event, MeterReading | SessionEnded):
+            await self._route(event)
+
+    async def handle(self, event: ChargingEvent) -> None:
+        """Take a charging event and wait until its channel's owner applied it."""
+        if isinstance(event, SessionStarted):
+            await self._started(event)
+        elif isinstance(event, MeterReading | SessionEnded):
+            applied = await self._route(event)
+            if applied is not None:
+                await applied
+
+    async def _route(self, event: MeterReading | SessionEnded) -> asyncio.Future[None] | None:
+        session_id = event.session_id
+        if session_id is None:
+            return None
+        channel_id = await self._channel_of(session_id)
+        if isinstance(event, SessionEnded):
+            self._refused.discard(session_id)  # a stop still on its way is no longer wanted
+            self._session_channels.pop(session_id, None)
+        if channel_id is None:
+            return None
+        if isinstance(event, MeterReading):
+            if event.energy_wh is None:
+                return None
+            sample = MeterSample(event.at, event.energy_wh)
+            return self._post(channel_id, lambda owner: owner.reading(session_id, sample))
+        energy, at = event.energy_wh, event.at
+        return self._post(channel_id, lambda owner: owner.end(session_id, energy, at))
+
+    async def _channel_of(self, session_id: int) -> str | None:
+        """The channel a running session pays from; looked up once (after a restart, or for a
+        session this process never saw start) and remembered."""
+        if session_id not in self._session_channels:
+            record = await asyncio.to_thread(self.store.session, session_id)
+            if record is None:
+                return None  # not remembered: its start may still come
+            self._session_channels[session_id] = record.channel_id if record.status == "active" else None
+        return self._session_channels[session_id]
 
     async def _started(self, event: SessionStarted) -> None:
-        channel, tariff, reason = (
+        if event.session_id in self._session_channels or await self._channel_of(event.session_id):
+            return  # a replayed start: the session already pays (or was refused)
+        owner, tariff, reason = (
             await self._choose_channel(event.charge_point_id, event.id_token, refuse_debt=False)
             if event.id_token
             else (None, None, "no id token")
         )
         if event.id_token:
             await self.pin_channel(event.charge_point_id, event.id_token, None)  # used up by this session
-        if channel is None or tariff is None:
+        if owner is None or tariff is None:
             LOGGER.warning("session %s has no payment (%s): stopping it", event.session_id, reason)
-            self._stop(event.session_id, event.charge_point_id, event.transaction_ref)
+            self._session_channels[event.session_id] = None
+            self._refused.add(event.session_id)
+            self._outbox.put(
+                Delivery(
+                    event.charge_point_id,
+                    f"stop of session {event.session_id}",
+                    partial(self.commands.stop, event.charge_point_id, event.transaction_ref),
+                    partial(self._refused.__contains__, event.session_id),
+                )
+            )
             return
         record = SessionPaymentRecord(
             session_id=event.session_id,
             charge_point_id=event.charge_point_id,
             connector_id=event.connector_id,
             transaction_ref=event.transaction_ref,
-            channel_id=channel.channel_id,
+            channel_id=owner.channel_id,
             tariff_id=tariff.id,
             tariff_version=tariff.version,
             started_at=event.at,
         )
-        await asyncio.to_thread(self.store.start_session, record)
-        self._samples.setdefault(event.session_id, [])
-        self._accepted.add(event.session_id)
-        if channel.channel_id not in self._running:
-            # The first session running on the channel: what happened to earlier ones (a stop,
-            # a limit, a lag) is not held against it.
-            self._enforcement.pop(channel.channel_id, None)
-        self._running.setdefault(channel.channel_id, set()).add(event.session_id)
-        await self._evaluate(channel.channel_id, event.at)
+        self._tariffs[(tariff.id, tariff.version)] = tariff
+        session = await self._running_session(record)
+        self._session_channels[event.session_id] = owner.channel_id
+        at = event.at
+        await self._post(owner.channel_id, lambda o: o.start(session, at))
 
-    async def _session_samples(self, session_id: int) -> list[MeterSample]:
-        if session_id not in self._samples:
-            loaded = self.readings_loader(session_id) if self.readings_loader is not None else []
-            self._samples[session_id] = sorted(loaded, key=lambda s: s.at)
-        return self._samples[session_id]
+    # Channel changes from outside -----------------------------------------------------------
 
-    async def _price(self, record: SessionPaymentRecord, ended_at: datetime | None = None) -> tuple[int, int]:
-        tariff = await self._tariff(record.tariff_id, record.tariff_version)
-        if tariff is None:
-            raise LookupError(f"tariff {record.tariff_id} v{record.tariff_version} is gone")
-        cost = price_session(
-            tariff, record.started_at, await self._session_samples(record.session_id), ended_at
-        )
-        return cost.total_incl_vat, cost.energy_wh
+    async def channel_terms(self, channel_id: str, deposit: int, expiry: datetime) -> None:
+        """A top-up or later expiry read from the ledger: stored, then taken by the owner."""
+        await asyncio.to_thread(self.store.update_channel_terms, channel_id, deposit, expiry)
 
-    async def _reading(self, session_id: int, sample: MeterSample) -> None:
-        record = await asyncio.to_thread(self.store.session, session_id)
-        if record is None or record.status != "active":
-            return
-        self._running.setdefault(record.channel_id, set()).add(session_id)
-        samples = await self._session_samples(session_id)
-        if samples and sample.at <= samples[-1].at:
-            if sample.energy_wh <= samples[-1].energy_wh:
-                return  # a duplicate or an older reading: already priced
-            samples[-1] = MeterSample(samples[-1].at, sample.energy_wh)
-        else:
-            samples.append(sample)
-        async with self._lock(record.channel_id):
-            billed, energy = await self._price(record)
-            await asyncio.to_thread(self.store.update_session, session_id, billed=billed, energy_wh=energy)
-        await self._evaluate(record.channel_id, sample.at)
+        async def apply(owner: ChannelOwner) -> None:
+            owner.terms(deposit, expiry)
 
-    async def _ended(self, event: SessionEnded) -> None:
-        self._accepted.discard(event.session_id)
-        # A stop or a cap still on its way to the charger is no longer wanted.
-        self._stopped.discard(event.session_id)
-        self._limited.discard(event.session_id)
-        record = await asyncio.to_thread(self.store.session, event.session_id)
-        if record is None or record.status != "active":
-            return
-        samples = await self._session_samples(event.session_id)
-        if not samples or samples[-1].energy_wh < event.energy_wh:
-            samples.append(
-                MeterSample(max(event.at, samples[-1].at if samples else event.at), event.energy_wh)
-            )
-        async with self._lock(record.channel_id):
-            billed, energy = await self._price(
-                record, ended_at=max(event.at, samples[-1].at if samples else event.at)
-            )
-            # The channel's paid total covers its ended sessions, oldest first: this one takes
-            # what the earlier ones' bills leave of it, and running sessions are left out (their
-            # turn comes when they end). No unpaid micro-unit counts twice.
-            shortfall = await asyncio.to_thread(
-                self.store.end_session, record.channel_id, event.session_id, billed, energy, event.at
-            )
-        self._samples.pop(event.session_id, None)
-        running = self._running.get(record.channel_id, set())
-        running.discard(event.session_id)
-        if not running:
-            self._running.pop(record.channel_id, None)
-            self._enforcement.pop(record.channel_id, None)
-        if shortfall:
-            await self._ask_for_final_bill(record.channel_id, event.session_id)
+        if channel_id in self._owners:
+            await self._post(channel_id, apply)
 
-    async def _ask_for_final_bill(self, channel_id: str, session_id: int) -> None:
-        """Ask the payer for what a session left unpaid when it ended (a charger that reports
-        energy only at the stop, or whose last reading jumps): nobody asks otherwise, as no
-        reading follows the end. The amount is cumulative, so it is all that is billed on the
-        channel: paying it pays off the channel's debt, oldest session first."""
-        seen = await asyncio.to_thread(self.store.channel_state, channel_id)
-        if seen.channel is None:
-            return
-        await self._publish(
-            PaymentRequest(
-                channel_id, (session_id,), seen.owed, seen.owed, seen.channel.paid, Action.CONTINUE, None
-            )
-        )
+    async def claim_confirmed(self, channel_id: str, amount: int) -> None:
+        """The settlement layer confirmed a claim of `amount` (cumulative) on the channel."""
+
+        async def apply(owner: ChannelOwner) -> None:
+            owner.claimed(amount)
+
+        if channel_id in self._owners:
+            await self._post(channel_id, apply)
 
     # Vouchers ----------------------------------------------------------------------------
 
     async def submit_voucher(self, payload: VoucherPayload) -> int:
         """Check and store a voucher; the channel's new paid total, or VoucherRejectedError.
 
-        Vouchers arriving together are verified as a batch and stored in one transaction; each
-        is acknowledged only after that commit.
+        The channel's owner applies it in order with the channel's other events; vouchers of
+        many channels arriving together are verified as a batch and stored in one transaction;
+        each is acknowledged only after that commit.
         """
-        for _ in range(3):
-            try:
-                result = await self._vouchers.submit(payload)
-                break
-            except StaleVoucherError:
-                continue  # another engine process stored a voucher for the channel first
+        channel_id = payload.voucher.channel_id.hex()
+        if channel_id not in self._owners and await self._owner(channel_id) is None:
+            result: int | VoucherRejectedError = VoucherRejectedError(
+                VoucherRejection.WRONG_CHANNEL, "no such channel here"
+            )
         else:
-            raise RuntimeError(f"channel {payload.voucher.channel_id.hex()} kept changing under a voucher")
+            now = self.clock()
+            result = await self._post(channel_id, lambda owner: owner.voucher(payload, now))
         if isinstance(result, VoucherRejectedError):
             self.voucher_outcomes[result.reason.value] += 1
             raise result
         self.voucher_outcomes["accepted"] += 1
-        if payload.voucher.channel_id.hex() in self._running:
-            await self._evaluate(payload.voucher.channel_id.hex(), self.clock())
         return result
+
+    async def _store_voucher(
+        self, owner: ChannelOwner, payload: VoucherPayload
+    ) -> ChannelCredit | VoucherRejectedError:
+        for _ in range(3):
+            try:
+                return await self._vouchers.submit(VoucherWrite(owner.credit, payload))
+            except StaleVoucherError:
+                # Another engine process stored a voucher for the channel first: re-read it.
+                fresh = await asyncio.to_thread(self.store.channel_credit, owner.channel_id)
+                if fresh is not None:
+                    owner.credit = fresh
+        raise RuntimeError(f"channel {owner.channel_id} kept changing under a voucher")
 
     # Enforcement -------------------------------------------------------------------------
 
-    async def _evaluate(self, channel_id: str, now: datetime) -> Decision | None:
-        async with self._lock(channel_id):
-            seen = await asyncio.to_thread(self.store.channel_state, channel_id)
-            channel, active, owed = seen.channel, seen.active, seen.owed
-            if channel is None or not active:
-                return None
-            window, fixed = 0, 0
-            for session in active:
-                tariff = await self._tariff(session.tariff_id, session.tariff_version)
-                if tariff is not None:
-                    window += credit_window(tariff, self.settings.fallback_window)
-                    fixed += flat_fee(tariff)
-            policy = CreditPolicy(
-                window=max(window, 1),
-                fixed=min(fixed, max(window, 1) - 1),
-                limit_after=self.settings.limit_after,
-                stop_after=self.settings.stop_after,
-                limited_power_w=self.settings.limited_power_w,
-            )
-            state, decision = decide(
-                policy,
-                self._enforcement.get(channel_id, Enforcement()),
-                now=now,
-                owed=owed,
-                paid=channel.paid,
-                deposit=channel.deposit,
-            )
-            self._enforcement[channel_id] = state
-            # Under the channel's lock: two evaluations at one instant (a reading and a voucher)
-            # enforce in the order they decided, or a cap could land after the lift that followed it.
-            await self._enforce(decision, active)
-        request = PaymentRequest(
-            channel_id,
-            tuple(s.session_id for s in active),
-            decision.request_amount,
-            owed,
-            channel.paid,
-            decision.action,
-            decision.reason,
+    def _enforce(
+        self, owner: ChannelOwner, record: SessionPaymentRecord, action: Action, reason: StopReason | None
+    ) -> None:
+        cp_id, connector_id, ref = record.charge_point_id, record.connector_id, record.transaction_ref
+        session_id = record.session_id
+        if action == Action.STOP:
+            what, send = f"stop of session {session_id}", partial(self.commands.stop, cp_id, ref)
+        elif action == Action.LIMIT:
+            watts = self.settings.limited_power_w
+            what = f"power cap of session {session_id}"
+            send = partial(self.commands.limit_power, cp_id, connector_id, ref, watts)
+        else:
+            what = f"lifting the power cap of session {session_id}"
+            send = partial(self.commands.clear_limit, cp_id, connector_id, ref)
+        self._outbox.put(Delivery(cp_id, what, send, partial(owner.wants, session_id, action)))
+
+    def _policy(self, window: int, fixed: int) -> CreditPolicy:
+        return CreditPolicy(
+            window=max(window, 1),
+            fixed=min(fixed, max(window, 1) - 1),
+            limit_after=self.settings.limit_after,
+            stop_after=self.settings.stop_after,
+            limited_power_w=self.settings.limited_power_w,
         )
-        await self._publish(request)
-        return decision
 
     async def _publish(self, request: PaymentRequest) -> None:
         for subscriber in self._subscribers:
@@ -457,62 +506,69 @@ class PaymentService:
             except Exception:
                 LOGGER.exception("payment request subscriber failed")
 
-    async def _enforce(self, decision: Decision, active: list[SessionPaymentRecord]) -> None:
-        """Queue the commands the decision calls for, then record it on the sessions (a failed
-        write must not keep a decided cap or stop from reaching the charger)."""
-        for session in active:
-            charge_point_id, connector_id, transaction_ref = (
-                session.charge_point_id,
-                session.connector_id,
-                session.transaction_ref,
-            )
-            if decision.action == Action.STOP and session.session_id not in self._stopped:
-                self._stop(session.session_id, charge_point_id, transaction_ref)
-                await asyncio.to_thread(
-                    self.store.update_session, session.session_id, enforcement=f"stop:{decision.reason}"
-                )
-            elif decision.action == Action.LIMIT and session.session_id not in self._limited:
-                self._limited.add(session.session_id)
-                watts = self.settings.limited_power_w
-                self._outbox.put(
-                    Delivery(
-                        charge_point_id,
-                        f"power cap of session {session.session_id}",
-                        partial(
-                            self.commands.limit_power, charge_point_id, connector_id, transaction_ref, watts
-                        ),
-                        partial(self._limited.__contains__, session.session_id),
-                    )
-                )
-                await asyncio.to_thread(self.store.update_session, session.session_id, enforcement="limit")
-            elif decision.action == Action.CONTINUE and session.session_id in self._limited:
-                self._limited.discard(session.session_id)
-                self._outbox.put(
-                    Delivery(
-                        charge_point_id,
-                        f"lifting the power cap of session {session.session_id}",
-                        partial(self.commands.clear_limit, charge_point_id, connector_id, transaction_ref),
-                        partial(_absent, self._limited, session.session_id),
-                    )
-                )
-                await asyncio.to_thread(self.store.update_session, session.session_id, enforcement=None)
-
-    def _stop(self, session_id: int, charge_point_id: str, transaction_ref: str) -> None:
-        """Stop a session remotely, retried until the charger takes it or the session ends."""
-        self._stopped.add(session_id)
-        self._outbox.put(
-            Delivery(
-                charge_point_id,
-                f"stop of session {session_id}",
-                partial(self.commands.stop, charge_point_id, transaction_ref),
-                partial(self._stopped.__contains__, session_id),
-            )
-        )
+    def _updated(self, update: SessionUpdate) -> None:
+        for subscriber in self._update_subscribers:
+            try:
+                subscriber(update)
+            except Exception:
+                LOGGER.exception("session update subscriber failed")
 
     async def commands_sent(self) -> None:
-        """Wait until every command decided so far was carried out (or given up on)."""
+        """Wait until every event posted so far was applied and every command it decided was
+        carried out (or given up on)."""
+        await self.idle()
         await self._outbox.idle()
 
 
-def _absent(items: set[int], item: int) -> bool:
-    return item not in items
+class _Effects:
+    """What one owner asks of the service (`owner.OwnerEffects`)."""
+
+    def __init__(self, service: PaymentService, channel_id: str) -> None:
+        self._service = service
+        self._channel_id = channel_id
+
+    @property
+    def _owner(self) -> ChannelOwner:
+        return self._service._owners[self._channel_id]
+
+    def price(self, session: RunningSession, ended_at: datetime | None) -> tuple[int, int]:
+        record = session.record
+        cost = price_session(session.tariff, record.started_at, session.samples, ended_at)
+        return cost.total_incl_vat, cost.energy_wh
+
+    def policy(self, window: int, fixed: int) -> CreditPolicy:
+        return self._service._policy(window, fixed)
+
+    async def save(self, record: SessionPaymentRecord, new: bool = False) -> None:
+        await self._service._sessions.submit((record, new))
+
+    async def save_shortfalls(self, shortfalls: list[tuple[int, int]]) -> None:
+        await asyncio.to_thread(self._service.store.save_shortfalls, shortfalls)
+
+    async def store_voucher(
+        self, credit: ChannelCredit, payload: VoucherPayload
+    ) -> ChannelCredit | VoucherRejectedError:
+        return await self._service._store_voucher(self._owner, payload)
+
+    def enforce(self, session: SessionPaymentRecord, action: Action, reason: StopReason | None) -> None:
+        self._service._enforce(self._owner, session, action, reason)
+
+    async def publish(self, request: PaymentRequest) -> None:
+        await self._service._publish(request)
+
+    def updated(self, update: SessionUpdate) -> None:
+        self._service._updated(update)
+
+
+async def _nothing() -> None:
+    return None
+
+
+__all__ = [
+    "PaymentRequest",
+    "PaymentService",
+    "PaymentSettings",
+    "SessionUpdate",
+    "credit_window",
+    "flat_fee",
+]

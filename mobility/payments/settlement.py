@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
@@ -43,6 +44,10 @@ class SettlementPolicy:
     expiry_margin: timedelta = timedelta(hours=12)
 
 
+ClaimConfirmed = Callable[[str, int], Awaitable[None]]
+"""(channel ID, cumulative amount claimed) once a claim is confirmed on the ledger."""
+
+
 class Settler:
     """Claims vouchers on the ledger and records, per session, where the money landed."""
 
@@ -53,12 +58,15 @@ class Settler:
         client: LedgerClient,
         policy: SettlementPolicy | None = None,
         clock: Clock = utc_now,
+        on_confirmed: ClaimConfirmed | None = None,
     ) -> None:
         self.store = store
         self.wallet = wallet
         self.client = client
         self.policy = policy or SettlementPolicy()
         self.clock = clock
+        # Tells the channel's owner its claimed amount rose (the payment service's).
+        self.on_confirmed = on_confirmed
 
     async def _due(self, channel: ChannelRecord) -> tuple[bool, bool]:
         """(claim now?, close the channel with it?)."""
@@ -154,3 +162,5 @@ class Settler:
             proof.model_dump_json(),
             self.clock(),
         )
+        if self.on_confirmed is not None:
+            await self.on_confirmed(record.channel_id, record.amount)

@@ -2,23 +2,18 @@
 
 Every change is one short transaction. Vouchers are stored with a compare-and-set on each
 channel's voucher nonce, so two engine processes racing for one channel can never both win,
-and a voucher acknowledged to the payer is on disk before the acknowledgement. A voucher that
-pays earlier debt pays off the channel's unpaid sessions in its own transaction, as does a
-session's end (`mobility.payments.debt`): both hold the channel's row while they do.
+and a voucher acknowledged to the payer is on disk before the acknowledgement.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Connection, Engine, bindparam, delete, func, text, update
-from sqlalchemy import select as core_select
+from sqlalchemy import ColumnElement, Engine, bindparam, delete, func, insert, text, update
 from sqlmodel import Session, col, select
 
 from mobility.ledger.codec import Ed25519Address, VoucherPayload
-from mobility.payments.debt import attribute, newly_covered
 from mobility.payments.models import (
     AccountRecord,
     ChannelRecord,
@@ -33,7 +28,6 @@ from mobility.payments.tariff import Tariff
 from mobility.payments.vouchers import (
     ChannelCredit,
     VoucherRejectedError,
-    VoucherRejection,
     verify_signatures,
 )
 
@@ -73,13 +67,27 @@ _SET_LATEST_PSYCOPG = (
 )
 
 
-# Asked after every voucher batch: on PostgreSQL one constant statement over a binary array (as
-# above), where the expanding IN of a Core query costs more to build than to run.
-_UNPAID_PSYCOPG = (
-    "SELECT channel_id, session_id, shortfall FROM payment_session"
-    " WHERE channel_id = ANY(%(id)b::text[]) AND status = 'unpaid'"
-    " ORDER BY channel_id, ended_at, session_id"
-)
+_CHANGING = ("billed", "energy_wh", "status", "shortfall", "enforcement", "ended_at")
+"""The session row's fields that change after it is inserted."""
+
+
+@dataclass(frozen=True, slots=True)
+class VoucherWrite:
+    """A voucher to check against its channel's state as the owner holds it."""
+
+    credit: ChannelCredit
+    payload: VoucherPayload
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelBook:
+    """What a channel's owner is loaded from (`PaymentStore.channel_book`)."""
+
+    channel: ChannelRecord
+    credit: ChannelCredit
+    ended_billed: int
+    unpaid: list[tuple[int, int]]  # (session ID, shortfall), oldest first
+    running: list[SessionPaymentRecord]
 
 
 class StaleVoucherError(RuntimeError):
@@ -92,7 +100,6 @@ class PaymentStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         create_payment_tables(engine)
-        self._credits: dict[str, tuple[int, ChannelCredit]] = {}  # channel -> (nonce on disk, state)
 
     def _session(self) -> Session:
         return Session(self.engine, expire_on_commit=False)
@@ -129,11 +136,8 @@ class PaymentStore:
                 db.commit()
 
     def update_channel_terms(self, channel_id: str, deposit: int, expiry: datetime) -> None:
-        """Take a top-up or a later expiry read from the ledger; the deposit never shrinks.
-
-        The cached voucher state of the channel is dropped so the next voucher sees the new
-        deposit (call it on the store the payment service uses).
-        """
+        """Take a top-up or a later expiry read from the ledger; the deposit never shrinks
+        (`PaymentService.channel_terms` also hands it to the channel's owner)."""
         with self._session() as db:
             db.exec(
                 update(ChannelRecord)
@@ -142,7 +146,6 @@ class PaymentStore:
                 .values(deposit=deposit, expiry=expiry)
             )
             db.commit()
-        self._credits.pop(channel_id, None)
 
     def channel(self, channel_id: str) -> ChannelRecord | None:
         with self._session() as db:
@@ -153,60 +156,72 @@ class PaymentStore:
             rows = db.exec(select(ChannelRecord).where(ChannelRecord.account_id == account_id))
             return list(rows)
 
-    def apply_vouchers(self, payloads: list[VoucherPayload]) -> list[int | VoucherRejectedError]:
-        """Check and store many vouchers in one transaction (group commit).
+    def channel_ids_of(self, account_id: str) -> list[str]:
+        with self._session() as db:
+            return list(
+                db.exec(select(ChannelRecord.channel_id).where(ChannelRecord.account_id == account_id))
+            )
 
-        Signatures are batch-verified; vouchers for one channel apply in order. Each result is
-        the channel's new paid total, or why that voucher was refused (changing nothing).
-        Channel state is cached in this process; the compare-and-set on the voucher nonce
-        catches any other writer, and then the cache is dropped and StaleVoucherError raised.
+    def channel_credit(self, channel_id: str) -> ChannelCredit | None:
+        """The channel's voucher state as stored (re-read when another writer got there first)."""
+        record = self.channel(channel_id)
+        return channel_credit(record) if record is not None else None
+
+    def channel_book(self, channel_id: str) -> ChannelBook | None:
+        """Everything a channel's owner starts from, read in one transaction: the channel, what
+        its ended sessions billed, which of them are unpaid (oldest first), the running ones."""
+        with self._session() as db:
+            channel = db.get(ChannelRecord, channel_id)
+            if channel is None:
+                return None
+            on_channel = SessionPaymentRecord.channel_id == channel_id
+            ended = col(SessionPaymentRecord.status).in_(("paid", "unpaid"))
+            billed = db.exec(
+                select(func.coalesce(func.sum(SessionPaymentRecord.billed), 0)).where(on_channel, ended)
+            ).one()
+            unpaid = db.exec(
+                select(SessionPaymentRecord.session_id, SessionPaymentRecord.shortfall)
+                .where(on_channel, ended, col(SessionPaymentRecord.shortfall) > 0)
+                .order_by(col(SessionPaymentRecord.ended_at), col(SessionPaymentRecord.session_id))
+            )
+            return ChannelBook(
+                channel,
+                channel_credit(channel),
+                int(billed),
+                [(int(session_id), int(shortfall)) for session_id, shortfall in unpaid],
+                _active(db, channel_id),
+            )
+
+    def store_vouchers(self, writes: list[VoucherWrite]) -> list[ChannelCredit | VoucherRejectedError]:
+        """Check vouchers against their channel's state and store the accepted ones, in one
+        transaction (group commit across channels; one voucher per channel per batch, as each
+        channel's owner sends one at a time). Signatures are batch-verified. Each result is the
+        channel's new state, or why its voucher was refused (changing nothing).
         """
-        verdicts = verify_signatures(payloads)
-        results: list[int | VoucherRejectedError] = []
-        wanted = {p.voucher.channel_id.hex() for p in payloads}
-        missing = sorted(wanted - self._credits.keys())
-        if missing:
-            with self._session() as db:
-                query = select(ChannelRecord).where(col(ChannelRecord.channel_id).in_(missing))
-                for row in db.exec(query):
-                    self._credits[row.channel_id] = (row.voucher_nonce, channel_credit(row))
-        credits = {c: self._credits[c][1] for c in wanted if c in self._credits}
-        for payload, verdict in zip(payloads, verdicts, strict=True):
-            channel_id = payload.voucher.channel_id.hex()
-            credit = credits.get(channel_id)
-            if credit is None:
-                results.append(VoucherRejectedError(VoucherRejection.WRONG_CHANNEL, "no such channel here"))
-                continue
+        verdicts = verify_signatures([write.payload for write in writes])
+        results: list[ChannelCredit | VoucherRejectedError] = []
+        changed: list[tuple[str, int, VoucherPayload]] = []
+        for write, verdict in zip(writes, verdicts, strict=True):
             try:
-                credits[channel_id] = credit.accept(payload, verdict)
+                credit = write.credit.accept(write.payload, verdict)
             except VoucherRejectedError as refused:
                 results.append(refused)
                 continue
-            results.append(credits[channel_id].paid)
-        changed = [
-            (channel_id, self._credits[channel_id][0], credit.latest)
-            for channel_id, credit in credits.items()
-            if credit.latest is not None and credit.latest.voucher.nonce != self._credits[channel_id][0]
-        ]
+            read_nonce = write.credit.latest.voucher.nonce if write.credit.latest is not None else 0
+            changed.append((write.credit.channel_id.hex(), read_nonce, write.payload))
+            results.append(credit)
         if changed:
             self._store_latest(changed)
-        for channel_id, _, latest in changed:
-            self._credits[channel_id] = (latest.voucher.nonce, credits[channel_id])
         return results
 
     def _store_latest(self, changed: list[tuple[str, int, VoucherPayload]]) -> None:
         """Write each channel's new latest voucher if its nonce on disk is still the one read.
 
-        All or nothing: when any channel moved under us, roll back, forget the cached state of
-        these channels and raise StaleVoucherError. On PostgreSQL (psycopg) this is one
-        set-based UPDATE over arrays: one round trip and one constant statement the server keeps
-        prepared, where an executemany cost a pipelined statement and its parameters per row.
+        All or nothing: when any channel moved under us, roll back and raise StaleVoucherError.
+        On PostgreSQL (psycopg) this is one set-based UPDATE over arrays: one round trip and one
+        constant statement the server keeps prepared, where an executemany cost a pipelined
+        statement and its parameters per row.
         SQLite, in-process, keeps the per-row UPDATE as an executemany.
-
-        Debt the new vouchers cover is paid off in the same transaction (`_pay_off_debts`), by
-        statements issued once the channels' rows are held: a session ending meanwhile holds
-        the row while it records its shortfall, and a check folded into the UPDATE would read
-        from before that end, leaving what the voucher paid unattributed.
         """
         with self.engine.connect() as connection:
             if connection.dialect.driver == "psycopg":
@@ -238,12 +253,7 @@ class PaymentStore:
                 updated = connection.execute(_SET_LATEST, parameters).rowcount
             if updated != len(changed):
                 connection.rollback()
-                for channel_id, _, _ in changed:
-                    self._credits.pop(channel_id, None)
                 raise StaleVoucherError(f"{len(changed) - updated} of {len(changed)} channels changed")
-            _pay_off_debts(
-                connection, {channel_id: latest.voucher.amount for channel_id, _, latest in changed}
-            )
             connection.commit()
 
     # Remote-start pins -------------------------------------------------------------------
@@ -320,6 +330,47 @@ class PaymentStore:
         with self._session() as db:
             return db.get(SessionPaymentRecord, session_id)
 
+    def save_sessions(self, rows: list[tuple[SessionPaymentRecord, bool]]) -> list[None]:
+        """Write session rows in one transaction (group commit across channels): inserted when
+        flagged new, else their changing fields updated."""
+        table = SessionPaymentRecord.__table__  # type: ignore[attr-defined]
+        inserts = [record.model_dump() for record, new in rows if new]
+        updates = [
+            {"_id": record.session_id, **{name: getattr(record, name) for name in _CHANGING}}
+            for record, new in rows
+            if not new
+        ]
+        with self.engine.begin() as connection:
+            if inserts:
+                connection.execute(insert(table), inserts)
+            if updates:
+                statement = (
+                    update(table)
+                    .where(table.c.session_id == bindparam("_id"))
+                    .values({name: bindparam(name) for name in _CHANGING})
+                )
+                connection.execute(statement, updates)
+        return [None] * len(rows)
+
+    def save_shortfalls(self, shortfalls: list[tuple[int, int]]) -> None:
+        """Ended sessions' new, smaller shortfalls once vouchers paid their debt (0: now paid).
+
+        Each leaves the claim it was attached to, which did not pay for the rest: the claim of
+        the voucher that paid it covers it (`begin_settlement`, or `attach_covered_sessions`
+        onto a confirmed claim that already covers it)."""
+        table = SessionPaymentRecord.__table__  # type: ignore[attr-defined]
+        rows = [
+            {"_id": session_id, "shortfall": shortfall, "status": "unpaid" if shortfall else "paid"}
+            for session_id, shortfall in shortfalls
+        ]
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(table)
+                .where(table.c.session_id == bindparam("_id"))
+                .values(shortfall=bindparam("shortfall"), status=bindparam("status"), settlement_id=None),
+                rows,
+            )
+
     def update_session(self, session_id: int, **changes: object) -> None:
         with self._session() as db:
             db.exec(
@@ -328,43 +379,6 @@ class PaymentStore:
                 .values(**changes)
             )
             db.commit()
-
-    def end_session(
-        self, channel_id: str, session_id: int, billed: int, energy_wh: int, ended_at: datetime
-    ) -> int | None:
-        """End a running session at its final bill and give it its share of the channel's paid
-        total, in one transaction; its shortfall, or None if it had ended already (a replay).
-
-        The session joins the channel's unpaid sessions with its whole bill, then the paid total
-        is attributed oldest first (`_pay_off_debts`): what vouchers paid beyond the earlier
-        sessions' bills covers this one, and what was paid while an earlier session's debt was
-        still recorded pays that debt first. The channel's row is held (on PostgreSQL), so a
-        voucher stored meanwhile waits and then pays off what this end left unpaid.
-        """
-        with self.engine.connect() as db:
-            ended = db.execute(
-                update(SessionPaymentRecord)
-                .where(col(SessionPaymentRecord.session_id) == session_id)
-                .where(col(SessionPaymentRecord.status) == "active")
-                .values(
-                    billed=billed,
-                    energy_wh=energy_wh,
-                    ended_at=ended_at,
-                    status=_status(billed),
-                    shortfall=billed,
-                )
-            )
-            if ended.rowcount == 0:
-                db.rollback()
-                return None
-            paid = db.execute(
-                core_select(col(ChannelRecord.paid))
-                .where(col(ChannelRecord.channel_id) == channel_id)
-                .with_for_update()
-            ).scalar_one()
-            shortfalls = _pay_off_debts(db, {channel_id: int(paid)})
-            db.commit()
-        return shortfalls.get(session_id, 0)
 
     def owed_on_channel(self, channel_id: str) -> int:
         """Everything billed on the channel so far, ended sessions and running ones."""
@@ -543,7 +557,6 @@ class PaymentStore:
                 .values(claimed=record.amount)
             )
             db.commit()
-        self._credits.pop(record.channel_id, None)
 
     def settlement(self, settlement_id: int) -> SettlementRecord | None:
         with self._session() as db:
@@ -561,72 +574,6 @@ class ChannelState:
     channel: ChannelRecord | None
     active: list[SessionPaymentRecord]
     owed: int  # billed on the channel so far, ended and running sessions
-
-
-def _pay_off_debts(db: Connection, paid: Mapping[str, int]) -> dict[int, int]:
-    """Attribute each channel's paid total to its unpaid sessions, oldest first, inside the
-    caller's transaction; the new shortfall of every unpaid session seen.
-
-    What is newly covered is what the sessions' recorded shortfalls exceed the channel's debt
-    by (`debt.newly_covered`), so running this again changes nothing. A session paid off is
-    `paid`; a session whose shortfall shrank leaves the claim it was attached to (which did
-    not pay for the rest), so the next claim, which covers the voucher that paid, covers it too.
-    """
-    unpaid = _unpaid_by_channel(db, list(paid))
-    if not unpaid:
-        return {}
-    billed = _ended_billed(db, list(unpaid))
-    shortfalls: dict[int, int] = {}
-    changes: list[dict[str, object]] = []
-    for channel_id, sessions in unpaid.items():
-        recorded = sum(shortfall for _, shortfall in sessions)
-        covered = newly_covered(billed[channel_id], paid[channel_id], recorded)
-        for (session_id, before), (_, after) in zip(sessions, attribute(sessions, covered), strict=True):
-            shortfalls[session_id] = after
-            if after != before:
-                changes.append({"sid": session_id, "new_shortfall": after, "new_status": _status(after)})
-    if changes:
-        session = SessionPaymentRecord
-        db.execute(
-            update(session)
-            .where(col(session.session_id) == bindparam("sid"))
-            .values(shortfall=bindparam("new_shortfall"), status=bindparam("new_status"), settlement_id=None),
-            changes,
-        )
-    return shortfalls
-
-
-def _unpaid_by_channel(db: Connection, channel_ids: list[str]) -> dict[str, list[tuple[int, int]]]:
-    """The channels' unpaid sessions as (session ID, shortfall), oldest first (by end, then ID)."""
-    session = SessionPaymentRecord
-    rows = (
-        db.exec_driver_sql(_UNPAID_PSYCOPG, {"id": channel_ids})
-        if db.dialect.driver == "psycopg"
-        else db.execute(
-            core_select(col(session.channel_id), col(session.session_id), col(session.shortfall))
-            .where(col(session.channel_id).in_(channel_ids), col(session.status) == "unpaid")
-            .order_by(col(session.channel_id), col(session.ended_at), col(session.session_id))
-        )
-    )
-    unpaid: dict[str, list[tuple[int, int]]] = {}
-    for channel_id, session_id, shortfall in rows:
-        unpaid.setdefault(channel_id, []).append((int(session_id), int(shortfall)))
-    return unpaid
-
-
-def _ended_billed(db: Connection, channel_ids: list[str]) -> dict[str, int]:
-    """What the channels' ended sessions were billed, per channel."""
-    session = SessionPaymentRecord
-    rows = db.execute(
-        core_select(col(session.channel_id), func.sum(col(session.billed)))
-        .where(col(session.channel_id).in_(channel_ids), col(session.status).in_(("paid", "unpaid")))
-        .group_by(col(session.channel_id))
-    )
-    return {channel_id: int(total) for channel_id, total in rows}
-
-
-def _status(shortfall: int) -> str:
-    return "unpaid" if shortfall else "paid"
 
 
 def _owed(db: Session, channel_id: str) -> int:

@@ -81,7 +81,7 @@ async def charge(
         )
     )
     if crash_at == "voucher_stored":
-        crash_after(store, "apply_vouchers", lambda payloads: payloads[-1].voucher.nonce == 3)
+        crash_after(store, "store_vouchers", lambda writes: writes[-1].payload.voucher.nonce == 3)
     service = PaymentService(store, Recorder(), tariff_for=lambda _cp: "city", clock=clock)
     requests: list[PaymentRequest] = []
 

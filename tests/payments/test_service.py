@@ -5,9 +5,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import partial
 
 import pytest
 
@@ -15,15 +14,16 @@ import pow_rs
 from mobility.charging.authorization import AuthorizationStatus
 from mobility.charging.events import EndReason, MeterReading, SessionEnded, SessionStarted
 from mobility.db import create_db_engine
+from mobility.group_commit import GroupCommit
 from mobility.ledger.codec import Ed25519Address, Voucher, VoucherPayload
 from mobility.payments.accounts import app_id_token
 from mobility.payments.credit import Action, StopReason
 from mobility.payments.models import ChannelRecord, SessionPaymentRecord
 from mobility.payments.pricing import MeterSample, price_session
 from mobility.payments.service import PaymentRequest, PaymentService, PaymentSettings
-from mobility.payments.store import PaymentStore, StaleVoucherError
+from mobility.payments.store import PaymentStore, StaleVoucherError, VoucherWrite
 from mobility.payments.tariff import Tariff
-from mobility.payments.vouchers import VoucherRejectedError, VoucherRejection
+from mobility.payments.vouchers import ChannelCredit, VoucherRejectedError, VoucherRejection
 
 T0 = dt.datetime(2026, 6, 3, 8, 0, tzinfo=dt.UTC)
 DRIVER = pow_rs.SigningKey(bytes(range(32)))
@@ -279,15 +279,16 @@ async def test_a_cap_and_the_voucher_that_lifts_it_reach_the_charger_in_that_ord
     await service.handle(started())
     loop = asyncio.get_running_loop()
     cap_held, voucher_done = asyncio.Event(), threading.Event()
-    record_session = store.update_session
+    save_sessions = store.save_sessions
 
-    def slow_cap(session_id: int, **changes: object) -> None:
-        if changes.get("enforcement") == "limit":
+    def slow_cap(rows: list[tuple[SessionPaymentRecord, bool]]) -> list[None]:
+        if any(record.enforcement == "limit" for record, _ in rows):
             loop.call_soon_threadsafe(cap_held.set)
             voucher_done.wait(timeout=1.0)
-        record_session(session_id, **changes)
+        return save_sessions(rows)
 
-    monkeypatch.setattr(store, "update_session", slow_cap)
+    monkeypatch.setattr(store, "save_sessions", slow_cap)
+    service._sessions = GroupCommit(store.save_sessions)  # the service took the method at start
     early = T0 + dt.timedelta(seconds=5)
     capping = asyncio.create_task(service.handle(MeterReading("CP1", 1, 1, 5, 5, early)))
     await cap_held.wait()  # the reading decided its cap, whose write is now held
@@ -489,47 +490,19 @@ async def test_a_partial_voucher_pays_off_the_session_that_ended_first(world: Wo
     assert debts(world, 1, 2) == [("paid", 0), ("paid", 0)]
 
 
-def at_once(*jobs: Callable[[], object]) -> None:
-    """Run the jobs in threads released together; re-raise the first error."""
-    go, errors = threading.Barrier(len(jobs)), list[BaseException]()
-
-    def run(job: Callable[[], object]) -> None:
-        go.wait()
-        try:
-            job()
-        except BaseException as error:
-            errors.append(error)
-
-    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise errors[0]
-
-
-def test_a_voucher_stored_while_a_session_ends_pays_for_it(world: World) -> None:
-    """A session ending and a voucher that covers it, written at once from two threads (as the
-    service's end and its voucher batches are): whichever commits second must see the other,
-    or the voucher's payment is never attributed and the session stays unpaid."""
-    store, channel_id = world.store, CHANNEL.hex()
+async def test_a_voucher_arriving_while_a_session_ends_pays_for_it(world: World) -> None:
+    """A session's end and a voucher that covers it, taken at once: the channel's owner applies
+    one after the other, whichever comes first, so the voucher's payment always lands on the
+    session and it ends (or turns) paid."""
+    service = world.service
     for n in range(1, 16):
-        record = SessionPaymentRecord(
-            session_id=n,
-            charge_point_id="CP1",
-            connector_id=1,
-            transaction_ref=f"tx{n}",
-            channel_id=channel_id,
-            tariff_id="city",
-            tariff_version=1,
-            started_at=T0,
-        )
-        store.start_session(record)
-        at_once(
-            partial(store.end_session, channel_id, n, 100_000, 100, T0 + dt.timedelta(minutes=n)),
-            partial(store.apply_vouchers, [voucher(n, 100_000 * n)]),
-        )
+        at = T0 + dt.timedelta(hours=n)
+        await service.handle(SessionStarted(n, "CP1", 1, f"tx{n}", "04a2b3c4", 0, at))
+        end = at + dt.timedelta(minutes=10)
+        ending = SessionEnded(n, "CP1", 1, f"tx{n}", 280, EndReason.LOCAL, False, end)  # 99 960
+        paying = service.submit_voucher(voucher(n, 99_960 * n))
+        results = await asyncio.gather(service.handle(ending), paying)
+        assert results[1] == 99_960 * n
         assert debts(world, *range(1, n + 1)) == [("paid", 0)] * n
 
 
@@ -606,23 +579,28 @@ async def test_restart_keeps_vouchers_and_prices_from_stored_readings(world: Wor
 
 
 async def test_a_batch_of_vouchers_is_judged_item_by_item(world: World) -> None:
-    good = voucher(1, 100_000)
+    credit = world.store.channel_credit(CHANNEL.hex())
+    assert credit is not None
     forged = VoucherPayload(Voucher(CHANNEL, 3, 900_000), DRIVER.public_key, bytes(64))
     not_a_point = VoucherPayload(Voucher(CHANNEL, 3, 900_000), bytes([2]) + bytes(31), bytes(64))
-    unknown = VoucherPayload(Voucher(bytes(32), 1, 1), DRIVER.public_key, DRIVER.sign(b"x"))
-    results = world.store.apply_vouchers([good, good, voucher(2, 200_000), forged, not_a_point, unknown])
-    assert results[0] == 100_000
-    assert results[2] == 200_000
+    [first] = world.store.store_vouchers([VoucherWrite(credit, voucher(1, 100_000))])
+    assert isinstance(first, ChannelCredit)
+    batch = [voucher(1, 100_000), forged, not_a_point, voucher(2, 200_000)]
+    results = world.store.store_vouchers([VoucherWrite(first, payload) for payload in batch])
     reasons = [r.reason for r in results if isinstance(r, VoucherRejectedError)]
-    assert reasons == [
-        VoucherRejection.REPLAYED,
-        VoucherRejection.BAD_SIGNATURE,
-        VoucherRejection.MALFORMED,
-        VoucherRejection.WRONG_CHANNEL,
-    ]
+    assert reasons == [VoucherRejection.REPLAYED, VoucherRejection.BAD_SIGNATURE, VoucherRejection.MALFORMED]
+    assert isinstance(results[3], ChannelCredit)
+    assert results[3].paid == 200_000
     channel = world.store.channel(CHANNEL.hex())
     assert channel is not None
     assert (channel.paid, channel.voucher_nonce) == (200_000, 2)
+
+
+async def test_a_voucher_for_an_unknown_channel_is_refused(world: World) -> None:
+    unknown = VoucherPayload(Voucher(bytes(32), 1, 1), DRIVER.public_key, DRIVER.sign(b"x"))
+    with pytest.raises(VoucherRejectedError) as refused:
+        await world.service.submit_voucher(unknown)
+    assert refused.value.reason == VoucherRejection.WRONG_CHANNEL
 
 
 async def test_concurrent_vouchers_share_a_commit_and_all_count(world: World) -> None:
@@ -658,16 +636,29 @@ async def test_a_voucher_stored_by_another_process_fails_the_whole_batch(world: 
         assert channel is not None
         return channel.paid, channel.voucher_nonce
 
+    def credit_of(channel_id: bytes, store: PaymentStore) -> ChannelCredit:
+        credit = store.channel_credit(channel_id.hex())
+        assert credit is not None
+        return credit
+
+    def write(store: PaymentStore, *payloads: VoucherPayload) -> list[ChannelCredit]:
+        writes = [VoucherWrite(credit_of(p.voucher.channel_id, store), p) for p in payloads]
+        results = store.store_vouchers(writes)
+        assert all(isinstance(result, ChannelCredit) for result in results)
+        return [result for result in results if isinstance(result, ChannelCredit)]
+
     first = world.store
-    assert first.apply_vouchers([voucher(1, 100_000), fleet_voucher(1, 50_000)]) == [100_000, 50_000]
+    after = write(first, voucher(1, 100_000), fleet_voucher(1, 50_000))
+    assert [credit.paid for credit in after] == [100_000, 50_000]
     rival = PaymentStore(first.engine)  # a second engine process on the same database
-    assert rival.apply_vouchers([voucher(2, 200_000)]) == [200_000]
+    assert [credit.paid for credit in write(rival, voucher(2, 200_000))] == [200_000]
+    stale = [VoucherWrite(after[0], voucher(3, 300_000)), VoucherWrite(after[1], fleet_voucher(2, 60_000))]
     with pytest.raises(StaleVoucherError):
-        first.apply_vouchers([voucher(3, 300_000), fleet_voucher(2, 60_000)])
+        first.store_vouchers(stale)
     assert on_disk(CHANNEL) == (200_000, 2)
     assert on_disk(fleet_channel) == (50_000, 1)  # rolled back with the stale channel
-    # Re-read after the failure, the same batch goes through.
-    assert first.apply_vouchers([voucher(3, 300_000), fleet_voucher(2, 60_000)]) == [300_000, 60_000]
+    # Re-read after the failure, the same vouchers go through.
+    assert [c.paid for c in write(first, voucher(3, 300_000), fleet_voucher(2, 60_000))] == [300_000, 60_000]
     assert (on_disk(CHANNEL), on_disk(fleet_channel)) == ((300_000, 3), (60_000, 2))
 
 
