@@ -29,6 +29,7 @@ from mobility.charging.service import ChargingService
 from mobility.charging.store import ChargingStore
 from mobility.db import create_db_engine
 from mobility.devnet import api_token_secret, development_ledger, operator_seed
+from mobility.journal import Journal
 from mobility.ledger.client import InProcessClient
 from mobility.ledger.config import LedgerSettings, open_node
 from mobility.ledger.coordinator import Coordinator
@@ -121,8 +122,12 @@ class Engine:
         keys = ledger_settings.coordinator_keys()
         coordinator = Coordinator(node, keys) if keys else None
 
+        # One writer for the hot path: charger events and payment changes commit together.
+        journal = Journal(database)
         charging = ChargingService(
-            ChargingStore(database), AllowListAuthorizer(options.allowed_tokens, options.accept_all_tokens)
+            ChargingStore(database),
+            AllowListAuthorizer(options.allowed_tokens, options.accept_all_tokens),
+            journal=journal,
         )
         config = ServerConfig(
             host=settings.ocpp_host,
@@ -144,6 +149,7 @@ class Engine:
                 store,
                 CentralSystemCommands(central),
                 tariff_for=partial(charge_point_tariff, charging, settings.default_tariff_id),
+                journal=journal,
             )
             charging.authorizer = payments
             # `post`, not `handle`: a charger is answered once its event is stored; pricing and

@@ -1,67 +1,60 @@
-"""The raw message log: frames are buffered and written in batches, off the hot path.
+"""The raw message log: frames are buffered and written with the engine's next journal batch.
 
-Writing each frame in its own transaction would cost a round trip per message; a single
-writer task drains the buffer instead. The buffer is bounded: under overload the oldest
-unwritten frames are dropped (and counted) rather than growing memory without limit.
+Writing each frame in its own transaction would cost a round trip per message, and a writer of
+its own would contend with the readings' commits; instead the buffer rides along in the same
+transaction as whatever else is pending (a charger event's reading and its frame commit
+together). The buffer is bounded: under overload the oldest unwritten frames are dropped (and
+counted) rather than growing memory without limit.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
+import threading
 from datetime import datetime
+
+from sqlalchemy import Connection
 
 from mobility.charging.service import ChargingService
 
-LOGGER = logging.getLogger(__name__)
 Frame = tuple[str, str, str, datetime]
 
 
 class FrameLog:
-    """Buffers (charge point, direction, frame, time) and writes them in batches."""
+    """Buffers (charge point, direction, frame, time); the journal writes them in batches."""
+
+    name = "frames"
 
     def __init__(self, service: ChargingService, max_buffer: int = 10_000) -> None:
         self._service = service
         self._max_buffer = max_buffer
         self._buffer: list[Frame] = []
-        self._wakeup = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self._stopping = False
+        self._lock = threading.Lock()  # the journal's worker thread takes the buffer
+        self._queued = False  # whether the journal has a batch item that will take the buffer
         self.dropped = 0
 
     def start(self) -> None:
-        """Start the writer task."""
-        self._stopping = False
-        self._task = asyncio.create_task(self._run(), name="ocpp-frame-log")
+        """Nothing to start: the journal writes the frames (kept for the server's lifecycle)."""
 
     def append(self, charge_point_id: str, direction: str, frame: str) -> None:
         """Queue a frame; never blocks."""
-        if len(self._buffer) >= self._max_buffer:
-            self._buffer.pop(0)
-            self.dropped += 1
-        self._buffer.append((charge_point_id, direction, frame, self._service.clock()))
-        self._wakeup.set()
+        with self._lock:
+            if len(self._buffer) >= self._max_buffer:
+                self._buffer.pop(0)
+                self.dropped += 1
+            self._buffer.append((charge_point_id, direction, frame, self._service.clock()))
+            if self._queued:
+                return
+            self._queued = True
+        self._service.journal.append(self, None)
+
+    def write(self, connection: Connection, items: list[None]) -> list[None]:
+        """The journal's `Batch`: take every buffered frame into the batch's transaction."""
+        with self._lock:
+            frames, self._buffer = self._buffer, []
+            self._queued = False
+        self._service.store.write_frames(connection, frames)
+        return [None] * len(items)
 
     async def stop(self) -> None:
-        """Write what is buffered, then stop the writer."""
-        if self._task is not None:
-            self._stopping = True
-            self._wakeup.set()
-            await self._task
-            self._task = None
-        await self._flush()
-
-    async def _run(self) -> None:
-        while not self._stopping:
-            await self._wakeup.wait()
-            self._wakeup.clear()
-            await self._flush()
-
-    async def _flush(self) -> None:
-        batch, self._buffer = self._buffer, []
-        if not batch:
-            return
-        try:
-            await self._service.log_frames(batch)
-        except Exception:
-            LOGGER.exception("could not write %d frames to the message log", len(batch))
+        """Write what is buffered."""
+        await self._service.journal.flushed()

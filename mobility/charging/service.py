@@ -31,7 +31,7 @@ from mobility.charging.models import ChargePointRecord, SessionRecord
 from mobility.charging.passwords import verify_password
 from mobility.charging.store import ChargingStore, ReadingOutcome, ReadingRequest
 from mobility.clock import Clock, utc_now
-from mobility.group_commit import GroupCommit
+from mobility.journal import FunctionBatch, Journal
 
 LOGGER = logging.getLogger(__name__)
 Subscriber = Callable[[ChargingEvent], Awaitable[None]]
@@ -45,13 +45,17 @@ class ChargingService:
         store: ChargingStore,
         authorizer: Authorizer | None = None,
         clock: Clock = utc_now,
+        journal: Journal | None = None,
     ) -> None:
         self.store = store
         self.authorizer: Authorizer = authorizer or AllowListAuthorizer()
         self.clock = clock
         self._subscribers: list[Subscriber] = []
-        # Readings arrive at volume: those that come together share one commit.
-        self._readings = GroupCommit(store.add_readings, max_batch=500)
+        # Readings, seqNos and raw frames arrive at volume: those that come together share one
+        # commit, with whatever else the engine's writers have pending (the journal).
+        self.journal = journal or Journal(store.engine)
+        self._readings = FunctionBatch("readings", store.write_readings)
+        self._seq_nos = FunctionBatch("seq_nos", store.write_seq_nos)
 
     def subscribe(self, subscriber: Subscriber) -> None:
         """Receive every event from now on, in order."""
@@ -173,7 +177,7 @@ class ChargingService:
     ) -> ReadingOutcome:
         """Store a register reading, attach it to its session, publish MeterReading."""
         request = ReadingRequest(charge_point_id, connector_id, register_wh, at, transaction_ref, context)
-        outcome = await self._readings.submit(request)
+        outcome = await self.journal.write(self._readings, request)
         await self._publish(
             MeterReading(
                 charge_point_id, connector_id, outcome.session_id, register_wh, outcome.energy_wh, at
@@ -224,7 +228,7 @@ class ChargingService:
 
     async def transaction_seq_no(self, charge_point_id: str, transaction_ref: str, seq_no: int) -> None:
         """Track a 2.x transaction's seqNo; gaps are counted on the session and logged."""
-        skipped = await asyncio.to_thread(self.store.note_seq_no, charge_point_id, transaction_ref, seq_no)
+        skipped = await self.journal.write(self._seq_nos, (charge_point_id, transaction_ref, seq_no))
         if skipped:
             LOGGER.warning(
                 "%s transaction %s: %d event(s) missing before seqNo %d",

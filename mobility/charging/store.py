@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, Protocol
 
-from sqlalchemy import Engine, bindparam, delete, insert, tuple_, update
+from sqlalchemy import Connection, Engine, bindparam, delete, insert, tuple_, update
 from sqlmodel import Session, SQLModel, col, select
 
 from mobility.charging.authorization import RegistrationStatus
@@ -141,6 +141,11 @@ class ChargingStore:
         self._limits = limits or EnergyLimits()
         self._log_keep = log_keep
         self._log_growth: dict[str, int] = {}
+
+    @property
+    def engine(self) -> Engine:
+        """The database this store works on."""
+        return self._engine
 
     def _session(self) -> Session:
         return Session(self._engine, expire_on_commit=False)
@@ -303,7 +308,13 @@ class ChargingStore:
         return self.add_readings([request])[0]
 
     def add_readings(self, requests: list[ReadingRequest]) -> list[ReadingOutcome]:
-        """Store register readings and advance their sessions, in order, in one transaction.
+        """Store register readings in a transaction of their own; see `write_readings`."""
+        with self._engine.begin() as connection:
+            return self.write_readings(connection, requests)
+
+    def write_readings(self, db: Connection, requests: list[ReadingRequest]) -> list[ReadingOutcome]:
+        """Store register readings and advance their sessions, in order, in the caller's
+        transaction (the engine's journal commits them with whatever else is pending).
 
         Without a ref, a reading goes to the connector's open session, else it is kept as a
         connector reading. Readings for an ended session are stored but move nothing. This is
@@ -314,70 +325,63 @@ class ChargingStore:
         outcomes: list[ReadingOutcome] = []
         rows: list[dict[str, object]] = []
         live: dict[tuple[str, str, int], _LiveSession | None] = {}
-        with self._engine.begin() as db:
-            keyed = {
-                (r.charge_point_id, r.transaction_ref) for r in requests if r.transaction_ref is not None
-            }
-            if keyed:
-                query = select(*_LIVE_COLUMNS).where(
-                    tuple_(sessions.c.charge_point_id, sessions.c.transaction_ref).in_(list(keyed))
-                )
-                found = {(row.charge_point_id, row.transaction_ref): row for row in db.execute(query)}
-                for cp_ref in keyed:
-                    row = found.get(cp_ref)
-                    live[(*cp_ref, 0)] = _LiveSession.of(row) if row is not None else None
-            for request in requests:
-                cp_id = request.charge_point_id
-                key = (
-                    (cp_id, request.transaction_ref, 0)
-                    if request.transaction_ref is not None
-                    else (cp_id, "", request.connector_id)
-                )
-                if key not in live:
-                    query = (
-                        select(*_LIVE_COLUMNS)
-                        .where(
-                            sessions.c.charge_point_id == cp_id,
-                            sessions.c.connector_id == request.connector_id,
-                            sessions.c.ended_at.is_(None),
-                        )
-                        .order_by(sessions.c.id.desc())
-                        .limit(1)
+        keyed = {(r.charge_point_id, r.transaction_ref) for r in requests if r.transaction_ref is not None}
+        if keyed:
+            query = select(*_LIVE_COLUMNS).where(
+                tuple_(sessions.c.charge_point_id, sessions.c.transaction_ref).in_(list(keyed))
+            )
+            found = {(row.charge_point_id, row.transaction_ref): row for row in db.execute(query)}
+            for cp_ref in keyed:
+                row = found.get(cp_ref)
+                live[(*cp_ref, 0)] = _LiveSession.of(row) if row is not None else None
+        for request in requests:
+            cp_id = request.charge_point_id
+            key = (
+                (cp_id, request.transaction_ref, 0)
+                if request.transaction_ref is not None
+                else (cp_id, "", request.connector_id)
+            )
+            if key not in live:
+                query = (
+                    select(*_LIVE_COLUMNS)
+                    .where(
+                        sessions.c.charge_point_id == cp_id,
+                        sessions.c.connector_id == request.connector_id,
+                        sessions.c.ended_at.is_(None),
                     )
-                    row = db.execute(query).first()
-                    live[key] = _LiveSession.of(row) if row is not None else None
-                session = live[key]
-                rows.append(
-                    {
-                        "charge_point_id": cp_id,
-                        "connector_id": request.connector_id,
-                        "session_id": session.id if session else None,
-                        "register_wh": request.register_wh,
-                        "context": request.context,
-                        "taken_at": request.at,
-                    }
+                    .order_by(sessions.c.id.desc())
+                    .limit(1)
                 )
-                if session is None:
-                    outcomes.append(ReadingOutcome(None, None, False, None))
-                    continue
-                newly_flagged = False
-                if not session.ended:
-                    newly_flagged = self._advance(session, request.register_wh, request.at)
-                    session.dirty = True
-                outcomes.append(
-                    ReadingOutcome(session.id, session.energy_wh, newly_flagged, session.flag_reason)
-                )
-            db.execute(insert(MeterReadingRecord), rows)
-            changed = [
-                session.changes() for session in live.values() if session is not None and session.dirty
-            ]
-            if changed:
-                db.execute(
-                    update(sessions)
-                    .where(sessions.c.id == bindparam("_id"))
-                    .values({name: bindparam(name) for name in _LiveSession.UPDATED}),
-                    changed,
-                )
+                row = db.execute(query).first()
+                live[key] = _LiveSession.of(row) if row is not None else None
+            session = live[key]
+            rows.append(
+                {
+                    "charge_point_id": cp_id,
+                    "connector_id": request.connector_id,
+                    "session_id": session.id if session else None,
+                    "register_wh": request.register_wh,
+                    "context": request.context,
+                    "taken_at": request.at,
+                }
+            )
+            if session is None:
+                outcomes.append(ReadingOutcome(None, None, False, None))
+                continue
+            newly_flagged = False
+            if not session.ended:
+                newly_flagged = self._advance(session, request.register_wh, request.at)
+                session.dirty = True
+            outcomes.append(ReadingOutcome(session.id, session.energy_wh, newly_flagged, session.flag_reason))
+        db.execute(insert(MeterReadingRecord), rows)
+        changed = [session.changes() for session in live.values() if session is not None and session.dirty]
+        if changed:
+            db.execute(
+                update(sessions)
+                .where(sessions.c.id == bindparam("_id"))
+                .values({name: bindparam(name) for name in _LiveSession.UPDATED}),
+                changed,
+            )
         return outcomes
 
     def end_session(
@@ -420,24 +424,54 @@ class ChargingStore:
             return session, True
 
     def note_seq_no(self, charge_point_id: str, transaction_ref: str, seq_no: int) -> int:
-        """Record a 2.x transaction event's seqNo (0 for the first); returns how many it skipped.
+        """Record one seqNo in a transaction of its own; see `write_seq_nos`."""
+        with self._engine.begin() as connection:
+            return self.write_seq_nos(connection, [(charge_point_id, transaction_ref, seq_no)])[0]
+
+    def write_seq_nos(self, db: Connection, events: list[tuple[str, str, int]]) -> list[int]:
+        """Record 2.x transaction events' seqNos (0 for the first), in order, in the caller's
+        transaction; how many each skipped.
 
         Late, out-of-order events do not reduce the count. Registers are cumulative, so a lost
         Updated costs no energy; the gap count tells an operator the station lost messages.
         """
-        with self._session() as db:
-            session = self._by_ref(db, charge_point_id, transaction_ref)
-            if session is None:
-                return 0
+        sessions = _SESSION_TABLE
+        seen: dict[tuple[str, str], list[Any] | None] = {}
+        skips: list[int] = []
+        for charge_point_id, transaction_ref, seq_no in events:
+            key = (charge_point_id, transaction_ref)
+            if key not in seen:
+                row = db.execute(
+                    select(sessions.c.id, sessions.c.last_seq_no, sessions.c.missing_seq_nos).where(
+                        sessions.c.charge_point_id == charge_point_id,
+                        sessions.c.transaction_ref == transaction_ref,
+                    )
+                ).first()
+                seen[key] = list(row) if row is not None else None
+            state = seen[key]
+            if state is None:
+                skips.append(0)
+                continue
+            _, last, missing = state
             skipped = 0
-            if session.last_seq_no is None or seq_no > session.last_seq_no:
-                expected = 0 if session.last_seq_no is None else session.last_seq_no + 1
+            if last is None or seq_no > last:
+                expected = 0 if last is None else last + 1
                 skipped = max(seq_no - expected, 0)
-                session.last_seq_no = seq_no
-                session.missing_seq_nos += skipped
-                db.add(session)
-                db.commit()
-            return skipped
+                state[1], state[2] = seq_no, missing + skipped
+            skips.append(skipped)
+        changed = [
+            {"_id": state[0], "last_seq_no": state[1], "missing_seq_nos": state[2]}
+            for state in seen.values()
+            if state is not None
+        ]
+        if changed:
+            db.execute(
+                update(sessions)
+                .where(sessions.c.id == bindparam("_id"))
+                .values(last_seq_no=bindparam("last_seq_no"), missing_seq_nos=bindparam("missing_seq_nos")),
+                changed,
+            )
+        return skips
 
     def add_device_events(
         self, charge_point_id: str, generated_at: datetime, seq_no: int, events: str
@@ -460,7 +494,13 @@ class ChargingStore:
     # Raw message log ---------------------------------------------------------------------
 
     def log_frames(self, frames: list[tuple[str, str, str, datetime]]) -> None:
-        """Append raw frames (charge point, direction, text, time) in one bulk insert.
+        """Append raw frames in a transaction of their own; see `write_frames`."""
+        with self._engine.begin() as connection:
+            self.write_frames(connection, frames)
+
+    def write_frames(self, db: Connection, frames: list[tuple[str, str, str, datetime]]) -> None:
+        """Append raw frames (charge point, direction, text, time) in one bulk insert, in the
+        caller's transaction.
 
         A charge point's log is pruned back to `log_keep` frames each time it has grown by
         a tenth of that, so retention is bounded without a delete per frame.
@@ -471,17 +511,13 @@ class ChargingStore:
             {"charge_point_id": cp_id, "direction": direction, "frame": frame, "at": at}
             for cp_id, direction, frame, at in frames
         ]
-        with self._session() as db:
-            db.execute(insert(MessageLogRecord), rows)
-            for cp_id, _, _, _ in frames:
-                self._log_growth[cp_id] = self._log_growth.get(cp_id, 0) + 1
-            due = [
-                cp_id for cp_id, grown in self._log_growth.items() if grown >= max(self._log_keep // 10, 1)
-            ]
-            for cp_id in due:
-                self._prune(db, cp_id)
-                del self._log_growth[cp_id]
-            db.commit()
+        db.execute(insert(MessageLogRecord), rows)
+        for cp_id, _, _, _ in frames:
+            self._log_growth[cp_id] = self._log_growth.get(cp_id, 0) + 1
+        due = [cp_id for cp_id, grown in self._log_growth.items() if grown >= max(self._log_keep // 10, 1)]
+        for cp_id in due:
+            self._prune(db, cp_id)
+            del self._log_growth[cp_id]
 
     def message_log(self, charge_point_id: str) -> list[MessageLogRecord]:
         """A charge point's kept frames, oldest first."""
@@ -489,22 +525,18 @@ class ChargingStore:
             query = select(MessageLogRecord).where(MessageLogRecord.charge_point_id == charge_point_id)
             return list(db.exec(query.order_by(col(MessageLogRecord.id))).all())
 
-    def _prune(self, db: Session, charge_point_id: str) -> None:
+    def _prune(self, db: Connection, charge_point_id: str) -> None:
+        log = MessageLogRecord.__table__  # type: ignore[attr-defined]
         newest = (
-            select(MessageLogRecord.id)
-            .where(MessageLogRecord.charge_point_id == charge_point_id)
-            .order_by(col(MessageLogRecord.id).desc())
+            select(log.c.id)
+            .where(log.c.charge_point_id == charge_point_id)
+            .order_by(log.c.id.desc())
             .offset(self._log_keep)
             .limit(1)
         )
-        cutoff = db.exec(newest).first()
+        cutoff = db.execute(newest).scalar()
         if cutoff is not None:
-            db.execute(
-                delete(MessageLogRecord).where(
-                    col(MessageLogRecord.charge_point_id) == charge_point_id,
-                    col(MessageLogRecord.id) <= cutoff,
-                )
-            )
+            db.execute(delete(log).where(log.c.charge_point_id == charge_point_id, log.c.id <= cutoff))
 
     # Helpers -----------------------------------------------------------------------------
 

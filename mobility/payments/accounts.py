@@ -74,26 +74,6 @@ def channel_balance(store: PaymentStore, record: ChannelRecord) -> ChannelBalanc
         return _balance(db, record)
 
 
-@dataclass(frozen=True, slots=True)
-class SessionView:
-    """A session with its channel and the channel's balance, read together (the payer stream
-    sends all three with every session event)."""
-
-    session: SessionPaymentRecord
-    channel: ChannelRecord
-    balance: ChannelBalance
-
-
-def session_view(store: PaymentStore, session_id: int) -> SessionView | None:
-    """The session, its channel and balance in one transaction (None if either is unknown)."""
-    with _session(store) as db:
-        session = db.get(SessionPaymentRecord, session_id)
-        channel = db.get(ChannelRecord, session.channel_id) if session is not None else None
-        if session is None or channel is None:
-            return None
-        return SessionView(session, channel, _balance(db, channel))
-
-
 def _balance(db: Session, record: ChannelRecord) -> ChannelBalance:
     on_channel = SessionPaymentRecord.channel_id == record.channel_id
     owed = db.exec(select(func.coalesce(func.sum(SessionPaymentRecord.billed), 0)).where(on_channel)).one()

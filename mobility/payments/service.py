@@ -27,7 +27,7 @@ from typing import TypeVar
 from mobility.charging.authorization import AuthorizationResult, AuthorizationStatus
 from mobility.charging.events import ChargingEvent, MeterReading, SessionEnded, SessionStarted
 from mobility.clock import Clock, utc_now
-from mobility.group_commit import GroupCommit
+from mobility.journal import FunctionBatch, Journal
 from mobility.ledger.codec import VoucherPayload
 from mobility.payments.accounts import app_id_token
 from mobility.payments.commands import SessionCommands
@@ -102,6 +102,7 @@ class PaymentService:
         settings: PaymentSettings | None = None,
         readings_loader: ReadingsLoader | None = None,
         clock: Clock = utc_now,
+        journal: Journal | None = None,
     ) -> None:
         self.store = store
         self.commands = commands
@@ -121,9 +122,11 @@ class PaymentService:
         self._outbox = ChargerOutbox(self.settings.command_retry_delays)
         self._subscribers: list[RequestSubscriber] = []
         self._update_subscribers: list[UpdateSubscriber] = []
-        # Session rows and vouchers of all channels are written in shared transactions.
-        self._sessions = GroupCommit(store.save_sessions)
-        self._vouchers = GroupCommit(store.store_vouchers)
+        # Session rows and vouchers of all channels are written in shared transactions, with the
+        # charger events pending (the engine's journal).
+        self.journal = journal or Journal(store.engine)
+        self._sessions = FunctionBatch("payment_sessions", store.write_sessions)
+        self._vouchers = FunctionBatch("vouchers", store.write_vouchers)
         # Vouchers by outcome ("accepted" or the rejection reason), for the metrics endpoint.
         self.voucher_outcomes: Counter[str] = Counter()
 
@@ -464,7 +467,7 @@ class PaymentService:
     ) -> ChannelCredit | VoucherRejectedError:
         for _ in range(3):
             try:
-                return await self._vouchers.submit(VoucherWrite(owner.credit, payload))
+                return await self.journal.write(self._vouchers, VoucherWrite(owner.credit, payload))
             except StaleVoucherError:
                 # Another engine process stored a voucher for the channel first: re-read it.
                 fresh = await asyncio.to_thread(self.store.channel_credit, owner.channel_id)
@@ -540,7 +543,8 @@ class _Effects:
         return self._service._policy(window, fixed)
 
     async def save(self, record: SessionPaymentRecord, new: bool = False) -> None:
-        await self._service._sessions.submit((record, new))
+        service = self._service
+        await service.journal.write(service._sessions, (record, new))
 
     async def save_shortfalls(self, shortfalls: list[tuple[int, int]]) -> None:
         await asyncio.to_thread(self._service.store.save_shortfalls, shortfalls)

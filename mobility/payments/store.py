@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Engine, bindparam, delete, func, insert, text, update
+from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, text, update
 from sqlmodel import Session, col, select
 
 from mobility.ledger.codec import Ed25519Address, VoucherPayload
@@ -30,14 +30,6 @@ from mobility.payments.vouchers import (
     VoucherRejectedError,
     verify_signatures,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Totals:
-    """Money summed over some sessions, in micro-units."""
-
-    billed: int
-    shortfall: int
 
 
 def channel_credit(record: ChannelRecord) -> ChannelCredit:
@@ -193,10 +185,18 @@ class PaymentStore:
             )
 
     def store_vouchers(self, writes: list[VoucherWrite]) -> list[ChannelCredit | VoucherRejectedError]:
+        """Check and store vouchers in a transaction of their own; see `write_vouchers`."""
+        with self.engine.begin() as connection:
+            return self.write_vouchers(connection, writes)
+
+    def write_vouchers(
+        self, connection: Connection, writes: list[VoucherWrite]
+    ) -> list[ChannelCredit | VoucherRejectedError]:
         """Check vouchers against their channel's state and store the accepted ones, in one
         transaction (group commit across channels; one voucher per channel per batch, as each
         channel's owner sends one at a time). Signatures are batch-verified. Each result is the
-        channel's new state, or why its voucher was refused (changing nothing).
+        channel's new state, or why its voucher was refused (changing nothing); StaleVoucherError
+        when another writer changed one of the channels (the transaction must roll back).
         """
         verdicts = verify_signatures([write.payload for write in writes])
         results: list[ChannelCredit | VoucherRejectedError] = []
@@ -211,50 +211,49 @@ class PaymentStore:
             changed.append((write.credit.channel_id.hex(), read_nonce, write.payload))
             results.append(credit)
         if changed:
-            self._store_latest(changed)
+            self._store_latest(connection, changed)
         return results
 
-    def _store_latest(self, changed: list[tuple[str, int, VoucherPayload]]) -> None:
+    @staticmethod
+    def _store_latest(connection: Connection, changed: list[tuple[str, int, VoucherPayload]]) -> None:
         """Write each channel's new latest voucher if its nonce on disk is still the one read.
 
-        All or nothing: when any channel moved under us, roll back and raise StaleVoucherError.
+        All or nothing: when any channel moved under us, raise StaleVoucherError (the caller's
+        transaction rolls back).
         On PostgreSQL (psycopg) this is one set-based UPDATE over arrays: one round trip and one
         constant statement the server keeps prepared, where an executemany cost a pipelined
         statement and its parameters per row.
         SQLite, in-process, keeps the per-row UPDATE as an executemany.
         """
-        with self.engine.connect() as connection:
-            if connection.dialect.driver == "psycopg":
-                columns: dict[str, list[object]] = {
-                    "id": [],
-                    "read": [],
-                    "paid": [],
-                    "nonce": [],
-                    "voucher": [],
+        if connection.dialect.driver == "psycopg":
+            columns: dict[str, list[object]] = {
+                "id": [],
+                "read": [],
+                "paid": [],
+                "nonce": [],
+                "voucher": [],
+            }
+            for channel_id, read_nonce, latest in changed:
+                columns["id"].append(channel_id)
+                columns["read"].append(read_nonce)
+                columns["paid"].append(latest.voucher.amount)
+                columns["nonce"].append(latest.voucher.nonce)
+                columns["voucher"].append(latest.to_bytes())
+            updated = connection.exec_driver_sql(_SET_LATEST_PSYCOPG, columns).rowcount
+        else:
+            parameters = [
+                {
+                    "id": channel_id,
+                    "read_nonce": read_nonce,
+                    "paid": latest.voucher.amount,
+                    "nonce": latest.voucher.nonce,
+                    "voucher": latest.to_bytes(),
                 }
-                for channel_id, read_nonce, latest in changed:
-                    columns["id"].append(channel_id)
-                    columns["read"].append(read_nonce)
-                    columns["paid"].append(latest.voucher.amount)
-                    columns["nonce"].append(latest.voucher.nonce)
-                    columns["voucher"].append(latest.to_bytes())
-                updated = connection.exec_driver_sql(_SET_LATEST_PSYCOPG, columns).rowcount
-            else:
-                parameters = [
-                    {
-                        "id": channel_id,
-                        "read_nonce": read_nonce,
-                        "paid": latest.voucher.amount,
-                        "nonce": latest.voucher.nonce,
-                        "voucher": latest.to_bytes(),
-                    }
-                    for channel_id, read_nonce, latest in changed
-                ]
-                updated = connection.execute(_SET_LATEST, parameters).rowcount
-            if updated != len(changed):
-                connection.rollback()
-                raise StaleVoucherError(f"{len(changed) - updated} of {len(changed)} channels changed")
-            connection.commit()
+                for channel_id, read_nonce, latest in changed
+            ]
+            updated = connection.execute(_SET_LATEST, parameters).rowcount
+        if updated != len(changed):
+            raise StaleVoucherError(f"{len(changed) - updated} of {len(changed)} channels changed")
 
     # Remote-start pins -------------------------------------------------------------------
 
@@ -331,8 +330,15 @@ class PaymentStore:
             return db.get(SessionPaymentRecord, session_id)
 
     def save_sessions(self, rows: list[tuple[SessionPaymentRecord, bool]]) -> list[None]:
-        """Write session rows in one transaction (group commit across channels): inserted when
-        flagged new, else their changing fields updated."""
+        """Write session rows in a transaction of their own; see `write_sessions`."""
+        with self.engine.begin() as connection:
+            return self.write_sessions(connection, rows)
+
+    def write_sessions(
+        self, connection: Connection, rows: list[tuple[SessionPaymentRecord, bool]]
+    ) -> list[None]:
+        """Write session rows in the caller's transaction (group commit across channels):
+        inserted when flagged new, else their changing fields updated."""
         table = SessionPaymentRecord.__table__  # type: ignore[attr-defined]
         inserts = [record.model_dump() for record, new in rows if new]
         updates = [
@@ -340,16 +346,15 @@ class PaymentStore:
             for record, new in rows
             if not new
         ]
-        with self.engine.begin() as connection:
-            if inserts:
-                connection.execute(insert(table), inserts)
-            if updates:
-                statement = (
-                    update(table)
-                    .where(table.c.session_id == bindparam("_id"))
-                    .values({name: bindparam(name) for name in _CHANGING})
-                )
-                connection.execute(statement, updates)
+        if inserts:
+            connection.execute(insert(table), inserts)
+        if updates:
+            statement = (
+                update(table)
+                .where(table.c.session_id == bindparam("_id"))
+                .values({name: bindparam(name) for name in _CHANGING})
+            )
+            connection.execute(statement, updates)
         return [None] * len(rows)
 
     def save_shortfalls(self, shortfalls: list[tuple[int, int]]) -> None:
@@ -380,28 +385,6 @@ class PaymentStore:
             )
             db.commit()
 
-    def owed_on_channel(self, channel_id: str) -> int:
-        """Everything billed on the channel so far, ended sessions and running ones."""
-        with self._session() as db:
-            return _owed(db, channel_id)
-
-    def ended_totals(self, channel_id: str, except_session: int | None = None) -> Totals:
-        """Billed and shortfall summed over the channel's ended sessions (but `except_session`)."""
-        conditions: list[ColumnElement[bool]] = [
-            col(SessionPaymentRecord.channel_id) == channel_id,
-            col(SessionPaymentRecord.status).in_(("paid", "unpaid")),
-        ]
-        if except_session is not None:
-            conditions.append(col(SessionPaymentRecord.session_id) != except_session)
-        with self._session() as db:
-            billed, shortfall = db.exec(
-                select(
-                    func.coalesce(func.sum(SessionPaymentRecord.billed), 0),
-                    func.coalesce(func.sum(SessionPaymentRecord.shortfall), 0),
-                ).where(*conditions)
-            ).one()
-            return Totals(int(billed), int(shortfall))
-
     def oldest_unsettled_end(self, channel_id: str) -> datetime | None:
         """When the longest-waiting ended session not yet covered by a claim ended."""
         with self._session() as db:
@@ -417,15 +400,6 @@ class PaymentStore:
     def active_sessions(self, channel_id: str) -> list[SessionPaymentRecord]:
         with self._session() as db:
             return _active(db, channel_id)
-
-    def channel_state(self, channel_id: str) -> ChannelState:
-        """The channel, its running sessions and all that is billed on it, in one transaction
-        (what enforcement decides on after every reading and voucher: one round trip, not three)."""
-        with self._session() as db:
-            channel = db.get(ChannelRecord, channel_id)
-            return ChannelState(channel, _active(db, channel_id), _owed(db, channel_id))
-
-    # Settlements -------------------------------------------------------------------------
 
     def open_settlement(self, channel_id: str) -> SettlementRecord | None:
         """The channel's settlement still in flight, if any (there is at most one)."""
@@ -565,24 +539,6 @@ class PaymentStore:
     def all_channels(self) -> list[ChannelRecord]:
         with self._session() as db:
             return list(db.exec(select(ChannelRecord)))
-
-
-@dataclass(frozen=True, slots=True)
-class ChannelState:
-    """A channel as enforcement sees it, read at one instant."""
-
-    channel: ChannelRecord | None
-    active: list[SessionPaymentRecord]
-    owed: int  # billed on the channel so far, ended and running sessions
-
-
-def _owed(db: Session, channel_id: str) -> int:
-    total = db.exec(
-        select(func.coalesce(func.sum(SessionPaymentRecord.billed), 0)).where(
-            SessionPaymentRecord.channel_id == channel_id
-        )
-    ).one()
-    return int(total)
 
 
 def _active(db: Session, channel_id: str) -> list[SessionPaymentRecord]:

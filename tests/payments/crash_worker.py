@@ -28,7 +28,7 @@ from mobility.ledger.wallet import Wallet
 from mobility.payments.models import ChannelRecord
 from mobility.payments.service import PaymentRequest, PaymentService
 from mobility.payments.settlement import SettlementPolicy, Settler
-from mobility.payments.store import PaymentStore
+from mobility.payments.store import PaymentStore, VoucherWrite
 from tests.ledger.builders import COORDINATORS, GENESIS_TX, PARAMS, genesis
 from tests.payments.ledger_world import ALICE_SEED, BOB_SEED, T0, TARIFF, Clock
 from tests.payments.test_service import Recorder
@@ -62,6 +62,10 @@ def crash_after(obj: Any, name: str, when: Callable[..., bool] = lambda *a, **k:
         setattr(obj, name, wrapped)
 
 
+def _is_voucher(item: object, nonce: int) -> bool:
+    return isinstance(item, VoucherWrite) and item.payload.voucher.nonce == nonce
+
+
 async def charge(
     store: PaymentStore, node: Node, client: InProcessClient, clock: Clock, crash_at: str
 ) -> None:
@@ -80,9 +84,10 @@ async def charge(
             expiry=T0 + dt.timedelta(days=30),
         )
     )
-    if crash_at == "voucher_stored":
-        crash_after(store, "store_vouchers", lambda writes: writes[-1].payload.voucher.nonce == 3)
     service = PaymentService(store, Recorder(), tariff_for=lambda _cp: "city", clock=clock)
+    if crash_at == "voucher_stored":
+        # Right after the journal committed the batch holding voucher 3, before its acknowledgement.
+        crash_after(service.journal, "_commit", lambda batch: any(_is_voucher(e.item, 3) for e in batch))
     requests: list[PaymentRequest] = []
 
     async def remember(request: PaymentRequest) -> None:

@@ -9,12 +9,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
+from sqlalchemy import Connection
 
 import pow_rs
 from mobility.charging.authorization import AuthorizationStatus
 from mobility.charging.events import EndReason, MeterReading, SessionEnded, SessionStarted
 from mobility.db import create_db_engine
-from mobility.group_commit import GroupCommit
+from mobility.journal import FunctionBatch
 from mobility.ledger.codec import Ed25519Address, Voucher, VoucherPayload
 from mobility.payments.accounts import app_id_token
 from mobility.payments.credit import Action, StopReason
@@ -279,16 +280,15 @@ async def test_a_cap_and_the_voucher_that_lifts_it_reach_the_charger_in_that_ord
     await service.handle(started())
     loop = asyncio.get_running_loop()
     cap_held, voucher_done = asyncio.Event(), threading.Event()
-    save_sessions = store.save_sessions
+    write_sessions = store.write_sessions
 
-    def slow_cap(rows: list[tuple[SessionPaymentRecord, bool]]) -> list[None]:
+    def slow_cap(connection: Connection, rows: list[tuple[SessionPaymentRecord, bool]]) -> list[None]:
         if any(record.enforcement == "limit" for record, _ in rows):
             loop.call_soon_threadsafe(cap_held.set)
             voucher_done.wait(timeout=1.0)
-        return save_sessions(rows)
+        return write_sessions(connection, rows)
 
-    monkeypatch.setattr(store, "save_sessions", slow_cap)
-    service._sessions = GroupCommit(store.save_sessions)  # the service took the method at start
+    service._sessions = FunctionBatch("payment_sessions", slow_cap)  # the service's session writes
     early = T0 + dt.timedelta(seconds=5)
     capping = asyncio.create_task(service.handle(MeterReading("CP1", 1, 1, 5, 5, early)))
     await cap_held.wait()  # the reading decided its cap, whose write is now held
