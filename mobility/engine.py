@@ -150,6 +150,7 @@ class Engine:
                 CentralSystemCommands(central),
                 tariff_for=partial(charge_point_tariff, charging, settings.default_tariff_id),
                 journal=journal,
+                ends_loader=charging.store.ended_sessions,
             )
             charging.authorizer = payments
             # `post`, not `handle`: a charger is answered once its event is stored; pricing and
@@ -193,6 +194,8 @@ class Engine:
 
     async def start(self) -> None:
         """Listen for chargers and apps, and start the background loops."""
+        if self.payments is not None:
+            await self.payments.recover()  # before chargers can send anything new
         await self.central.start()
         config = uvicorn.Config(
             self.api,
@@ -241,6 +244,11 @@ class Engine:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.central.stop()
+        if self.payments is not None:
+            # Events already answered to chargers are applied before the process goes (what a
+            # crash leaves undone is caught up when the channel is next loaded).
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.payments.idle(), 10)
 
 
 async def run_engine(settings: Settings, options: EngineOptions) -> None:

@@ -96,7 +96,6 @@ class PayerHub:
         self._connections: dict[str, set[_Connection]] = {}
         self._owners: dict[str, str | None] = {}  # channel -> account (owners never change)
         self._last: dict[int, tuple[datetime, int]] = {}  # session -> last (time, energy Wh)
-        self._resolving: set[asyncio.Task[None]] = set()
 
     def attach(self) -> None:
         """Subscribe to the payment layer's requests and session updates."""
@@ -151,34 +150,20 @@ class PayerHub:
     def on_update(self, update: SessionUpdate) -> None:
         """A session's state after the payment layer applied an event: to the payer's streams.
         Sent as the channel's owner holds it, so the stream reads nothing from the database."""
-        record = update.session
-        owner = self._owners.get(record.channel_id)
-        if owner is None:
-            # First sight of the channel: its account is on the session's channel row.
-            self._pending_owner(record.channel_id, update)
-            return
-        self._push_update(owner, update)
-
-    def _pending_owner(self, channel_id: str, update: SessionUpdate) -> None:
-        async def resolve() -> None:
-            owner = await self.owner(channel_id)
-            if owner is not None:
-                self._push_update(owner, update)
-
-        task = asyncio.get_running_loop().create_task(resolve())
-        self._resolving.add(task)
-        task.add_done_callback(self._resolving.discard)
+        self._owners.setdefault(update.session.channel_id, update.account_id)
+        self._push_update(update.account_id, update)
 
     def _push_update(self, owner: str, update: SessionUpdate) -> None:
         record = update.session
         session_id = record.session_id
+        if owner not in self._connections:
+            self._last.pop(session_id, None)  # nobody listens: nothing to compute power against
+            return
         if update.event == "SessionEnded":
             previous = self._last.pop(session_id, None)
         else:
             previous = self._last.get(session_id)
             self._last[session_id] = (update.at, record.energy_wh)
-        if owner not in self._connections:
-            return
         power_w: int | None = None
         if update.event == "SessionEnded":
             power_w = 0

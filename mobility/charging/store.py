@@ -272,6 +272,20 @@ class ChargingStore:
             db.commit()
             return record, True
 
+    def ended_sessions(self, session_ids: list[int]) -> dict[int, tuple[int, datetime]]:
+        """(final energy Wh, end time) of those of `session_ids` that have ended."""
+        if not session_ids:
+            return {}
+        with self._session() as db:
+            rows = db.exec(
+                select(SessionRecord.id, SessionRecord.energy_wh, SessionRecord.ended_at).where(
+                    col(SessionRecord.id).in_(session_ids), col(SessionRecord.ended_at).is_not(None)
+                )
+            )
+            return {
+                int(sid): (int(energy), ended) for sid, energy, ended in rows if sid is not None and ended
+            }
+
     def session_by_ref(self, charge_point_id: str, transaction_ref: str) -> SessionRecord | None:
         """The session a charge point knows by `transaction_ref`."""
         with self._session() as db:

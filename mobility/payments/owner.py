@@ -11,6 +11,7 @@ re-reads: a reading costs one price and one write, a voucher one check and one w
 
 from __future__ import annotations
 
+import bisect
 import logging
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
@@ -46,6 +47,7 @@ class SessionUpdate:
     """A session as its payer sees it after an event was applied (the payer stream sends it)."""
 
     event: str  # SessionStarted, MeterReading or SessionEnded
+    account_id: str  # the channel's payer account: whose streams get it
     session: SessionPaymentRecord
     paid: int
     owed: int
@@ -111,15 +113,18 @@ class ChannelOwner:
         record: ChannelRecord,
         credit: ChannelCredit,
         ended_billed: int,
-        ended_unpaid: list[tuple[int, int]],
+        ended_unpaid: list[tuple[int, int, datetime]],
         running: list[RunningSession],
         effects: OwnerEffects,
     ) -> None:
         self.record = record
         self.credit = credit
         self.ended_billed = ended_billed
-        # Ended sessions with a shortfall, oldest first: (session ID, shortfall).
-        self.unpaid = ended_unpaid
+        # Ended sessions with a shortfall, oldest first (by end, then ID): (session ID, shortfall),
+        # and when each ended, to keep that order as ends arrive (a charger back from offline
+        # reports an older end late).
+        self.unpaid = [(session_id, shortfall) for session_id, shortfall, _ in ended_unpaid]
+        self._ended_at = {session_id: at for session_id, _, at in ended_unpaid}
         self.running = {session.record.session_id: session for session in running}
         self.enforcement = Enforcement()
         self.limited: set[int] = set()
@@ -143,8 +148,14 @@ class ChannelOwner:
 
     @property
     def debt(self) -> int:
-        """What ended sessions left unpaid."""
+        """What ended sessions are recorded as leaving unpaid (their shortfalls)."""
         return sum(shortfall for _, shortfall in self.unpaid)
+
+    @property
+    def unpaid_debt(self) -> int:
+        """What the vouchers leave unpaid of the ended sessions' bills (the truth the recorded
+        shortfalls are brought to by `settle_debt`)."""
+        return still_owed(self.ended_billed, self.paid)
 
     @property
     def available(self) -> int:
@@ -212,7 +223,9 @@ class ChannelOwner:
         del self.running[session_id]
         self.ended_billed += billed
         if shortfall:
-            self.unpaid.append((session_id, shortfall))
+            self._ended_at[session_id] = at
+            order = [(self._ended_at[sid], sid) for sid, _ in self.unpaid]
+            self.unpaid.insert(bisect.bisect(order, (at, session_id)), (session_id, shortfall))
         if not self.running:
             self.enforcement = Enforcement()
         self._updated("SessionEnded", ended, at)
@@ -303,11 +316,18 @@ class ChannelOwner:
         """Whether a queued command for the session still matches the owner's decision."""
         if action == Action.STOP:
             return session_id in self.stopped
+        if session_id in self.stopped or session_id not in self.running:
+            return False  # a stop outranks a cap or its lift; an ended session needs neither
         if action == Action.LIMIT:
             return session_id in self.limited
         return session_id not in self.limited
 
     # Debt -----------------------------------------------------------------------------------
+
+    async def settle_debt(self) -> None:
+        """Bring the recorded shortfalls to what the vouchers pay (after a load: a voucher may
+        have been stored before a crash took its attribution)."""
+        await self._attribute()
 
     async def _attribute(self) -> None:
         """Pay ended sessions' shortfalls from the vouchers, oldest first."""
@@ -321,9 +341,15 @@ class ChannelOwner:
             return
         await self.effects.save_shortfalls(changed)
         self.unpaid = [(sid, short) for sid, short in remaining if short]
+        for sid, short in remaining:
+            if not short:
+                del self._ended_at[sid]
 
     def _updated(self, event: str, record: SessionPaymentRecord, at: datetime) -> None:
-        self.effects.updated(SessionUpdate(event, record, self.paid, self.owed, self.available, at))
+        update = SessionUpdate(
+            event, self.record.account_id, record, self.paid, self.owed, self.available, at
+        )
+        self.effects.updated(update)
 
 
 def replace_record(record: SessionPaymentRecord, **changes: object) -> SessionPaymentRecord:

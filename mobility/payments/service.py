@@ -48,6 +48,8 @@ T = TypeVar("T")
 RequestSubscriber = Callable[[PaymentRequest], Awaitable[None]]
 UpdateSubscriber = Callable[[SessionUpdate], None]
 ReadingsLoader = Callable[[int], list[MeterSample]]
+EndsLoader = Callable[[list[int]], dict[int, tuple[int, datetime]]]
+"""(final energy Wh, end time) of those sessions the charging side has ended."""
 TariffFor = Callable[[str], str | Awaitable[str]]
 """The tariff ID a charge point charges with; async when it has to read the database."""
 
@@ -103,8 +105,10 @@ class PaymentService:
         readings_loader: ReadingsLoader | None = None,
         clock: Clock = utc_now,
         journal: Journal | None = None,
+        ends_loader: EndsLoader | None = None,
     ) -> None:
         self.store = store
+        self.ends_loader = ends_loader
         self.commands = commands
         self.tariff_for = tariff_for
         self.settings = settings or PaymentSettings()
@@ -169,6 +173,7 @@ class PaymentService:
                 del self._loading[channel_id]
             if loaded is not None:
                 self._owners[channel_id] = loaded
+                await self._catch_up(loaded)
             return loaded
         return await asyncio.shield(loading)
 
@@ -186,6 +191,25 @@ class PaymentService:
             self._session_channels[record.session_id] = channel_id
         effects = _Effects(self, channel_id)
         return ChannelOwner(book.channel, book.credit, book.ended_billed, book.unpaid, running, effects)
+
+    async def recover(self) -> None:
+        """Load the owners of channels with sessions recorded as running, so that what a crash
+        left undone on them is caught up now rather than at their next event."""
+        for channel_id in await asyncio.to_thread(self.store.channels_with_running_sessions):
+            await self._post(channel_id, _nothing_for)
+        await self.idle()
+
+    async def _catch_up(self, owner: ChannelOwner) -> None:
+        """What a crash or a stop may have left undone on a loaded channel, queued first: sessions
+        the charging side ended (their end was acknowledged to the charger, then lost before the
+        owner applied it) are ended, and a stored voucher's payment of debt is attributed."""
+        running = list(owner.running)
+        ended = await asyncio.to_thread(self.ends_loader, running) if self.ends_loader and running else {}
+        for session_id, (energy, at) in sorted(ended.items(), key=lambda item: (item[1][1], item[0])):
+            LOGGER.info("session %s ended while its channel was not loaded: billing its end", session_id)
+            self._mailbox(owner.channel_id).post(partial(owner.end, session_id, energy, at))
+        if owner.debt != owner.unpaid_debt:
+            self._mailbox(owner.channel_id).post(owner.settle_debt)
 
     async def _running_session(self, record: SessionPaymentRecord) -> RunningSession:
         tariff = await self._tariff(record.tariff_id, record.tariff_version)
@@ -258,10 +282,10 @@ class PaymentService:
             owner = await self._owner(channel_id)
             if owner is None or owner.record.expiry <= horizon:
                 continue
-            if refuse_debt and owner.debt:
+            if refuse_debt and owner.unpaid_debt:
                 # Ended sessions left unpaid: a new one would start exposed. (A running session
                 # that lags is enforcement's business, not a reason to refuse another.)
-                debt = max(debt, owner.debt)
+                debt = max(debt, owner.unpaid_debt)
                 continue
             available = owner.credit.deposit - max(owner.owed, owner.paid)
             if best is None or available > best[0]:
@@ -317,8 +341,8 @@ class PaymentService:
         while a channel pays for it and has not stopped it (2.x asks again in the
         TransactionEvent that started it, after its app-token pin was used up), else the rule
         for a new one."""
-        channel_id = self._session_channels.get(session_id)
-        owner = self._owners.get(channel_id) if channel_id is not None else None
+        channel_id = await self._channel_of(session_id)  # (looked up after a restart)
+        owner = await self._owner(channel_id) if channel_id is not None else None
         if owner is not None and session_id in owner.running and session_id not in owner.stopped:
             return AuthorizationResult(AuthorizationStatus.ACCEPTED)
         return await self.authorize(charge_point_id, id_token)
@@ -427,8 +451,7 @@ class PaymentService:
         async def apply(owner: ChannelOwner) -> None:
             owner.terms(deposit, expiry)
 
-        if channel_id in self._owners:
-            await self._post(channel_id, apply)
+        await self._post(channel_id, apply)
 
     async def claim_confirmed(self, channel_id: str, amount: int) -> None:
         """The settlement layer confirmed a claim of `amount` (cumulative) on the channel."""
@@ -436,8 +459,7 @@ class PaymentService:
         async def apply(owner: ChannelOwner) -> None:
             owner.claimed(amount)
 
-        if channel_id in self._owners:
-            await self._post(channel_id, apply)
+        await self._post(channel_id, apply)
 
     # Vouchers ----------------------------------------------------------------------------
 
@@ -565,6 +587,10 @@ class _Effects:
 
 
 async def _nothing() -> None:
+    return None
+
+
+async def _nothing_for(_owner: ChannelOwner) -> None:
     return None
 
 

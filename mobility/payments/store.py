@@ -78,7 +78,7 @@ class ChannelBook:
     channel: ChannelRecord
     credit: ChannelCredit
     ended_billed: int
-    unpaid: list[tuple[int, int]]  # (session ID, shortfall), oldest first
+    unpaid: list[tuple[int, int, datetime]]  # (session ID, shortfall, ended at), oldest first
     running: list[SessionPaymentRecord]
 
 
@@ -159,6 +159,12 @@ class PaymentStore:
         record = self.channel(channel_id)
         return channel_credit(record) if record is not None else None
 
+    def channels_with_running_sessions(self) -> list[str]:
+        """Channels that have a session recorded as running (their owners are loaded at start)."""
+        with self._session() as db:
+            query = select(SessionPaymentRecord.channel_id).where(SessionPaymentRecord.status == "active")
+            return sorted(set(db.exec(query)))
+
     def channel_book(self, channel_id: str) -> ChannelBook | None:
         """Everything a channel's owner starts from, read in one transaction: the channel, what
         its ended sessions billed, which of them are unpaid (oldest first), the running ones."""
@@ -172,7 +178,11 @@ class PaymentStore:
                 select(func.coalesce(func.sum(SessionPaymentRecord.billed), 0)).where(on_channel, ended)
             ).one()
             unpaid = db.exec(
-                select(SessionPaymentRecord.session_id, SessionPaymentRecord.shortfall)
+                select(
+                    SessionPaymentRecord.session_id,
+                    SessionPaymentRecord.shortfall,
+                    SessionPaymentRecord.ended_at,
+                )
                 .where(on_channel, ended, col(SessionPaymentRecord.shortfall) > 0)
                 .order_by(col(SessionPaymentRecord.ended_at), col(SessionPaymentRecord.session_id))
             )
@@ -180,7 +190,7 @@ class PaymentStore:
                 channel,
                 channel_credit(channel),
                 int(billed),
-                [(int(session_id), int(shortfall)) for session_id, shortfall in unpaid],
+                [(int(sid), int(shortfall), ended) for sid, shortfall, ended in unpaid if ended is not None],
                 _active(db, channel_id),
             )
 

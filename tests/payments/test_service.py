@@ -702,3 +702,55 @@ async def test_a_stop_is_not_retried_once_its_session_ended(world: World) -> Non
     await service.handle(ended)
     await asyncio.wait_for(service.commands_sent(), 5)
     assert 1 <= len(commands.calls) < 10
+
+
+async def test_an_end_the_payment_layer_never_applied_is_billed_when_the_engine_starts(world: World) -> None:
+    """The charger's StopTransaction was answered (the charging side ended the session), then
+    the process died before the channel's owner applied the end. Before, the session stayed
+    `active` for good: its final energy never billed, nothing asked for, never settled."""
+    await world.service.handle(started())
+    await world.service.handle(reading(10, 1_000))
+    end = T0 + dt.timedelta(minutes=20)
+
+    def ended(session_ids: list[int]) -> dict[int, tuple[int, dt.datetime]]:
+        return {1: (2_000, end)} if 1 in session_ids else {}
+
+    settings = PaymentSettings(limit_after=dt.timedelta(seconds=30), stop_after=dt.timedelta(seconds=90))
+    restarted = PaymentService(
+        world.store, Recorder(), lambda _cp: "city", settings, clock=world.clock, ends_loader=ended
+    )
+    asked: list[PaymentRequest] = []
+
+    async def collect(request: PaymentRequest) -> None:
+        asked.append(request)
+
+    restarted.subscribe(collect)
+    await restarted.recover()
+    record = world.store.session(1)
+    assert record is not None
+    assert (record.status, record.billed, record.shortfall, record.ended_at) == (
+        "unpaid",
+        714_000,
+        714_000,
+        end,
+    )
+    assert [(r.session_ids, r.amount) for r in asked] == [((1,), 714_000)]
+
+
+async def test_a_debt_paid_just_before_a_crash_is_settled_when_its_channel_loads(world: World) -> None:
+    """A voucher stored, and the process gone before the debt it pays was attributed: the payer
+    must not be refused for a debt it paid, and the session must turn paid."""
+    service = world.service
+    await service.handle(started())
+    await service.handle(reading(10, 1_000))
+    await service.handle(
+        SessionEnded(1, "CP1", 1, "tx1", 1_000, EndReason.LOCAL, False, T0 + dt.timedelta(minutes=10))
+    )
+    assert debts(world, 1) == [("unpaid", 357_000)]
+    credit = world.store.channel_credit(CHANNEL.hex())
+    assert credit is not None
+    world.store.store_vouchers([VoucherWrite(credit, voucher(1, 357_000))])  # stored, then the crash
+    restarted = make_service(world.store, world.clock, Recorder())
+    assert (await restarted.authorize("CP1", "04a2b3c4")).accepted
+    await restarted.idle()
+    assert debts(world, 1) == [("paid", 0)]
