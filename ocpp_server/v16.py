@@ -78,10 +78,8 @@ class V16Connection(FramedConnection, ChargePoint16):  # type: ignore[misc]
         ref = str(transaction_id)
         existing = await self.service.session_by_ref(self.id, ref)
         if existing is not None and existing.ended_at is None:
-            for sample in register_samples(transaction_data):
-                await self.service.meter_reading(
-                    self.id, existing.connector_id, sample.register_wh, sample.at, ref, sample.context
-                )
+            samples = list(register_samples(transaction_data))
+            await self.service.meter_readings(self.id, existing.connector_id, samples, ref)
         await self.service.end_session(
             self.id, ref, meter_stop, parse_timestamp(timestamp), EndReason.parse(reason)
         )
@@ -99,10 +97,7 @@ class V16Connection(FramedConnection, ChargePoint16):  # type: ignore[misc]
         **_: Any,
     ) -> Any:
         ref = str(transaction_id) if transaction_id is not None else None
-        for sample in register_samples(meter_value):
-            await self.service.meter_reading(
-                self.id, connector_id, sample.register_wh, sample.at, ref, sample.context
-            )
+        await self.service.meter_readings(self.id, connector_id, list(register_samples(meter_value)), ref)
         return result16.MeterValues()
 
     @on("DataTransfer")

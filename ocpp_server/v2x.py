@@ -8,6 +8,7 @@ opens it on the spot so its energy is not lost.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -95,15 +96,15 @@ class V2Connection(FramedConnection):
             token = str(id_token["id_token"]) if id_token else None
             first = samples[0].register_wh if samples and event_type == "Started" else None
             session = await self.service.start_session(self.id, connector_id, token, first, at, ref)
-        await self.service.transaction_seq_no(self.id, ref, seq_no)
-        if session.ended_at is None:
-            for sample in samples:
-                await self.service.meter_reading(
-                    self.id, session.connector_id, sample.register_wh, sample.at, ref, sample.context
-                )
-            if event_type == "Ended":
-                reason = EndReason.parse(transaction_info.get("stopped_reason"))
-                await self.service.end_session(self.id, ref, None, at, reason, session.connector_id)
+        # The seqNo and the readings commit together: one transaction for the event.
+        readings = [] if session.ended_at is not None else samples
+        await asyncio.gather(
+            self.service.transaction_seq_no(self.id, ref, seq_no),
+            self.service.meter_readings(self.id, session.connector_id, readings, ref),
+        )
+        if session.ended_at is None and event_type == "Ended":
+            reason = EndReason.parse(transaction_info.get("stopped_reason"))
+            await self.service.end_session(self.id, ref, None, at, reason, session.connector_id)
         info = await self._id_token_info(id_token, session.id)
         if info is None:
             return self._call_result.TransactionEvent()
@@ -111,10 +112,7 @@ class V2Connection(FramedConnection):
 
     @on("MeterValues")
     async def on_meter_values(self, evse_id: int, meter_value: list[dict[str, Any]], **_: Any) -> Any:
-        for sample in register_samples(meter_value):
-            await self.service.meter_reading(
-                self.id, evse_id, sample.register_wh, sample.at, None, sample.context
-            )
+        await self.service.meter_readings(self.id, evse_id, list(register_samples(meter_value)))
         return self._call_result.MeterValues()
 
     @on("NotifyEvent")

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
+from typing import Protocol
 
 from mobility.charging.authorization import (
     AllowListAuthorizer,
@@ -35,6 +36,17 @@ from mobility.journal import FunctionBatch, Journal
 
 LOGGER = logging.getLogger(__name__)
 Subscriber = Callable[[ChargingEvent], Awaitable[None]]
+
+
+class RegisterValue(Protocol):
+    """One import-register value read out of a message (the OCPP adapters' samples)."""
+
+    @property
+    def register_wh(self) -> int: ...
+    @property
+    def at(self) -> datetime: ...
+    @property
+    def context(self) -> str | None: ...
 
 
 class ChargingService:
@@ -186,6 +198,30 @@ class ChargingService:
         if outcome.newly_flagged:
             LOGGER.warning("session %s flagged: %s", outcome.session_id, outcome.flag_reason)
         return outcome
+
+    async def meter_readings(
+        self,
+        charge_point_id: str,
+        connector_id: int,
+        samples: Sequence[RegisterValue],
+        transaction_ref: str | None = None,
+    ) -> list[ReadingOutcome]:
+        """Store a message's register readings, in order, in one commit (their journal batch)."""
+        return list(
+            await asyncio.gather(
+                *(
+                    self.meter_reading(
+                        charge_point_id,
+                        connector_id,
+                        sample.register_wh,
+                        sample.at,
+                        transaction_ref,
+                        sample.context,
+                    )
+                    for sample in samples
+                )
+            )
+        )
 
     async def end_session(
         self,
