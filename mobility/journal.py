@@ -68,9 +68,14 @@ class Journal:
 
     async def write(self, kind: Batch[Item, Result], item: Item) -> Result:
         """`item`'s result, once the batch holding it is committed."""
+        return await self.submit(kind, item)
+
+    def submit(self, kind: Batch[Item, Result], item: Item) -> asyncio.Future[Result]:
+        """Queue `item` now; the future has its result once the batch holding it is committed
+        (items queued together, before any await, land in one batch)."""
         future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
         self._queue(_Entry(kind, item, future))
-        return await future
+        return future
 
     def append(self, kind: Batch[Item, Any], item: Item) -> None:
         """Queue `item` for the next batch without waiting for it (e.g. the raw frame log)."""

@@ -8,7 +8,6 @@ opens it on the spot so its energy is not lost.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -98,10 +97,7 @@ class V2Connection(FramedConnection):
             session = await self.service.start_session(self.id, connector_id, token, first, at, ref)
         # The seqNo and the readings commit together: one transaction for the event.
         readings = [] if session.ended_at is not None else samples
-        await asyncio.gather(
-            self.service.transaction_seq_no(self.id, ref, seq_no),
-            self.service.meter_readings(self.id, session.connector_id, readings, ref),
-        )
+        await self.service.meter_readings(self.id, session.connector_id, readings, ref, seq_no)
         if session.ended_at is None and event_type == "Ended":
             reason = EndReason.parse(transaction_info.get("stopped_reason"))
             await self.service.end_session(self.id, ref, None, at, reason, session.connector_id)

@@ -190,13 +190,7 @@ class ChargingService:
         """Store a register reading, attach it to its session, publish MeterReading."""
         request = ReadingRequest(charge_point_id, connector_id, register_wh, at, transaction_ref, context)
         outcome = await self.journal.write(self._readings, request)
-        await self._publish(
-            MeterReading(
-                charge_point_id, connector_id, outcome.session_id, register_wh, outcome.energy_wh, at
-            )
-        )
-        if outcome.newly_flagged:
-            LOGGER.warning("session %s flagged: %s", outcome.session_id, outcome.flag_reason)
+        await self._published(request, outcome)
         return outcome
 
     async def meter_readings(
@@ -205,23 +199,38 @@ class ChargingService:
         connector_id: int,
         samples: Sequence[RegisterValue],
         transaction_ref: str | None = None,
+        seq_no: int | None = None,
     ) -> list[ReadingOutcome]:
-        """Store a message's register readings, in order, in one commit (their journal batch)."""
-        return list(
-            await asyncio.gather(
-                *(
-                    self.meter_reading(
-                        charge_point_id,
-                        connector_id,
-                        sample.register_wh,
-                        sample.at,
-                        transaction_ref,
-                        sample.context,
-                    )
-                    for sample in samples
-                )
+        """Store a message's register readings (and a 2.x event's seqNo), in order, in one
+        commit: everything is queued on the journal at once, so it lands in one batch."""
+        requests = [
+            ReadingRequest(
+                charge_point_id, connector_id, sample.register_wh, sample.at, transaction_ref, sample.context
             )
+            for sample in samples
+        ]
+        pending = [self.journal.submit(self._readings, request) for request in requests]
+        if seq_no is not None and transaction_ref is not None:
+            seq = self.journal.submit(self._seq_nos, (charge_point_id, transaction_ref, seq_no))
+            self._note_skipped(transaction_ref, charge_point_id, seq_no, await seq)
+        outcomes = [await future for future in pending]
+        for request, outcome in zip(requests, outcomes, strict=True):
+            await self._published(request, outcome)
+        return outcomes
+
+    async def _published(self, request: ReadingRequest, outcome: ReadingOutcome) -> None:
+        at, register_wh = request.at, request.register_wh
+        event = MeterReading(
+            request.charge_point_id,
+            request.connector_id,
+            outcome.session_id,
+            register_wh,
+            outcome.energy_wh,
+            at,
         )
+        await self._publish(event)
+        if outcome.newly_flagged:
+            LOGGER.warning("session %s flagged: %s", outcome.session_id, outcome.flag_reason)
 
     async def end_session(
         self,
@@ -265,6 +274,10 @@ class ChargingService:
     async def transaction_seq_no(self, charge_point_id: str, transaction_ref: str, seq_no: int) -> None:
         """Track a 2.x transaction's seqNo; gaps are counted on the session and logged."""
         skipped = await self.journal.write(self._seq_nos, (charge_point_id, transaction_ref, seq_no))
+        self._note_skipped(transaction_ref, charge_point_id, seq_no, skipped)
+
+    @staticmethod
+    def _note_skipped(transaction_ref: str, charge_point_id: str, seq_no: int, skipped: int) -> None:
         if skipped:
             LOGGER.warning(
                 "%s transaction %s: %d event(s) missing before seqNo %d",

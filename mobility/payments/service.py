@@ -131,6 +131,7 @@ class PaymentService:
         self.journal = journal or Journal(store.engine)
         self._sessions = FunctionBatch("payment_sessions", store.write_sessions)
         self._vouchers = FunctionBatch("vouchers", store.write_vouchers)
+        self._shortfalls = FunctionBatch("shortfalls", store.write_shortfalls)
         # Vouchers by outcome ("accepted" or the rejection reason), for the metrics endpoint.
         self.voucher_outcomes: Counter[str] = Counter()
 
@@ -569,7 +570,8 @@ class _Effects:
         await service.journal.write(service._sessions, (record, new))
 
     async def save_shortfalls(self, shortfalls: list[tuple[int, int]]) -> None:
-        await asyncio.to_thread(self._service.store.save_shortfalls, shortfalls)
+        service = self._service
+        await service.journal.write(service._shortfalls, shortfalls)
 
     async def store_voucher(
         self, credit: ChannelCredit, payload: VoucherPayload

@@ -367,8 +367,9 @@ class PaymentStore:
             connection.execute(statement, updates)
         return [None] * len(rows)
 
-    def save_shortfalls(self, shortfalls: list[tuple[int, int]]) -> None:
-        """Ended sessions' new, smaller shortfalls once vouchers paid their debt (0: now paid).
+    def write_shortfalls(self, connection: Connection, batches: list[list[tuple[int, int]]]) -> list[None]:
+        """Ended sessions' new, smaller shortfalls once vouchers paid their debt (0: now paid),
+        each item a list of (session ID, shortfall), in the caller's transaction.
 
         Each leaves the claim it was attached to, which did not pay for the rest: the claim of
         the voucher that paid it covers it (`begin_settlement`, or `attach_covered_sessions`
@@ -376,15 +377,17 @@ class PaymentStore:
         table = SessionPaymentRecord.__table__  # type: ignore[attr-defined]
         rows = [
             {"_id": session_id, "shortfall": shortfall, "status": "unpaid" if shortfall else "paid"}
+            for shortfalls in batches
             for session_id, shortfall in shortfalls
         ]
-        with self.engine.begin() as connection:
+        if rows:
             connection.execute(
                 update(table)
                 .where(table.c.session_id == bindparam("_id"))
                 .values(shortfall=bindparam("shortfall"), status=bindparam("status"), settlement_id=None),
                 rows,
             )
+        return [None] * len(batches)
 
     def update_session(self, session_id: int, **changes: object) -> None:
         with self._session() as db:
