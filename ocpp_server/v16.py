@@ -56,10 +56,14 @@ class V16Connection(FramedConnection, ChargePoint16):  # type: ignore[misc]
     async def on_start_transaction(
         self, connector_id: int, id_tag: str, meter_start: int, timestamp: str, **_: Any
     ) -> Any:
-        result = await self.service.authorize(self.id, id_tag)
         session = await self.service.start_session(
             self.id, connector_id, id_tag, meter_start, parse_timestamp(timestamp)
         )
+        # Asked for this session: a replayed start (its answer lost, then a reconnect or a
+        # restart) is Accepted while the session runs paid, though a remote start's pin was used
+        # up by the first, which a fresh authorization of the app token would have Blocked.
+        assert session.id is not None
+        result = await self.service.authorize_in_session(self.id, id_tag, session.id)
         return result16.StartTransaction(
             transaction_id=int(session.transaction_ref), id_tag_info={"status": result.status.value}
         )

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from mobility.charging.authorization import AllowListAuthorizer, AuthorizationResult, AuthorizationStatus
 from tests.ocpp.conftest import Harness, raw_client
 from tests.ocpp.frames import NOW, boot, exchange, heartbeat
 
@@ -231,3 +232,29 @@ async def test_handler_failure_is_internal_error_and_connection_stays_up(
     async with raw_client(quick.url(), version) as websocket:
         assert (await exchange(websocket, frame))[:3] == [4, "a1", "InternalError"]
         await _assert_still_up(websocket)
+
+
+class _UsedUpPin(AllowListAuthorizer):
+    """Like the payment layer with an app token: a new start is refused (its remote start's pin
+    was used up by the session), the session it started goes on being accepted."""
+
+    async def authorize(self, charge_point_id: str, id_token: str) -> AuthorizationResult:
+        return AuthorizationResult(AuthorizationStatus.BLOCKED, "an app token without a remote start here")
+
+    async def authorize_session(
+        self, session_id: int, charge_point_id: str, id_token: str
+    ) -> AuthorizationResult:
+        return AuthorizationResult(AuthorizationStatus.ACCEPTED)
+
+
+async def test_a_replayed_start_is_answered_for_its_session(quick: Harness) -> None:
+    """1.6: the charger did not get the StartTransaction answer and sends the start again on a
+    new connection. It is answered for the session it started (Accepted, the same transaction),
+    not as a new start, which a used-up remote-start pin refused."""
+    quick.service.authorizer = _UsedUpPin()
+    async with raw_client(quick.url(), "1.6") as websocket:
+        first = await exchange(websocket, _start("start-1", 1000))
+    async with raw_client(quick.url(), "1.6") as websocket:
+        again = await exchange(websocket, _start("start-9", 1000))
+    assert again[2] == first[2]
+    assert again[2]["idTagInfo"]["status"] == "Accepted"
