@@ -127,8 +127,12 @@ class ChannelOwner:
         self._ended_at = {session_id: at for session_id, _, at in ended_unpaid}
         self.running = {session.record.session_id: session for session in running}
         self.enforcement = Enforcement()
-        self.limited: set[int] = set()
-        self.stopped: set[int] = set()
+        # Caps and stops already decided (recorded on the rows: a loaded owner must lift a cap
+        # set before a restart, and not accept a session it had stopped).
+        self.limited = {s.record.session_id for s in running if s.record.enforcement == "limit"}
+        self.stopped = {
+            s.record.session_id for s in running if (s.record.enforcement or "").startswith("stop")
+        }
         self.effects = effects
 
     # Reads (from the event loop, between mailbox items: the state is always consistent) -------

@@ -754,3 +754,16 @@ async def test_a_debt_paid_just_before_a_crash_is_settled_when_its_channel_loads
     assert (await restarted.authorize("CP1", "04a2b3c4")).accepted
     await restarted.idle()
     assert debts(world, 1) == [("paid", 0)]
+
+
+async def test_a_cap_set_before_a_restart_is_lifted_by_the_voucher_after_it(world: World) -> None:
+    """The owner loaded after a restart knows the session it capped (from its row): the voucher
+    that covers the debt lifts the cap. Before, the cap was forgotten and stayed on the charger."""
+    await world.service.handle(started())
+    await world.service.handle(MeterReading("CP1", 1, 1, 5, 5, T0 + dt.timedelta(seconds=5)))
+    assert (await sent(world)) == [("limit", "tx1", "3700")]
+    commands = Recorder()
+    restarted = make_service(world.store, world.clock, commands)
+    await restarted.submit_voucher(voucher(1, world.requests[-1].amount))
+    await restarted.commands_sent()
+    assert commands.calls == [("clear", "tx1")]
