@@ -292,7 +292,3 @@ class ChargingService:
     ) -> None:
         """Store a device-model event report (JSON text); nothing acts on these yet."""
         await asyncio.to_thread(self.store.add_device_events, charge_point_id, generated_at, seq_no, events)
-
-    async def log_frames(self, frames: list[tuple[str, str, str, datetime]]) -> None:
-        """Append raw frames to the bounded per-charge-point log."""
-        await asyncio.to_thread(self.store.log_frames, frames)

@@ -308,24 +308,6 @@ class ChargingStore:
             query = select(MeterReadingRecord).where(MeterReadingRecord.session_id == session_id)
             return list(db.exec(query.order_by(col(MeterReadingRecord.id))).all())
 
-    def add_reading(
-        self,
-        charge_point_id: str,
-        connector_id: int,
-        register_wh: int,
-        at: datetime,
-        transaction_ref: str | None = None,
-        context: str | None = None,
-    ) -> ReadingOutcome:
-        """Store one register reading; see `add_readings`."""
-        request = ReadingRequest(charge_point_id, connector_id, register_wh, at, transaction_ref, context)
-        return self.add_readings([request])[0]
-
-    def add_readings(self, requests: list[ReadingRequest]) -> list[ReadingOutcome]:
-        """Store register readings in a transaction of their own; see `write_readings`."""
-        with self._engine.begin() as connection:
-            return self.write_readings(connection, requests)
-
     def write_readings(self, db: Connection, requests: list[ReadingRequest]) -> list[ReadingOutcome]:
         """Store register readings and advance their sessions, in order, in the caller's
         transaction (the engine's journal commits them with whatever else is pending).
@@ -436,11 +418,6 @@ class ChargingStore:
             db.add(session)
             db.commit()
             return session, True
-
-    def note_seq_no(self, charge_point_id: str, transaction_ref: str, seq_no: int) -> int:
-        """Record one seqNo in a transaction of its own; see `write_seq_nos`."""
-        with self._engine.begin() as connection:
-            return self.write_seq_nos(connection, [(charge_point_id, transaction_ref, seq_no)])[0]
 
     def write_seq_nos(self, db: Connection, events: list[tuple[str, str, int]]) -> list[int]:
         """Record 2.x transaction events' seqNos (0 for the first), in order, in the caller's

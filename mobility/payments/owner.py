@@ -12,7 +12,6 @@ re-reads: a reading costs one price and one write, a voucher one check and one w
 from __future__ import annotations
 
 import bisect
-import logging
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,8 +24,6 @@ from mobility.payments.models import ChannelRecord, SessionPaymentRecord
 from mobility.payments.pricing import MeterSample
 from mobility.payments.tariff import Tariff
 from mobility.payments.vouchers import ChannelCredit, VoucherRejectedError
-
-LOGGER = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,10 +83,9 @@ class OwnerEffects(Protocol):
         """Write ended sessions' new shortfalls ((session ID, shortfall); 0 makes it paid)."""
         ...
 
-    async def store_voucher(
-        self, credit: ChannelCredit, payload: VoucherPayload
-    ) -> ChannelCredit | VoucherRejectedError:
-        """Check the voucher against `credit` and store it; the new credit or the rejection."""
+    async def store_voucher(self, payload: VoucherPayload) -> ChannelCredit | VoucherRejectedError:
+        """Check the voucher against the owner's credit and store it; the new credit or the
+        rejection."""
         ...
 
     def enforce(self, session: SessionPaymentRecord, action: Action, reason: StopReason | None) -> None:
@@ -213,7 +209,7 @@ class ChannelOwner:
             samples.append(MeterSample(max(at, last_at), energy_wh))
         billed, energy = self.effects.price(session, max(at, samples[-1].at))
         # The paid total covers ended sessions oldest first: earlier debt first, then this one.
-        await self._attribute()
+        await self.settle_debt()
         shortfall = min(billed, still_owed(self.ended_billed + billed, self.paid))
         ended = replace_record(
             session.record,
@@ -243,12 +239,12 @@ class ChannelOwner:
     async def voucher(self, payload: VoucherPayload, now: datetime) -> int | VoucherRejectedError:
         """Check and store a voucher; the new paid total, or why it was refused. Debt of ended
         sessions is paid first, oldest first; then the running sessions are enforced."""
-        result = await self.effects.store_voucher(self.credit, payload)
+        result = await self.effects.store_voucher(payload)
         if isinstance(result, VoucherRejectedError):
             return result
         self.credit = result
         self.record.paid = result.paid
-        await self._attribute()
+        await self.settle_debt()
         if self.running:
             await self.evaluate(now)
         return result.paid
@@ -329,12 +325,8 @@ class ChannelOwner:
     # Debt -----------------------------------------------------------------------------------
 
     async def settle_debt(self) -> None:
-        """Bring the recorded shortfalls to what the vouchers pay (after a load: a voucher may
-        have been stored before a crash took its attribution)."""
-        await self._attribute()
-
-    async def _attribute(self) -> None:
-        """Pay ended sessions' shortfalls from the vouchers, oldest first."""
+        """Pay ended sessions' shortfalls from the vouchers, oldest first (after a voucher, at an
+        end, and after a load: a voucher may have been stored before a crash took this step)."""
         if not self.unpaid:
             return
         covered = newly_covered(self.ended_billed, self.paid, self.debt)

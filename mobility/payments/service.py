@@ -34,7 +34,7 @@ from mobility.payments.commands import SessionCommands
 from mobility.payments.credit import Action, CreditPolicy, StopReason
 from mobility.payments.credit import default_window as window_for_price
 from mobility.payments.delivery import ChargerOutbox, Delivery
-from mobility.payments.mailbox import Mailbox
+from mobility.payments.mailbox import Mailbox, all_idle
 from mobility.payments.models import SessionPaymentRecord
 from mobility.payments.owner import ChannelOwner, PaymentRequest, RunningSession, SessionUpdate
 from mobility.payments.pricing import MeterSample, price_session
@@ -238,9 +238,7 @@ class PaymentService:
 
     async def idle(self) -> None:
         """Wait until every event posted so far was applied (tests and shutdown)."""
-        while any(mailbox.pending for mailbox in self._mailboxes.values()):
-            pending = [m for m in self._mailboxes.values() if m.pending]
-            await asyncio.gather(*(m.post(_nothing) for m in pending), return_exceptions=True)
+        await all_idle(self._mailboxes.values)
 
     # Authorization -----------------------------------------------------------------------
 
@@ -573,9 +571,7 @@ class _Effects:
         service = self._service
         await service.journal.write(service._shortfalls, shortfalls)
 
-    async def store_voucher(
-        self, credit: ChannelCredit, payload: VoucherPayload
-    ) -> ChannelCredit | VoucherRejectedError:
+    async def store_voucher(self, payload: VoucherPayload) -> ChannelCredit | VoucherRejectedError:
         return await self._service._store_voucher(self._owner, payload)
 
     def enforce(self, session: SessionPaymentRecord, action: Action, reason: StopReason | None) -> None:
@@ -586,10 +582,6 @@ class _Effects:
 
     def updated(self, update: SessionUpdate) -> None:
         self._service._updated(update)
-
-
-async def _nothing() -> None:
-    return None
 
 
 async def _nothing_for(_owner: ChannelOwner) -> None:

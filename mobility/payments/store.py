@@ -339,11 +339,6 @@ class PaymentStore:
         with self._session() as db:
             return db.get(SessionPaymentRecord, session_id)
 
-    def save_sessions(self, rows: list[tuple[SessionPaymentRecord, bool]]) -> list[None]:
-        """Write session rows in a transaction of their own; see `write_sessions`."""
-        with self.engine.begin() as connection:
-            return self.write_sessions(connection, rows)
-
     def write_sessions(
         self, connection: Connection, rows: list[tuple[SessionPaymentRecord, bool]]
     ) -> list[None]:
