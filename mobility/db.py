@@ -6,22 +6,27 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, event
+from sqlalchemy import Connection, DateTime, Engine, event
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import create_engine
+
+from mobility.sqlite_gate import GatedConnection
 
 
 def create_db_engine(url: str, echo: bool = False) -> Engine:
     """An engine for `url`, tuned per backend.
 
     SQLite runs in WAL mode with `synchronous=FULL`, so an acknowledged commit survives a
-    SIGKILL of the process, and foreign keys are enforced as on PostgreSQL.
+    SIGKILL of the process, and foreign keys are enforced as on PostgreSQL. Its
+    writers take turns at the file's gate (`sqlite_gate`) instead of sleeping in SQLite's busy
+    handler.
     """
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30})
+        connect_args = {"check_same_thread": False, "timeout": 30, "factory": GatedConnection}
+        engine = create_engine(url, echo=echo, connect_args=connect_args)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -30,6 +35,12 @@ def create_db_engine(url: str, echo: bool = False) -> Engine:
             cursor.execute("PRAGMA synchronous=FULL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
+
+        @event.listens_for(engine, "before_cursor_execute")
+        def _gated_write(connection: Connection, cursor: Any, statement: str, *_: Any) -> None:
+            dbapi_connection = connection.connection.dbapi_connection
+            if isinstance(dbapi_connection, GatedConnection):
+                dbapi_connection.before(statement)
 
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True)

@@ -5,8 +5,9 @@ vouchers) used to commit in transactions of their own, from several threads at o
 which has one writer, they queued behind each other through its busy handler, which sleeps up
 to 100 ms between tries: the engine waited instead of computing. Here every such write is an
 item of a kind (a `Batch`, which knows how to write many items with few statements), and one
-task commits all items pending when it starts, in one transaction, in a worker thread: N
-concurrent events cost one commit, and no hot-path writer ever waits for another's lock.
+task commits all items pending when it starts, in one transaction, in a thread of its own (so a
+commit never queues behind other work in the shared worker pool): N concurrent events cost one
+commit, and no hot-path writer ever waits for another's lock.
 
 Each submitter gets its own result once the batch holding it committed, so nothing is
 acknowledged before it is durable. If a batch fails, its items are retried one by one, each in
@@ -18,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -64,6 +66,7 @@ class Journal:
         self._task: asyncio.Task[None] | None = None
         self._idle = asyncio.Event()
         self._idle.set()
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="journal")
         self.stats = JournalStats()
 
     async def write(self, kind: Batch[Item, Result], item: Item) -> Result:
@@ -97,7 +100,7 @@ class Journal:
                 batch = self._pending[: self._max_batch]
                 del self._pending[: self._max_batch]
                 try:
-                    results = await asyncio.to_thread(self._commit, batch)
+                    results = await self._in_writer(batch)
                 except Exception:
                     LOGGER.exception("a batch of %d writes failed; retrying one by one", len(batch))
                     await self._one_by_one(batch)
@@ -112,6 +115,9 @@ class Journal:
                 self._task = asyncio.create_task(self._drain(), name="journal")
             else:
                 self._idle.set()
+
+    def _in_writer(self, batch: list[_Entry[Any, Any]]) -> asyncio.Future[list[Any]]:
+        return asyncio.get_running_loop().run_in_executor(self._writer, self._commit, batch)
 
     def _commit(self, batch: list[_Entry[Any, Any]]) -> list[Any]:
         """Write the batch in one transaction: each kind's items together, kinds in the order
@@ -130,7 +136,7 @@ class Journal:
     async def _one_by_one(self, batch: list[_Entry[Any, Any]]) -> None:
         for entry in batch:
             try:
-                [result] = await asyncio.to_thread(self._commit, [entry])
+                [result] = await self._in_writer([entry])
             except Exception as error:
                 self.stats.failed_items += 1
                 if entry.future is None:
