@@ -79,6 +79,11 @@ class OwnerEffects(Protocol):
         """Write a session row (inserted when `new`) and wait until it is committed."""
         ...
 
+    def note(self, record: SessionPaymentRecord) -> None:
+        """Write a running session's new price without waiting for the commit (it is derived
+        from readings that are durable already, and a loaded owner prices them again)."""
+        ...
+
     async def save_shortfalls(self, shortfalls: list[tuple[int, int]]) -> None:
         """Write ended sessions' new shortfalls ((session ID, shortfall); 0 makes it paid)."""
         ...
@@ -187,13 +192,22 @@ class ChannelOwner:
             samples[-1] = MeterSample(samples[-1].at, sample.energy_wh)
         else:
             samples.append(sample)
-        billed, energy = self.effects.price(session, None)
-        if (billed, energy) != (session.record.billed, session.record.energy_wh):
-            changed = replace_record(session.record, billed=billed, energy_wh=energy)
-            await self.effects.save(changed)
-            session.record = changed
+        self._price(session)
         self._updated("MeterReading", session.record, sample.at)
         await self.evaluate(sample.at)
+
+    async def reprice(self) -> None:
+        """Bring the running sessions' bills up to their samples: a reading's price is written
+        without waiting, so a crash may have lost the last one (run when the owner is loaded)."""
+        for session in self.running.values():
+            if session.samples:
+                self._price(session)
+
+    def _price(self, session: RunningSession) -> None:
+        billed, energy = self.effects.price(session, None)
+        if (billed, energy) != (session.record.billed, session.record.energy_wh):
+            session.record = replace_record(session.record, billed=billed, energy_wh=energy)
+            self.effects.note(session.record)
 
     async def end(self, session_id: int, energy_wh: int, at: datetime) -> None:
         """Bill a session's final energy; what the vouchers leave unpaid is its shortfall, and

@@ -203,7 +203,9 @@ class PaymentService:
     async def _catch_up(self, owner: ChannelOwner) -> None:
         """What a crash or a stop may have left undone on a loaded channel, queued first: sessions
         the charging side ended (their end was acknowledged to the charger, then lost before the
-        owner applied it) are ended, and a stored voucher's payment of debt is attributed."""
+        owner applied it) are ended, a stored voucher's payment of debt is attributed, and the
+        running sessions are priced on their stored readings (a price is written without waiting)."""
+        self._mailbox(owner.channel_id).post(owner.reprice)
         running = list(owner.running)
         ended = await asyncio.to_thread(self.ends_loader, running) if self.ends_loader and running else {}
         for session_id, (energy, at) in sorted(ended.items(), key=lambda item: (item[1][1], item[0])):
@@ -237,8 +239,10 @@ class PaymentService:
         return self._mailbox(channel_id).post(run)
 
     async def idle(self) -> None:
-        """Wait until every event posted so far was applied (tests and shutdown)."""
+        """Wait until every event posted so far was applied and its rows committed (tests and
+        shutdown)."""
         await all_idle(self._mailboxes.values)
+        await self.journal.flushed()
 
     # Authorization -----------------------------------------------------------------------
 
@@ -366,13 +370,15 @@ class PaymentService:
             await self._route(event)
 
     async def handle(self, event: ChargingEvent) -> None:
-        """Take a charging event and wait until its channel's owner applied it."""
+        """Take a charging event and wait until its channel's owner applied it and what it wrote
+        is committed."""
         if isinstance(event, SessionStarted):
             await self._started(event)
         elif isinstance(event, MeterReading | SessionEnded):
             applied = await self._route(event)
             if applied is not None:
                 await applied
+        await self.journal.flushed()
 
     async def _route(self, event: MeterReading | SessionEnded) -> asyncio.Future[None] | None:
         session_id = event.session_id
@@ -566,6 +572,10 @@ class _Effects:
     async def save(self, record: SessionPaymentRecord, new: bool = False) -> None:
         service = self._service
         await service.journal.write(service._sessions, (record, new))
+
+    def note(self, record: SessionPaymentRecord) -> None:
+        service = self._service
+        service.journal.append(service._sessions, (record, False))
 
     async def save_shortfalls(self, shortfalls: list[tuple[int, int]]) -> None:
         service = self._service

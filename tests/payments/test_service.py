@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
-from sqlalchemy import Connection
+from sqlalchemy import Connection, update
 
 import pow_rs
 from mobility.charging.authorization import AuthorizationStatus
@@ -767,3 +767,21 @@ async def test_a_cap_set_before_a_restart_is_lifted_by_the_voucher_after_it(worl
     await restarted.submit_voucher(voucher(1, world.requests[-1].amount))
     await restarted.commands_sent()
     assert commands.calls == [("clear", "tx1")]
+
+
+async def test_a_price_lost_in_a_crash_is_restored_from_the_stored_readings(world: World) -> None:
+    """A reading's new price is written without waiting for the commit; after a crash that lost
+    it, the loaded owner prices the session again from its readings."""
+    service = world.service
+    await service.handle(started())
+    await service.submit_voucher(voucher(1, 2_000_000))
+    await service.handle(reading(10, 1_000))
+    await service.idle()
+    with world.store.engine.begin() as db:  # the crash: the last price never reached the disk
+        db.execute(update(SessionPaymentRecord).values(billed=0, energy_wh=0))
+    stored = [MeterSample(T0 + dt.timedelta(minutes=10), 1_000)]
+    restarted = make_service(world.store, world.clock, world.commands, loader=lambda _sid: list(stored))
+    await restarted.recover()
+    record = world.store.session(1)
+    assert record is not None
+    assert (record.billed, record.energy_wh) == (357_000, 1_000)
