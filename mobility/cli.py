@@ -86,7 +86,8 @@ def serve(
     from mobility.engine import EngineOptions, run_engine
     from mobility.settings import Settings
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = Settings()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     options = EngineOptions(
         allowed_tokens=tuple(allow_token or ()),
         accept_all_tokens=accept_all_tokens,
@@ -96,7 +97,7 @@ def serve(
         tls_key=tls_key,
     )
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run_engine(Settings(), options))
+        asyncio.run(run_engine(settings, options))
 
 
 db = typer.Typer(help="The engine's database.", no_args_is_help=True)

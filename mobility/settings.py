@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -26,6 +27,8 @@ class Settings(BaseSettings):
     # operator APIs (which register accounts, channels and tariffs) are part of the engine.
     payments_enabled: bool = False
     default_tariff_id: str = "default"
+    # DEBUG also logs every OCPP frame in and out (logger `ocpp_server.frames`).
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @property
     def resolved_database_url(self) -> str:

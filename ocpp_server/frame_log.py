@@ -4,7 +4,9 @@ Writing each frame in its own transaction would cost a round trip per message, a
 its own would contend with the readings' commits; instead the buffer rides along in the same
 transaction as whatever else is pending (a charger event's reading and its frame commit
 together). The buffer is bounded: under overload the oldest unwritten frames are dropped (and
-counted) rather than growing memory without limit.
+counted) rather than growing memory without limit. A frame is kept up to `MAX_STORED_CHARS`
+(longer ones as their prefix, marked with the full length), so with the store's frames kept per
+charge point one charger's log is bounded in bytes too, however large its frames.
 """
 
 from __future__ import annotations
@@ -17,6 +19,14 @@ from sqlalchemy import Connection
 from mobility.charging.service import ChargingService
 
 Frame = tuple[str, str, str, datetime]
+MAX_STORED_CHARS = 4_096
+
+
+def stored_text(frame: str) -> str:
+    """The frame as kept: whole, or its prefix marked with the length it had."""
+    if len(frame) <= MAX_STORED_CHARS:
+        return frame
+    return f"{frame[:MAX_STORED_CHARS]}... [{len(frame)} chars, truncated]"
 
 
 class FrameLog:
@@ -41,7 +51,7 @@ class FrameLog:
             if len(self._buffer) >= self._max_buffer:
                 self._buffer.pop(0)
                 self.dropped += 1
-            self._buffer.append((charge_point_id, direction, frame, self._service.clock()))
+            self._buffer.append((charge_point_id, direction, stored_text(frame), self._service.clock()))
             if self._queued:
                 return
             self._queued = True

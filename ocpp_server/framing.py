@@ -27,6 +27,8 @@ from ocpp_server.keys import payload_of, to_snake
 from ocpp_server.schema import Check, UnsupportedSchemaError, compile_schema
 
 LOGGER = logging.getLogger(__name__)
+# Every frame in and out, at DEBUG only: at INFO a chatty or hostile charger fills the log.
+FRAMES = logging.getLogger("ocpp_server.frames")
 ANSWER_CACHE_SIZE = 64
 
 Answers = OrderedDict[str, tuple[str, str]]
@@ -82,6 +84,12 @@ class FramedConnection:
         self._transaction_answered = asyncio.Event()
         self._transaction_answered.set()
 
+    async def start(self) -> None:
+        """Read and handle frames until the connection closes (the library's own loop logs
+        every frame at INFO)."""
+        while True:
+            await self.route_message(await self._connection.recv())
+
     async def route_message(self, raw_msg: str | bytes) -> None:
         """Parse one frame and answer, route or drop it as OCPP-J says."""
         if isinstance(raw_msg, bytes):
@@ -90,6 +98,7 @@ class FramedConnection:
             except UnicodeDecodeError:
                 await self._send_error("-1", Problem.UNPARSEABLE, "frame is not UTF-8")
                 return
+        FRAMES.debug("%s <- %s", self.id, raw_msg)
         self.context.log_frame(self.id, "in", raw_msg)
         try:
             frame = json.loads(raw_msg)
@@ -198,6 +207,7 @@ class FramedConnection:
         await self._send_raw(message)
 
     async def _send_raw(self, message: str) -> None:
+        FRAMES.debug("%s -> %s", self.id, message)
         self.context.log_frame(self.id, "out", message)
         await self._connection.send(message)
 

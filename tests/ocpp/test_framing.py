@@ -3,11 +3,14 @@ and the connection stays up (a heartbeat afterwards is still answered)."""
 
 from __future__ import annotations
 
+import json
+import logging
 from typing import Any
 
 import pytest
 
 from mobility.charging.authorization import AllowListAuthorizer, AuthorizationResult, AuthorizationStatus
+from ocpp_server.frame_log import MAX_STORED_CHARS
 from tests.ocpp.conftest import Harness, raw_client
 from tests.ocpp.frames import NOW, boot, exchange, heartbeat
 
@@ -202,6 +205,25 @@ async def test_frames_are_logged(quick: Harness) -> None:
     assert ("in", "not json") in frames
     assert any(direction == "out" and frame.startswith('[3,"logged"') for direction, frame in frames)
     assert any(direction == "out" and frame.startswith('[4,"-1"') for direction, frame in frames)
+
+
+async def test_frames_are_logged_at_debug_only_and_stored_as_a_bounded_prefix(
+    quick: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    """One charger's large frames must not fill the log or the database (issue 14, point 5)."""
+    caplog.set_level(logging.INFO)
+    big = json.dumps([2, "big", "DataTransfer", {"vendorId": "x", "data": "y" * 200_000}])
+    async with raw_client(quick.url(), "1.6") as websocket:
+        await exchange(websocket, heartbeat("quiet"))
+        assert not any("quiet" in record.getMessage() for record in caplog.records)
+        caplog.set_level(logging.DEBUG, logger="ocpp_server.frames")
+        await exchange(websocket, heartbeat("loud"))
+        assert any("loud" in record.getMessage() for record in caplog.records)
+        await exchange(websocket, big)
+    await quick.central.stop()
+    [kept] = [r.frame for r in quick.store.message_log("CP1") if r.direction == "in" and '"big"' in r.frame]
+    assert len(kept) < MAX_STORED_CHARS + 100
+    assert kept.endswith(f"[{len(big)} chars, truncated]")
 
 
 async def test_message_log_is_bounded(quick: Harness) -> None:
