@@ -171,7 +171,7 @@ class CentralSystem:
             await previous._connection.close(1000, "replaced by a new connection")
         await self.service.connected(charge_point_id, protocol)
         try:
-            await connection.start()  # type: ignore[attr-defined]
+            await connection.start()
         except ConnectionClosed:
             pass
         finally:

@@ -291,6 +291,7 @@ async def test_a_running_session_shows_nothing_paid_until_it_ends(
         await cp.call(
             call16.MeterValues(connector_id=1, transaction_id=begun.transaction_id, meter_value=reading)
         )
+        assert engine.payments is not None
         await engine.payments.idle()  # the reading is priced after the charger's answer
         (item,) = (await api.sessions())["items"]
         assert (item["status"], item["energy_wh"]) == ("active", 100)
