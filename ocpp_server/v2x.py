@@ -9,21 +9,46 @@ opens it on the spot so its energy is not lost.
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
 from mobility.charging.events import EndReason
+from mobility.charging.models import SessionRecord
 from mobility.charging.timeutil import format_timestamp, parse_timestamp
 from ocpp_server._ocpp import on
 from ocpp_server.commands import CommandResult
-from ocpp_server.framing import FramedConnection
+from ocpp_server.framing import ConnectionContext, FramedConnection
 from ocpp_server.keys import to_camel
 from ocpp_server.readings import register_samples
+
+OPEN_TRANSACTIONS_KEPT = 64  # a station has one per EVSE; more means one never sent Ended
 
 
 class V2Connection(FramedConnection):
     """Handlers and commands shared by 2.0.1 and 2.1; mixed before the library class."""
 
     transaction_answers = frozenset({"TransactionEvent"})
+
+    def __init__(self, charge_point_id: str, connection: Any, context: ConnectionContext) -> None:
+        super().__init__(charge_point_id, connection, context)
+        # The station's running transactions as this connection last left them: its events are
+        # handled here one at a time, and only they start or end its sessions, so an Updated
+        # needs no database read. A new connection starts empty and reads on first use.
+        self._open: OrderedDict[str, SessionRecord] = OrderedDict()
+
+    async def _session(self, ref: str) -> SessionRecord | None:
+        session = self._open.get(ref)
+        if session is None:
+            session = await self.service.session_by_ref(self.id, ref)
+            if session is not None and session.ended_at is None:
+                self._remember(ref, session)
+        return session
+
+    def _remember(self, ref: str, session: SessionRecord) -> None:
+        self._open[ref] = session
+        self._open.move_to_end(ref)
+        while len(self._open) > OPEN_TRANSACTIONS_KEPT:
+            self._open.popitem(last=False)
 
     if TYPE_CHECKING:
         _call: Any
@@ -89,17 +114,20 @@ class V2Connection(FramedConnection):
         at = parse_timestamp(timestamp)
         ref = str(transaction_info["transaction_id"])
         samples = list(register_samples(meter_value))
-        session = await self.service.session_by_ref(self.id, ref)
+        session = await self._session(ref)
         if session is None:
             connector_id = int(evse["id"]) if evse else 0
             token = str(id_token["id_token"]) if id_token else None
             first = samples[0].register_wh if samples and event_type == "Started" else None
             session = await self.service.start_session(self.id, connector_id, token, first, at, ref)
+            if session.ended_at is None:
+                self._remember(ref, session)
         # The seqNo and the readings commit together: one transaction for the event.
         readings = [] if session.ended_at is not None else samples
         await self.service.meter_readings(self.id, session.connector_id, readings, ref, seq_no)
         if session.ended_at is None and event_type == "Ended":
             reason = EndReason.parse(transaction_info.get("stopped_reason"))
+            self._open.pop(ref, None)
             await self.service.end_session(self.id, ref, None, at, reason, session.connector_id)
         info = await self._id_token_info(id_token, session.id)
         if info is None:

@@ -131,6 +131,39 @@ async def test_transaction_started_updated_ended(harness: Harness, version: str,
 
 
 @pytest.mark.parametrize(("version", "cls"), VERSIONS)
+async def test_a_running_transactions_events_need_no_session_read(
+    harness: Harness, version: str, cls: type[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The connection knows the transactions it started: an Updated reads nothing back; a new
+    connection reads once, and an Ended transaction is forgotten."""
+    reads: list[str] = []
+    by_ref = harness.service.session_by_ref
+
+    async def counted(charge_point_id: str, ref: str) -> Any:
+        reads.append(ref)
+        return await by_ref(charge_point_id, ref)
+
+    monkeypatch.setattr(harness.service, "session_by_ref", counted)
+    async with library_client(harness.url(), version, cls) as cp:
+        await cp.call(
+            _event(cp, "Started", 0, "2026-01-01T12:00:00Z", "tx-1", evse={"id": 1, "connector_id": 1})
+        )
+        for seq in range(1, 4):
+            stamp = f"2026-01-01T12:0{seq}:00Z"
+            await cp.call(_event(cp, "Updated", seq, stamp, "tx-1", meter_value=[_mv(stamp, 100 * seq)]))
+    assert reads == ["tx-1"]  # the Started looked the transaction up; the Updated did not
+    async with library_client(harness.url(), version, cls) as cp:  # reconnected: read once
+        for seq, kind in ((4, "Updated"), (5, "Updated"), (6, "Ended")):
+            stamp = f"2026-01-01T12:0{seq}:00Z"
+            await cp.call(_event(cp, kind, seq, stamp, "tx-1", meter_value=[_mv(stamp, 100 * seq)]))
+        await cp.call(_event(cp, "Ended", 6, "2026-01-01T12:06:00Z", "tx-1"))  # replayed
+    assert reads == ["tx-1", "tx-1", "tx-1"]
+    session = harness.store.session_by_ref("CP1", "tx-1")
+    assert session is not None
+    assert (session.energy_wh, session.ended_at is not None) == (500, True)  # from the first reading
+
+
+@pytest.mark.parametrize(("version", "cls"), VERSIONS)
 async def test_offline_transaction_without_started_is_applied_once(
     harness: Harness, version: str, cls: type[Any]
 ) -> None:
