@@ -319,6 +319,72 @@ def price_session(
     )
 
 
+def session_total(
+    tariff: Tariff,
+    started_at: dt.datetime,
+    samples: Sequence[MeterSample],
+    ended_at: dt.datetime | None = None,
+) -> tuple[int, int]:
+    """(total incl. VAT, energy Wh) of a session: what a channel's owner enforces on.
+
+    Equal to `price_session`'s totals (a property test holds them together), but for a tariff
+    whose elements have no restrictions and bill only energy and a flat fee, the cost depends on
+    nothing but the final energy: that case is checked and summed in integers, without building
+    the exact curve, so re-pricing a running session at every reading stays cheap.
+    """
+    if not _energy_only(tariff):
+        cost = price_session(tariff, started_at, samples, ended_at)
+        return cost.total_incl_vat, cost.energy_wh
+    energy_wh = _final_energy(started_at, samples, ended_at)
+    excl = incl = Fraction(0)
+    for dimension in (Dimension.ENERGY, Dimension.FLAT):
+        chosen = _first_with(tariff.elements, range(len(tariff.elements)), dimension)
+        if chosen is None or (dimension == Dimension.ENERGY and energy_wh == 0):
+            continue
+        charge = _bill(chosen[0], chosen[1], Fraction(energy_wh if dimension == Dimension.ENERGY else 1))
+        excl, incl = excl + charge.excl_vat, incl + charge.incl_vat
+    total_incl = round_half_up(incl)
+    if tariff.min_price is not None:
+        total_incl = max(total_incl, tariff.min_price.incl_vat)
+    if tariff.max_price is not None:
+        total_incl = min(total_incl, tariff.max_price.incl_vat)
+    return total_incl, energy_wh
+
+
+def _energy_only(tariff: Tariff) -> bool:
+    return all(
+        element.restrictions is None
+        and all(c.type in (Dimension.ENERGY, Dimension.FLAT) for c in element.price_components)
+        for element in tariff.elements
+    )
+
+
+def _final_energy(
+    started_at: dt.datetime, samples: Sequence[MeterSample], ended_at: dt.datetime | None
+) -> int:
+    """The session's energy, after the checks `_Curve` makes (the same errors, in integers)."""
+    if started_at.tzinfo is None:
+        raise ValueError("times must be timezone-aware (UTC)")
+    for sample in samples:
+        if sample.at.tzinfo is None:
+            raise ValueError(f"reading time {sample.at} must be timezone-aware (UTC)")
+    last_energy, last_at = 0, started_at
+    for sample in sorted(samples, key=lambda s: s.at):
+        if sample.at < started_at:
+            raise ValueError(f"reading at {sample.at} precedes the session start {started_at}")
+        if sample.energy_wh < last_energy:
+            raise ValueError(f"session energy went down to {sample.energy_wh} Wh at {sample.at}")
+        if sample.at == started_at and sample.energy_wh != 0:
+            raise ValueError(f"session energy at the start must be 0 Wh, got {sample.energy_wh}")
+        last_energy, last_at = sample.energy_wh, sample.at
+    if ended_at is not None:
+        if ended_at.tzinfo is None:
+            raise ValueError("times must be timezone-aware (UTC)")
+        if ended_at < last_at:
+            raise ValueError(f"session end {ended_at} precedes its last reading")
+    return last_energy
+
+
 def _extend_periods(
     periods: list[ChargingPeriod],
     start: dt.datetime,

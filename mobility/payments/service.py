@@ -37,7 +37,7 @@ from mobility.payments.delivery import ChargerOutbox, Delivery
 from mobility.payments.mailbox import Mailbox, all_idle
 from mobility.payments.models import SessionPaymentRecord
 from mobility.payments.owner import ChannelOwner, PaymentRequest, RunningSession, SessionUpdate
-from mobility.payments.pricing import MeterSample, price_session
+from mobility.payments.pricing import MeterSample, session_total
 from mobility.payments.store import PaymentStore, StaleVoucherError, VoucherWrite
 from mobility.payments.tariff import Dimension, Tariff
 from mobility.payments.vouchers import ChannelCredit, VoucherRejectedError, VoucherRejection
@@ -563,8 +563,7 @@ class _Effects:
 
     def price(self, session: RunningSession, ended_at: datetime | None) -> tuple[int, int]:
         record = session.record
-        cost = price_session(session.tariff, record.started_at, session.samples, ended_at)
-        return cost.total_incl_vat, cost.energy_wh
+        return session_total(session.tariff, record.started_at, session.samples, ended_at)
 
     def policy(self, window: int, fixed: int) -> CreditPolicy:
         return self._service._policy(window, fixed)
