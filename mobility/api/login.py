@@ -83,8 +83,8 @@ def _limit_client(context: Context, request: Request) -> None:
 
 
 def _key_bucket(public_key: str) -> str:
-    # Only failed logins count against a key: asking for challenges must not let anyone lock a
-    # driver out.
+    # Only failed signature checks count against a key: asking for challenges, or sending junk
+    # ones, must not let anyone lock a driver out.
     return f"key:{public_key.lower()}"
 
 
@@ -122,13 +122,17 @@ async def login(body: Login, context: Context, request: Request) -> TokenOut:
     _limit_client(context, request)
     _too_many(context.login_limiter.check(_key_bucket(body.public_key)))
     public_key, challenge = bytes.fromhex(body.public_key), bytes.fromhex(body.challenge)
-    fresh = context.challenges.take(body.public_key.lower(), challenge)
+    # A challenge never issued for this key (junk, stale, another key's) fails before any
+    # signature is checked: it counts against the caller's address only. Counting it against
+    # the key let anyone lock a driver out by naming their key.
+    if not context.challenges.take(body.public_key.lower(), challenge):
+        raise Problem(401, "Login failed", "unknown key, stale challenge or bad signature", "login-failed")
     try:
         signed = pow_rs.ed25519_verify(public_key, LOGIN_DOMAIN + challenge, bytes.fromhex(body.signature))
     except pow_rs.PowRsError:  # not a curve point: no valid signature is possible
         signed = False
-    driver = await asyncio.to_thread(context.api_store.driver_by_key, public_key)
-    if not (fresh and signed and driver is not None):
+    driver = await asyncio.to_thread(context.api_store.driver_by_key, public_key) if signed else None
+    if driver is None:
         context.login_limiter.hit(_key_bucket(body.public_key))
         raise Problem(401, "Login failed", "unknown key, stale challenge or bad signature", "login-failed")
     issued = context.tokens.issue(driver.account_id)

@@ -111,6 +111,31 @@ async def test_failed_logins_lock_the_key_and_challenges_do_not(
         assert locked.status_code == 429
 
 
+async def test_logins_failing_before_the_signature_check_do_not_lock_the_key(
+    engine: Engine, http: httpx.AsyncClient
+) -> None:
+    """Issue 14, point 3: junk challenges naming the victim's key, from other addresses, are the
+    callers' failures; the victim's correct login still goes through."""
+    key = pow_rs.SigningKey(bytes([0x43]) * 32)
+    await sign_up(http, key)
+    body = {"public_key": key.public_key.hex()}
+    for host in range(30, 42):  # more than the key's limit, each address under its own
+        async with from_address(engine, f"127.0.0.{host}") as attacker:
+            junk = {**body, "challenge": f"{host:02x}" * 32, "signature": "00" * 64}
+            refused = await attacker.post("/driver/login", json=junk)
+            assert refused.status_code == 401
+            assert refused.json()["type"] == "urn:mobility:problem:login-failed"
+            # A challenge issued for the key but badly signed is a failed signature check and
+            # counts (test_failed_logins_lock_the_key_and_challenges_do_not); one issued for
+            # another key fails before it.
+            other = pow_rs.SigningKey(bytes([host]) * 32).public_key.hex()
+            foreign = (await attacker.post("/driver/login/challenge", json={"public_key": other})).json()
+            mismatched = {**body, "challenge": foreign["challenge"], "signature": "00" * 64}
+            assert (await attacker.post("/driver/login", json=mismatched)).status_code == 401
+    async with from_address(engine, "127.0.0.5") as driver_phone:
+        await log_in(driver_phone, key)
+
+
 async def test_roles_are_kept_apart(engine: Engine, http: httpx.AsyncClient) -> None:
     _, _, driver_headers = await driver(http, 0x51)
     operator_headers = await operator(engine, "op-1")
