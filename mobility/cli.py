@@ -133,19 +133,42 @@ app.add_typer(chargers, name="chargers")
 
 @chargers.command("add")
 def chargers_add(
-    charge_point_id: str = typer.Argument(..., help="The ID the charge point uses in its URL (max 48)."),
-    password: str | None = typer.Option(
-        None, help="Basic-auth password (security profile 1/2); none means no auth."
+    charge_point_id: str = typer.Argument(
+        ..., help="The ID the charge point uses in its URL: 1 to 48 of A-Z a-z 0-9 . _ @ + -"
     ),
+    operator: str = typer.Option(..., help="The operator who owns it (`mobility operators add`)."),
+    password: str = typer.Option(..., help="Its Basic-auth password, 16 to 40 characters."),
     disabled: bool = typer.Option(False, help="Register it disabled (BootNotification Rejected)."),
 ) -> None:
-    """Register (or update) a charge point; its password is stored as a salted scrypt hash."""
-    from mobility.charging.store import ChargingStore
+    """Register a charge point for an operator, under the rules of `POST /operator/chargers`.
 
-    if not 0 < len(charge_point_id) <= 48:
-        raise typer.BadParameter("a charge point ID has 1 to 48 characters")
-    ChargingStore(_migrated_database()).register_charge_point(charge_point_id, password, enabled=not disabled)
-    typer.echo(f"registered {charge_point_id}")
+    A charge point registered already is refused (its operator changes it through the API); one
+    that connected unknown and waits for approval is approved. The password is stored as a
+    salted scrypt hash.
+    """
+    from mobility.api.operator_store import ChargerSpec, OperatorStore
+    from mobility.api.store import ApiStore
+    from mobility.charging.charger_rules import id_problem, password_problem
+    from mobility.charging.passwords import hash_password
+
+    if problem := id_problem(charge_point_id):
+        raise typer.BadParameter(problem, param_hint="CHARGE_POINT_ID")
+    if problem := password_problem(password):
+        raise typer.BadParameter(problem, param_hint="--password")
+    database = _migrated_database()
+    if ApiStore(database).operator(operator) is None:
+        raise typer.BadParameter(f"no operator {operator!r}", param_hint="--operator")
+    store = OperatorStore(database)
+    if store.register_charger(operator, ChargerSpec(charge_point_id, hash_password(password))) is None:
+        typer.echo(
+            f"charge point {charge_point_id!r} is registered already; "
+            "its operator changes it through the API (PUT /operator/chargers/{id}/password)",
+            err=True,
+        )
+        raise typer.Exit(1)
+    if disabled:
+        store.update_charger(operator, charge_point_id, {"enabled": False})
+    typer.echo(f"registered {charge_point_id} for {operator}")
 
 
 def _migrated_database() -> Engine:

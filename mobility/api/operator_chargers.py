@@ -23,6 +23,13 @@ from mobility.api.operator_store import Charger, ChargerSpec, Operators, Operato
 from mobility.api.pagination import Page, Paging
 from mobility.api.problems import Problem
 from mobility.api.schemas import ConnectorOut
+from mobility.charging.charger_rules import (
+    CHARGE_POINT_PATTERN,
+    MAX_ID_LENGTH,
+    ChargePointId,
+    Password,
+)
+from mobility.charging.passwords import hash_password
 from mobility.charging.profile_ids import OPERATOR_LIMIT
 from ocpp_server.commands import (
     ChargePointCommands,
@@ -34,12 +41,8 @@ from ocpp_server.server import NotConnectedError
 
 router = APIRouter()
 
-CHARGE_POINT_PATTERN = r"^[A-Za-z0-9._@+-]+$"  # safe in a URL path and as a Basic-auth user
-ChargePointId = Annotated[str, StringConstraints(min_length=1, max_length=48, pattern=CHARGE_POINT_PATTERN)]
-ChargePointPath = Annotated[str, Path(min_length=1, max_length=48, pattern=CHARGE_POINT_PATTERN)]
+ChargePointPath = Annotated[str, Path(min_length=1, max_length=MAX_ID_LENGTH, pattern=CHARGE_POINT_PATTERN)]
 PRINTABLE = r"^[^\x00-\x1f\x7f]+$"  # no control characters (PostgreSQL text refuses NUL)
-# OCPP security profiles 1 and 2 (BasicAuthPassword): 16 to 40 characters.
-Password = Annotated[str, StringConstraints(min_length=16, max_length=40)]
 TariffId = Annotated[str, StringConstraints(min_length=1, max_length=36, pattern=PRINTABLE)]
 Site = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=PRINTABLE)]
 Latitude = Annotated[float, Field(ge=-90, le=90)]
@@ -159,7 +162,8 @@ async def register_charger(
 ) -> ChargerOut:
     """Register a charge point as yours; its password is stored only as a scrypt hash."""
     await _check_tariff(store, caller.operator_id, body.tariff_id)
-    spec = ChargerSpec(body.id, body.password, body.site, body.latitude, body.longitude, body.tariff_id)
+    password_hash = await asyncio.to_thread(hash_password, body.password)
+    spec = ChargerSpec(body.id, password_hash, body.site, body.latitude, body.longitude, body.tariff_id)
     charger = await asyncio.to_thread(store.register_charger, caller.operator_id, spec)
     if charger is None:
         raise Problem(409, "Conflict", f"charge point {body.id!r} is registered already", "already-exists")
@@ -217,7 +221,8 @@ async def set_password(
     store: Operators,
 ) -> Response:
     """Replace the Basic-auth password; the next connection must use the new one."""
-    if not await asyncio.to_thread(store.set_password, caller.operator_id, charge_point_id, body.password):
+    password_hash = await asyncio.to_thread(hash_password, body.password)
+    if not await asyncio.to_thread(store.set_password, caller.operator_id, charge_point_id, password_hash):
         raise _not_found(charge_point_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 

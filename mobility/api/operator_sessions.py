@@ -17,10 +17,10 @@ from pydantic import AwareDatetime, BaseModel
 
 from mobility.api.auth import OperatorPrincipal
 from mobility.api.context import operator_with
-from mobility.api.operator_chargers import CHARGE_POINT_PATTERN
 from mobility.api.operator_store import Operators, OperatorStore, SessionFilter, SessionRow
 from mobility.api.pagination import Page, Paging
 from mobility.api.problems import Problem
+from mobility.charging.charger_rules import CHARGE_POINT_PATTERN
 
 router = APIRouter()
 

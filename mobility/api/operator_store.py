@@ -23,7 +23,6 @@ from mobility.api.context import Context
 from mobility.api.models import ChargerCommandRecord, OperatorTariffRecord
 from mobility.api.pagination import PageParams
 from mobility.charging.models import ChargePointRecord, ConnectorRecord, SessionRecord
-from mobility.charging.passwords import hash_password
 from mobility.clock import Clock, utc_now
 from mobility.payments.models import SessionPaymentRecord, SettlementRecord, TariffRecord
 
@@ -32,10 +31,11 @@ IN_FLIGHT = ("intent", "built", "submitted")
 
 @dataclass(frozen=True, slots=True)
 class ChargerSpec:
-    """A charge point to register."""
+    """A charge point to register; its password already hashed (`hash_password`), so the
+    hashing runs where the caller chooses, off the database's worker threads."""
 
     charge_point_id: str
-    password: str
+    password_hash: str
     site: str | None = None
     latitude: float | None = None
     longitude: float | None = None
@@ -113,7 +113,7 @@ class OperatorStore:
         """Create a charge point owned by `operator_id`, or approve one that connected unknown and
         is pending (unowned); None if the ID is taken otherwise."""
         fields: dict[str, Any] = {
-            "password_hash": hash_password(spec.password),
+            "password_hash": spec.password_hash,
             "operator_id": operator_id,
             "site": spec.site,
             "latitude": spec.latitude,
@@ -189,9 +189,9 @@ class OperatorStore:
             db.commit()
             return True
 
-    def set_password(self, operator_id: str, charge_point_id: str, password: str) -> bool:
-        """Replace the charge point's Basic-auth password; False if it is not theirs."""
-        return self.update_charger(operator_id, charge_point_id, {"password_hash": hash_password(password)})
+    def set_password(self, operator_id: str, charge_point_id: str, password_hash: str) -> bool:
+        """Replace the charge point's Basic-auth password (hashed); False if it is not theirs."""
+        return self.update_charger(operator_id, charge_point_id, {"password_hash": password_hash})
 
     # Command log -------------------------------------------------------------------------
 
