@@ -22,6 +22,7 @@ import pow_rs
 from mobility.api.app import create_api
 from mobility.api.auth import TokenSigner
 from mobility.api.context import ApiContext
+from mobility.api.limits import STREAM_MESSAGE_MAX
 from mobility.api.store import ApiStore
 from mobility.charging.authorization import AllowListAuthorizer
 from mobility.charging.profile_ids import payment_cap
@@ -203,6 +204,7 @@ class Engine:
             port=self.settings.api_port,
             log_level="warning",
             lifespan="off",
+            ws_max_size=STREAM_MESSAGE_MAX,  # the payer streams' messages; larger ones close with 1009
         )
         self._api_server = uvicorn.Server(config)
         # Bound here, so the port is known (and taken) before the first request can arrive.

@@ -68,6 +68,16 @@ def _titles(status: int) -> str:
         return "Error"
 
 
+def _too_large(request: Request, exc: HTTPException) -> JSONResponse:
+    """A body over its route's limit (`mobility.http_body.BodyTooLargeError` names it)."""
+    limit = getattr(exc, "max_bytes", None)
+    detail = f"this route takes at most {limit} bytes" if limit is not None else None
+    headers = {"Connection": "close"}  # the rest of the body is not read
+    return problem_response(
+        request, 413, "Content too large", detail, "body-too-large", headers, max_bytes=limit
+    )
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     """Answer raised `Problem`s, HTTP errors and validation errors as problem documents."""
 
@@ -79,6 +89,8 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> JSONResponse:
+        if exc.status_code == 413:
+            return _too_large(request, exc)
         detail = exc.detail if isinstance(exc.detail, str) else None
         return problem_response(
             request, exc.status_code, _titles(exc.status_code), detail, headers=dict(exc.headers or {})

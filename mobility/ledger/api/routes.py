@@ -15,6 +15,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 import pow_rs
+from mobility.http_body import read_at_most
 from mobility.ledger.api.schemas import (
     Balance,
     BlockIdPage,
@@ -29,7 +30,7 @@ from mobility.ledger.api.schemas import (
     Submitted,
 )
 from mobility.ledger.api.views import NodeViews
-from mobility.ledger.codec import CodecError, Ed25519Address
+from mobility.ledger.codec import MAX_BLOCK_LENGTH, CodecError, Ed25519Address
 from mobility.ledger.node import Node
 from mobility.ledger.validation import BlockRejectedError
 
@@ -38,6 +39,17 @@ OCTET_STREAM = "application/octet-stream"
 HexId = Annotated[str, Path(pattern="^[0-9a-fA-F]{64}$", description="32-byte ID in hex")]
 Limit = Annotated[int, Query(ge=1, le=1000, description="Items per page.")]
 Offset = Annotated[int, Query(ge=0, le=2**31, description="Items to skip.")]
+JSON_OVERHEAD = 64  # `{"block": "..."}` around a block's hex, with some whitespace
+BLOCK_ROUTES = ("/ledger/blocks", "/ledger/blocks/pow")
+
+
+def block_body_limit(content_type: str, block_limit: int = MAX_BLOCK_LENGTH) -> int:
+    """The most a block route reads: the block's bytes, or its hex in JSON."""
+    if content_type.startswith("application/json"):
+        return 2 * block_limit + JSON_OVERHEAD
+    return block_limit
+
+
 _BLOCK_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
@@ -68,10 +80,12 @@ def _found(value: _T | None, what: str) -> _T:
     return value
 
 
-async def _body_bytes(request: Request) -> bytes:
-    """Raw bytes of an octet-stream body, or the hex `block` of a JSON body."""
-    body = await request.body()
-    if request.headers.get("content-type", "").startswith("application/json"):
+async def _body_bytes(request: Request, block_limit: int = MAX_BLOCK_LENGTH) -> bytes:
+    """Raw bytes of an octet-stream body, or the hex `block` of a JSON body, of a block of at
+    most `block_limit` bytes (413 over it, before reading what is declared longer)."""
+    content_type = request.headers.get("content-type", "")
+    body = await read_at_most(request, block_body_limit(content_type, block_limit))
+    if content_type.startswith("application/json"):
         try:
             return bytes.fromhex(SubmitJson.model_validate_json(body).block)
         except ValueError as error:
