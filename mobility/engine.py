@@ -171,6 +171,7 @@ class Engine:
             tokens=TokenSigner(api_token_secret(settings.data_dir)),
             central=central,
             payments=payments,
+            passwords=charging.passwords,
         )
         api = create_api(context)
 
@@ -246,6 +247,7 @@ class Engine:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.central.stop()
+        self.charging.passwords.executor.shutdown()
         if self.payments is not None:
             # Events already answered to chargers are applied before the process goes (what a
             # crash leaves undone is caught up when the channel is next loaded).

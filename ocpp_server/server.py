@@ -12,7 +12,7 @@ import contextlib
 import logging
 import ssl
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from websockets.asyncio.server import Server, ServerConnection, serve
@@ -20,6 +20,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
 from mobility.charging.service import ChargingService
+from ocpp_server.auth_throttle import AuthThrottle, ThrottleLimits
 from ocpp_server.commands import ChargePointCommands, ConfigurationCommands16, VariableCommands2x
 from ocpp_server.frame_log import FrameLog
 from ocpp_server.framing import ConnectionContext, FramedConnection
@@ -57,6 +58,7 @@ class ServerConfig:
     heartbeat_interval: int = 300
     boot_retry_interval: int = 60  # how soon a Pending charge point boots again
     ssl_context: ssl.SSLContext | None = None
+    auth_throttle: ThrottleLimits = field(default_factory=ThrottleLimits)  # failed Basic-auth handshakes
 
 
 def tls_context(certfile: str, keyfile: str) -> ssl.SSLContext:
@@ -83,6 +85,12 @@ class CentralSystem:
         )
         self._connections: dict[str, FramedConnection] = {}
         self._server: Server | None = None
+        self.gatekeeper = Gatekeeper(
+            service,
+            config.accept_unknown_chargers,
+            config.unknown_chargers_pending,
+            AuthThrottle(config.auth_throttle, service.clock),
+        )
 
     @property
     def port(self) -> int:
@@ -100,9 +108,7 @@ class CentralSystem:
             self.config.port,
             subprotocols=[Subprotocol(protocol) for protocol in SUBPROTOCOLS],
             select_subprotocol=select_subprotocol,  # type: ignore[arg-type]
-            process_request=Gatekeeper(
-                self.service, self.config.accept_unknown_chargers, self.config.unknown_chargers_pending
-            ),
+            process_request=self.gatekeeper,
             ssl=self.config.ssl_context,
         )
 

@@ -1,5 +1,5 @@
 """Who is calling: drivers by signed challenge and short-lived bearer token, operators and
-fleets by API key with scopes; and the login rate limit.
+fleets by API key with scopes (the login rate limit is a `mobility.ratelimit.RateLimiter`).
 
 Driver tokens are stateless: `base64url(account_id "|" expiry) "." base64url(HMAC-SHA256)`
 under a server secret, so a restart with the same secret keeps sessions valid. A driver logs
@@ -14,11 +14,11 @@ import base64
 import hashlib
 import hmac
 import secrets
-from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from mobility.clock import Clock, utc_now
+from mobility.ratelimit import RateLimiter as RateLimiter  # re-exported: its home until issue 14
 
 LOGIN_DOMAIN = b"mobility-driver-login:"
 SIGNUP_DOMAIN = b"mobility-driver-signup:"  # + the public key: signing up proves holding it
@@ -104,43 +104,6 @@ class Challenges:
         """True once for an issued, unexpired challenge of this key (it is used up either way)."""
         entry = self._open.pop(challenge, None)
         return entry is not None and entry[0] == public_key_hex and self.clock() < entry[1]
-
-
-@dataclass
-class RateLimiter:
-    """At most `limit` hits per `window` per key (a sliding window, in memory; keys whose hits
-    have all expired are dropped once there are more than `max_keys`)."""
-
-    limit: int
-    window: timedelta
-    clock: Clock = utc_now
-    max_keys: int = 100_000
-    _hits: dict[str, deque[datetime]] = field(default_factory=dict)
-
-    def _recent(self, key: str, now: datetime) -> deque[datetime]:
-        hits = self._hits.get(key)
-        if hits is None:
-            if len(self._hits) >= self.max_keys:
-                self._hits = {k: v for k, v in self._hits.items() if v and now - v[-1] < self.window}
-            hits = self._hits[key] = deque()
-        while hits and now - hits[0] >= self.window:
-            hits.popleft()
-        return hits
-
-    def check(self, key: str) -> float | None:
-        """None if a hit would be allowed now, else the seconds until it would be (counts nothing)."""
-        now = self.clock()
-        hits = self._recent(key, now)
-        if len(hits) >= self.limit:
-            return max((hits[0] + self.window - now).total_seconds(), 0.001)
-        return None
-
-    def hit(self, key: str) -> float | None:
-        """Count a hit; None if allowed, else the seconds until the next one would be."""
-        retry = self.check(key)
-        if retry is None:
-            self._hits[key].append(self.clock())
-        return retry
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ from mobility.api.auth import (
 )
 from mobility.api.problems import Problem
 from mobility.api.store import ApiStore
+from mobility.charging.passwords import PasswordHasher
 from mobility.charging.store import ChargingStore
 from mobility.clock import Clock, utc_now
 from mobility.ledger.node import Node
@@ -48,6 +49,8 @@ class ApiContext:
     clock: Clock = utc_now
     challenges: Challenges = field(default_factory=Challenges)
     login_limiter: RateLimiter = field(default_factory=lambda: RateLimiter(10, timedelta(minutes=1)))
+    # The engine's one hasher (shared with the OCPP handshake): its own threads, bounded.
+    passwords: PasswordHasher = field(default_factory=PasswordHasher)
 
 
 def get_context(request: Request) -> ApiContext:

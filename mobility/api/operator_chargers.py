@@ -29,7 +29,7 @@ from mobility.charging.charger_rules import (
     ChargePointId,
     Password,
 )
-from mobility.charging.passwords import hash_password
+from mobility.charging.passwords import BusyError
 from mobility.charging.profile_ids import OPERATOR_LIMIT
 from ocpp_server.commands import (
     ChargePointCommands,
@@ -147,6 +147,16 @@ def _not_found(charge_point_id: str) -> Problem:
     return Problem(404, "Not found", f"no charge point {charge_point_id!r} of yours", "not-found")
 
 
+async def _hashed(context: ApiContext, password: str) -> str:
+    """The password's hash, from the engine's hasher (503 while it is full)."""
+    try:
+        return await context.passwords.hash(password)
+    except BusyError as error:
+        raise Problem(
+            503, "Busy", "password hashing is saturated: try again", "busy", {"Retry-After": "1"}
+        ) from error
+
+
 async def _check_tariff(store: OperatorStore, operator_id: str, tariff_id: str | None) -> None:
     if tariff_id is not None and not await asyncio.to_thread(store.owns_tariff, operator_id, tariff_id):
         raise Problem(422, "Invalid request", f"tariff {tariff_id!r} is not one of yours", "unknown-tariff")
@@ -162,7 +172,7 @@ async def register_charger(
 ) -> ChargerOut:
     """Register a charge point as yours; its password is stored only as a scrypt hash."""
     await _check_tariff(store, caller.operator_id, body.tariff_id)
-    password_hash = await asyncio.to_thread(hash_password, body.password)
+    password_hash = await _hashed(context, body.password)
     spec = ChargerSpec(body.id, password_hash, body.site, body.latitude, body.longitude, body.tariff_id)
     charger = await asyncio.to_thread(store.register_charger, caller.operator_id, spec)
     if charger is None:
@@ -218,10 +228,11 @@ async def set_password(
     charge_point_id: ChargePointPath,
     body: PasswordIn,
     caller: Annotated[OperatorPrincipal, operator_with("chargers:write")],
+    context: Context,
     store: Operators,
 ) -> Response:
     """Replace the Basic-auth password; the next connection must use the new one."""
-    password_hash = await asyncio.to_thread(hash_password, body.password)
+    password_hash = await _hashed(context, body.password)
     if not await asyncio.to_thread(store.set_password, caller.operator_id, charge_point_id, password_hash):
         raise _not_found(charge_point_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

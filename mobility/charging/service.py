@@ -29,7 +29,7 @@ from mobility.charging.events import (
     SessionStarted,
 )
 from mobility.charging.models import ChargePointRecord, SessionRecord
-from mobility.charging.passwords import verify_password
+from mobility.charging.passwords import PasswordHasher
 from mobility.charging.store import ChargingStore, ReadingOutcome, ReadingRequest
 from mobility.clock import Clock, utc_now
 from mobility.journal import FunctionBatch, Journal
@@ -58,8 +58,10 @@ class ChargingService:
         authorizer: Authorizer | None = None,
         clock: Clock = utc_now,
         journal: Journal | None = None,
+        passwords: PasswordHasher | None = None,
     ) -> None:
         self.store = store
+        self.passwords = passwords or PasswordHasher()
         self.authorizer: Authorizer = authorizer or AllowListAuthorizer()
         self.clock = clock
         self._subscribers: list[Subscriber] = []
@@ -92,10 +94,11 @@ class ChargingService:
         return await asyncio.to_thread(self.store.ensure_charge_point, charge_point_id, pending)
 
     async def check_password(self, record: ChargePointRecord, password: str) -> bool:
-        """Basic-auth check; scrypt is slow on purpose, so it runs off the loop."""
+        """Basic-auth check; scrypt is slow on purpose, so it runs on the hasher's own threads
+        (`BusyError` when they are full), never the database's."""
         if record.password_hash is None:
             return True
-        return await asyncio.to_thread(verify_password, password, record.password_hash)
+        return await self.passwords.verify(password, record.password_hash)
 
     async def connected(self, charge_point_id: str, protocol: str) -> None:
         """A charge point is online with `protocol`."""
