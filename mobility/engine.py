@@ -172,6 +172,7 @@ class Engine:
             central=central,
             payments=payments,
             passwords=charging.passwords,
+            remote_pow=ledger_settings.remote_pow_policy(),
         )
         api = create_api(context)
 

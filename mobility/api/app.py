@@ -31,7 +31,7 @@ def create_api(context: ApiContext) -> FastAPI:
     app.include_router(driver.router)
     app.include_router(operator.router)
     app.include_router(fleet.router)
-    app.include_router(create_ledger_router(context.node))
+    app.include_router(create_ledger_router(context.node, pow_policy=context.remote_pow))
     app.include_router(create_metrics_router(context))
 
     @app.get("/health", tags=["engine"])

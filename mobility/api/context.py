@@ -24,6 +24,7 @@ from mobility.api.store import ApiStore
 from mobility.charging.passwords import PasswordHasher
 from mobility.charging.store import ChargingStore
 from mobility.clock import Clock, utc_now
+from mobility.ledger.api.remote_pow import RemotePow
 from mobility.ledger.node import Node
 from mobility.payments.service import PaymentService
 from mobility.payments.store import PaymentStore
@@ -51,6 +52,7 @@ class ApiContext:
     login_limiter: RateLimiter = field(default_factory=lambda: RateLimiter(10, timedelta(minutes=1)))
     # The engine's one hasher (shared with the OCPP handshake): its own threads, bounded.
     passwords: PasswordHasher = field(default_factory=PasswordHasher)
+    remote_pow: RemotePow | None = None  # None: the ledger router's default (development network only)
 
 
 def get_context(request: Request) -> ApiContext:

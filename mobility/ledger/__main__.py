@@ -19,7 +19,7 @@ def main() -> None:
     node = open_node(ledger, settings.resolved_database_url)
     keys = ledger.coordinator_keys()
     coordinator = Coordinator(node, keys) if keys else None
-    app = create_node_app(node, coordinator, ledger.milestone_interval_seconds)
+    app = create_node_app(node, coordinator, ledger.milestone_interval_seconds, ledger.remote_pow_policy())
     freeze_startup_heap()
     uvicorn.run(app, host=settings.api_host, port=settings.api_port)
 

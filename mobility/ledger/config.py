@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 import pow_rs
 from mobility.clock import Clock, utc_now
 from mobility.db import create_db_engine
+from mobility.ledger.api.remote_pow import DEVELOPMENT_NETWORK, RemotePow
 from mobility.ledger.genesis import genesis_transaction_id, load_genesis
 from mobility.ledger.node import Node
 from mobility.ledger.params import NetworkParams
@@ -25,7 +26,7 @@ class LedgerSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="MOBILITY_LEDGER_", extra="ignore")
 
-    network_name: str = "mobility-dev"
+    network_name: str = DEVELOPMENT_NETWORK
     protocol_version: int = 2
     min_pow_score: float = 100.0
     bech32_hrp: str = "rms"
@@ -35,6 +36,15 @@ class LedgerSettings(BaseSettings):
     milestone_interval_seconds: float = 5.0
     channel_settle_period: int = 3600
     genesis_file: Path | None = None
+    # Remote PoW (`POST /ledger/blocks/pow`): None means on for the development network only.
+    remote_pow: bool | None = None
+    remote_pow_max_bytes: int = 4096
+    remote_pow_per_minute: int = 10
+
+    def remote_pow_policy(self) -> RemotePow:
+        """Whether and how much the node's API mines for clients."""
+        enabled = self.remote_pow if self.remote_pow is not None else self.network_name == DEVELOPMENT_NETWORK
+        return RemotePow(enabled, self.remote_pow_max_bytes, self.remote_pow_per_minute)
 
     def coordinator_keys(self) -> list[pow_rs.SigningKey]:
         """The coordinator's signing keys, if this node is the coordinator."""

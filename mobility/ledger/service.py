@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from mobility.ledger.api import create_ledger_router
+from mobility.ledger.api import RemotePow, create_ledger_router
 from mobility.ledger.coordinator import Coordinator
 from mobility.ledger.node import Node
 
@@ -40,7 +40,9 @@ async def run_coordinator(coordinator: Coordinator, ticks: AsyncIterator[None]) 
     return issued
 
 
-def create_node_app(node: Node, coordinator: Coordinator | None, interval: float) -> FastAPI:
+def create_node_app(
+    node: Node, coordinator: Coordinator | None, interval: float, remote_pow: RemotePow | None = None
+) -> FastAPI:
     """A FastAPI app with the ledger routes and, if given, the coordinator running alongside."""
 
     @asynccontextmanager
@@ -54,5 +56,5 @@ def create_node_app(node: Node, coordinator: Coordinator | None, interval: float
             node.store.engine.dispose()
 
     app = FastAPI(title="mobility ledger node", version="0.1.0", lifespan=lifespan)
-    app.include_router(create_ledger_router(node))
+    app.include_router(create_ledger_router(node, pow_policy=remote_pow))
     return app

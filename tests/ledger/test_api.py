@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 
 import httpx
@@ -10,9 +11,11 @@ from fastapi.testclient import TestClient
 
 import pow_rs
 from mobility.db import create_db_engine
-from mobility.ledger.api import create_ledger_app
+from mobility.ledger.api import RemotePow, create_ledger_app
+from mobility.ledger.api.remote_pow import DEVELOPMENT_NETWORK
 from mobility.ledger.client import HttpClient
 from mobility.ledger.codec import BasicOutput, Block, ChannelOutput, TaggedDataPayload
+from mobility.ledger.config import LedgerSettings
 from mobility.ledger.coordinator import Coordinator
 from mobility.ledger.node import Node
 from mobility.ledger.store import GENESIS_ENTRY_POINT, LedgerStore
@@ -30,6 +33,14 @@ from tests.ledger.builders import (
 )
 
 ROOT = (GENESIS_ENTRY_POINT,)
+
+
+class ManualClock:
+    def __init__(self, start: dt.datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> dt.datetime:
+        return self.now
 
 
 @pytest.fixture
@@ -81,12 +92,49 @@ def test_rejection_names_its_reason(client: TestClient) -> None:
     assert answer.json()["reason"] == "amount_mismatch"
 
 
-def test_remote_pow_mines_for_a_light_client(client: TestClient) -> None:
+def _mining_client(node: Node, policy: RemotePow) -> TestClient:
+    return TestClient(create_ledger_app(node, policy))
+
+
+def test_remote_pow_mines_for_a_light_client(node: Node) -> None:
     block = Block(2, ROOT, TaggedDataPayload(b"light", b"client"))
-    answer = client.post("/ledger/blocks/pow", content=block.bytes_without_nonce())
-    assert answer.status_code == 201
-    stored = client.get(f"/ledger/blocks/{answer.json()['block_id']}").content
+    with _mining_client(node, RemotePow(enabled=True)) as client:
+        answer = client.post("/ledger/blocks/pow", content=block.bytes_without_nonce())
+        assert answer.status_code == 201
+        stored = client.get(f"/ledger/blocks/{answer.json()['block_id']}").content
     assert pow_rs.pow_score(stored) >= PARAMS.min_pow_score
+
+
+def test_remote_pow_is_off_outside_the_development_network(client: TestClient) -> None:
+    """Issue 14, point 8: the node mined for anyone, on every core."""
+    assert PARAMS.network_name != DEVELOPMENT_NETWORK
+    block = Block(2, ROOT, TaggedDataPayload(b"light", b"client"))
+    assert client.post("/ledger/blocks/pow", content=block.bytes_without_nonce()).status_code == 403
+    assert LedgerSettings().remote_pow_policy().enabled  # `mobility serve`'s development network
+    assert not LedgerSettings(network_name="mobility-main").remote_pow_policy().enabled
+    assert LedgerSettings(network_name="mobility-main", remote_pow=True).remote_pow_policy().enabled
+
+
+def test_remote_pow_is_limited_in_size_rate_and_concurrency(
+    node: Node, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = ManualClock(dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    policy = RemotePow(enabled=True, max_bytes=200, per_minute=3, clock=clock)
+    small = Block(2, ROOT, TaggedDataPayload(b"light", b"x")).bytes_without_nonce()
+    large = Block(2, ROOT, TaggedDataPayload(b"light", bytes(300))).bytes_without_nonce()
+    with _mining_client(node, policy) as client:
+        too_large = client.post("/ledger/blocks/pow", content=large)
+        assert too_large.status_code == 413
+        assert client.post("/ledger/blocks/pow", content=small).status_code == 201
+        assert client.post("/ledger/blocks/pow", content=small).status_code == 201  # already known
+        limited = client.post("/ledger/blocks/pow", content=small)
+        assert limited.status_code == 429
+        assert int(limited.headers["retry-after"]) >= 1
+        clock.now += dt.timedelta(minutes=1)
+        policy.miners.capacity = 0  # one block is being mined already
+        busy = client.post("/ledger/blocks/pow", content=small)
+        assert busy.status_code == 503
+        assert busy.headers["retry-after"] == "1"
 
 
 def test_unknown_things_are_404(client: TestClient) -> None:

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from mobility.db import create_db_engine
-from mobility.ledger.api import create_ledger_app
+from mobility.ledger.api import RemotePow, create_ledger_app
 from mobility.ledger.client import HttpClient, InProcessClient, LedgerClient
 from mobility.ledger.coordinator import Coordinator
 from mobility.ledger.node import Node
@@ -48,7 +48,8 @@ async def client(request: pytest.FixtureRequest, node: Node) -> AsyncIterator[Le
     if request.param == "in-process":
         yield InProcessClient(node)
         return
-    transport = httpx.ASGITransport(app=create_ledger_app(node))
+    # This node mines for its clients (the test network is not the development one).
+    transport = httpx.ASGITransport(app=create_ledger_app(node, RemotePow(enabled=True)))
     async with httpx.AsyncClient(transport=transport, base_url="http://node") as http:
         yield HttpClient(http, PARAMS.bech32_hrp)
 

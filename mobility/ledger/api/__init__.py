@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from mobility.ledger.api.remote_pow import RemotePow
 from mobility.ledger.api.routes import create_ledger_router
 from mobility.ledger.node import Node
 
-__all__ = ["create_ledger_app", "create_ledger_router"]
+__all__ = ["RemotePow", "create_ledger_app", "create_ledger_router"]
 
 
-def create_ledger_app(node: Node) -> FastAPI:
-    """A FastAPI app serving only the ledger routes, for `mobility ledger node`."""
+def create_ledger_app(node: Node, remote_pow: RemotePow | None = None) -> FastAPI:
+    """A FastAPI app serving only the ledger routes."""
     app = FastAPI(title="mobility ledger node", version="0.1.0")
-    app.include_router(create_ledger_router(node))
+    app.include_router(create_ledger_router(node, pow_policy=remote_pow))
     return app

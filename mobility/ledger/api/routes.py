@@ -7,7 +7,7 @@ pool) or hand the work to a thread, so the event loop never waits on disk or CPU
 
 from __future__ import annotations
 
-import asyncio
+import math
 import random
 from typing import Annotated, Any, TypeVar
 
@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 
 import pow_rs
 from mobility.http_body import read_at_most
+from mobility.ledger.api.remote_pow import RemotePow
 from mobility.ledger.api.schemas import (
     Balance,
     BlockIdPage,
@@ -33,6 +34,7 @@ from mobility.ledger.api.views import NodeViews
 from mobility.ledger.codec import MAX_BLOCK_LENGTH, CodecError, Ed25519Address
 from mobility.ledger.node import Node
 from mobility.ledger.validation import BlockRejectedError
+from mobility.offload import BusyError
 
 _T = TypeVar("_T")
 OCTET_STREAM = "application/octet-stream"
@@ -67,6 +69,13 @@ _SUBMIT: dict[str, Any] = {
     "responses": _REJECTED,
 }
 _RAW: dict[int | str, dict[str, Any]] = {200: {"content": {OCTET_STREAM: {}}}}
+_POW_REFUSALS: dict[int | str, dict[str, Any]] = {
+    **_REJECTED,
+    403: {"description": "this node does not mine for clients"},
+    413: {"description": "the block is larger than the node mines"},
+    429: {"description": "too many requests from this address"},
+    503: {"description": "the miner is busy"},
+}
 
 
 def _rejected(error: BlockRejectedError) -> JSONResponse:
@@ -93,9 +102,13 @@ async def _body_bytes(request: Request, block_limit: int = MAX_BLOCK_LENGTH) -> 
     return body
 
 
-def create_ledger_router(node: Node, rng: random.Random | None = None) -> APIRouter:
-    """The `/ledger` routes, bound to one node."""
+def create_ledger_router(
+    node: Node, rng: random.Random | None = None, pow_policy: RemotePow | None = None
+) -> APIRouter:
+    """The `/ledger` routes, bound to one node; remote PoW by `pow_policy`, else on the
+    development network only."""
     router = APIRouter(prefix="/ledger", tags=["ledger"])
+    pow_policy = pow_policy or RemotePow.default_for(node.params.network_name)
     views = NodeViews(node, rng)
     hrp = node.params.bech32_hrp
 
@@ -122,12 +135,21 @@ def create_ledger_router(node: Node, rng: random.Random | None = None) -> APIRou
         except BlockRejectedError as error:
             return _rejected(error)
 
-    @router.post("/blocks/pow", **_SUBMIT)
+    @router.post("/blocks/pow", **{**_SUBMIT, "responses": _POW_REFUSALS})
     async def remote_pow(request: Request) -> Any:
-        """For light clients: a block without its 8-byte nonce; the node mines it and submits it."""
-        data = await _body_bytes(request)
+        """For light clients: a block without its 8-byte nonce; the node mines it and submits it
+        (where it mines for clients at all: see the node's remote-PoW policy)."""
+        if not pow_policy.enabled:
+            raise HTTPException(403, "this node does not mine for clients: send a mined block")
+        address = request.client.host if request.client else "unknown"
+        retry = pow_policy.limiter.hit(address)
+        if retry is not None:
+            raise HTTPException(429, "too many remote-PoW requests", {"Retry-After": str(math.ceil(retry))})
+        data = await _body_bytes(request, pow_policy.max_bytes)
         try:
-            return await asyncio.to_thread(views.mine_and_submit, data)
+            return await pow_policy.miners.run(views.mine_and_submit, data, 1)
+        except BusyError as error:
+            raise HTTPException(503, "the miner is busy: try again", {"Retry-After": "1"}) from error
         except CodecError as error:
             raise HTTPException(400, str(error)) from error
         except BlockRejectedError as error:

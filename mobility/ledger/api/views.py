@@ -73,10 +73,13 @@ class NodeViews:
         result = await self.node.submit_async(data)
         return Submitted(block_id=result.block_id.hex(), solid=result.solid, created=result.created)
 
-    def mine_and_submit(self, block_without_nonce: bytes) -> Submitted:
-        """Remote PoW: parse (raises `CodecError`), mine to the network minimum, submit."""
+    def mine_and_submit(self, block_without_nonce: bytes, threads: int | None = None) -> Submitted:
+        """Remote PoW: parse (raises `CodecError`), mine to the network minimum on `threads`
+        (None: every core), submit."""
         block = Block.from_bytes(block_without_nonce + bytes(8))
-        nonce = pow_rs.mine(block.bytes_without_nonce(), self.params.min_pow_score, timeout=60.0)
+        nonce = pow_rs.mine(
+            block.bytes_without_nonce(), self.params.min_pow_score, threads=threads, timeout=60.0
+        )
         return self.submit(replace(block, nonce=nonce).to_bytes())
 
     def metadata(self, block_id: bytes) -> BlockMetadataOut | None:
