@@ -199,6 +199,20 @@ def operators_add(
     typer.echo(store.add_api_key("operator", operator_id, OPERATOR_SCOPES).key)
 
 
+admins = typer.Typer(help="Whoever runs the engine (engine-wide figures).", no_args_is_help=True)
+app.add_typer(admins, name="admins")
+
+
+@admins.command("add")
+def admins_add(admin_id: str = typer.Argument(..., help="Who holds the key (for your records).")) -> None:
+    """Print a new engine-admin API key (shown once): `/metrics` for the whole engine, where an
+    operator's key reads its own figures only."""
+    from mobility.api.auth import ADMIN_ROLE, ADMIN_SCOPES
+    from mobility.api.store import ApiStore
+
+    typer.echo(ApiStore(_migrated_database()).add_api_key(ADMIN_ROLE, admin_id, ADMIN_SCOPES).key)
+
+
 fleets = typer.Typer(help="Fleet operators (tenants of the fleet API).", no_args_is_help=True)
 app.add_typer(fleets, name="fleets")
 

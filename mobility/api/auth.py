@@ -29,6 +29,9 @@ OPERATOR_SCOPES = frozenset(
     {"chargers:read", "chargers:write", "commands", "tariffs", "sessions:read", "metrics"}
 )
 FLEET_SCOPES = frozenset({"fleet:read", "fleet:write"})
+# Whoever runs the engine (`mobility admins add`): the engine-wide figures of `/metrics`.
+ADMIN_ROLE = "admin"
+ADMIN_SCOPES = frozenset({"metrics"})
 
 
 def _b64(data: bytes) -> str:

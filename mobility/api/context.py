@@ -12,6 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 import pow_rs
 from mobility.api.auth import (
+    ADMIN_ROLE,
     Challenges,
     DriverPrincipal,
     FleetPrincipal,
@@ -88,19 +89,21 @@ def current_driver(context: Context, credentials: Credentials) -> DriverPrincipa
 
 
 async def _api_key(
-    context: ApiContext, credentials: HTTPAuthorizationCredentials | None, role: str
-) -> tuple[str, frozenset[str]]:
+    context: ApiContext, credentials: HTTPAuthorizationCredentials | None, *roles: str
+) -> tuple[str, str, frozenset[str]]:
+    """The role, tenant and scopes of a live API key of one of `roles`."""
+    wanted = " or ".join(roles)
     token = _credential(credentials)
     if context.tokens.verify(token) is not None:
-        raise Problem(403, "Forbidden", f"{role} routes need a {role} API key", "wrong-role")
+        raise Problem(403, "Forbidden", f"this route needs a {wanted} API key", "wrong-role")
     record = await asyncio.to_thread(context.api_store.api_key, token)
     if record is None:
         raise Problem(
             401, "Unauthenticated", "invalid or revoked API key", "unauthenticated", UNAUTHENTICATED
         )
-    if record.role != role:
-        raise Problem(403, "Forbidden", f"{role} routes need a {role} API key", "wrong-role")
-    return record.tenant_id, frozenset(record.scopes.split())
+    if record.role not in roles:
+        raise Problem(403, "Forbidden", f"this route needs a {wanted} API key", "wrong-role")
+    return record.role, record.tenant_id, frozenset(record.scopes.split())
 
 
 def _require_scope(scopes: frozenset[str], scope: str | None) -> None:
@@ -112,7 +115,7 @@ def operator_with(scope: str | None = None) -> Any:
     """A dependency: the calling operator, holding `scope` if given."""
 
     async def dependency(context: Context, credentials: Credentials) -> OperatorPrincipal:
-        tenant, scopes = await _api_key(context, credentials, "operator")
+        _, tenant, scopes = await _api_key(context, credentials, "operator")
         _require_scope(scopes, scope)
         return OperatorPrincipal(tenant, scopes)
 
@@ -123,11 +126,19 @@ def fleet_with(scope: str | None = None) -> Any:
     """A dependency: the calling fleet, holding `scope` if given."""
 
     async def dependency(context: Context, credentials: Credentials) -> FleetPrincipal:
-        tenant, scopes = await _api_key(context, credentials, "fleet")
+        _, tenant, scopes = await _api_key(context, credentials, "fleet")
         _require_scope(scopes, scope)
         return FleetPrincipal(tenant, scopes)
 
     return Depends(dependency)
+
+
+async def metrics_reader(context: Context, credentials: Credentials) -> str | None:
+    """Whose figures a `/metrics` scrape may read: None (the whole engine) for an engine-admin
+    key, else the calling operator's ID; either key needs the `metrics` scope."""
+    role, tenant, scopes = await _api_key(context, credentials, ADMIN_ROLE, "operator")
+    _require_scope(scopes, "metrics")
+    return None if role == ADMIN_ROLE else tenant
 
 
 Driver = Annotated[DriverPrincipal, Depends(current_driver)]

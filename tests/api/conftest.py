@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 import pow_rs
-from mobility.api.auth import FLEET_SCOPES, LOGIN_DOMAIN, OPERATOR_SCOPES, SIGNUP_DOMAIN
+from mobility.api.auth import ADMIN_SCOPES, FLEET_SCOPES, LOGIN_DOMAIN, OPERATOR_SCOPES, SIGNUP_DOMAIN
 from mobility.engine import Engine, EngineOptions
 from mobility.ledger.config import LedgerSettings
 from mobility.payments.settlement import SettlementPolicy
@@ -115,6 +115,12 @@ async def operator(engine: Engine, operator_id: str, scopes: frozenset[str] = OP
     store = engine.api.state.context.api_store
     await asyncio.to_thread(store.add_operator, operator_id)
     return bearer((await asyncio.to_thread(store.add_api_key, "operator", operator_id, scopes)).key)
+
+
+async def admin(engine: Engine, admin_id: str, scopes: frozenset[str] = ADMIN_SCOPES) -> Headers:
+    """An engine-admin key (what `mobility admins add` prints)."""
+    store = engine.api.state.context.api_store
+    return bearer((await asyncio.to_thread(store.add_api_key, "admin", admin_id, scopes)).key)
 
 
 async def fleet(engine: Engine, account_id: str, scopes: frozenset[str] = FLEET_SCOPES) -> Headers:

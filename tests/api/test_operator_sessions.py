@@ -18,7 +18,7 @@ from mobility.payments.pricing import MeterSample, price_session
 from mobility.payments.service import PaymentRequest
 from mobility.payments.tariff import Tariff
 from ocpp_server._ocpp import call16
-from tests.api.conftest import driver, fleet, operator
+from tests.api.conftest import admin, driver, fleet, operator
 from tests.api.operator_world import connected, register
 from tests.api.test_operator_tariffs import energy_tariff
 from tests.ocpp.clients import Client16
@@ -121,15 +121,29 @@ async def test_sessions_revenue_and_settlements_of_an_operator(
         await charge(cp, payer, now + dt.timedelta(minutes=10), 1, stop=False)
         active = (await http.get("/operator/sessions?status=active", headers=mine)).json()
         assert [(s["status"], s["tariff_version"]) for s in active["items"]] == [("active", 2)]
-        scrape = await http.get("/metrics", headers=await operator(engine, "op-s", frozenset({"metrics"})))
+        scrape = await http.get("/metrics", headers=await admin(engine, "ops-team"))
         assert scrape.status_code == 200
         assert scrape.headers["content-type"].startswith("text/plain")
         assert metric(scrape.text, "mobility_ocpp_connections") == 1
         assert metric(scrape.text, "mobility_sessions_active") == 1
-        assert metric(scrape.text, "mobility_energy_delivered_wh_total") == 6 * KW_11
+        assert metric(scrape.text, "mobility_energy_delivered_wh_total") == 6 * KW_11  # both operators'
         assert metric(scrape.text, 'mobility_vouchers_total{outcome="accepted",reason=""}') == payer.nonce
         assert metric(scrape.text, 'mobility_settlements{status="confirmed"}') == 1
         assert metric(scrape.text, "mobility_ledger_milestone_index") >= 1
+        # An operator's key sees its own figures only (issue 14, point 13).
+        own = await http.get("/metrics", headers=await operator(engine, "op-s", frozenset({"metrics"})))
+        assert own.status_code == 200
+        assert metric(own.text, "mobility_ocpp_connections") == 1
+        assert metric(own.text, "mobility_sessions_active") == 1
+        assert metric(own.text, "mobility_energy_delivered_wh_total") == 4 * KW_11
+        assert metric(own.text, 'mobility_settlements{status="confirmed"}') == 1
+        assert "mobility_vouchers" not in own.text  # counted engine-wide only
+        theirs_scrape = await http.get(
+            "/metrics", headers=await operator(engine, "op-t", frozenset({"metrics"}))
+        )
+        assert metric(theirs_scrape.text, "mobility_ocpp_connections") == 0
+        assert metric(theirs_scrape.text, "mobility_sessions_active") == 0
+        assert metric(theirs_scrape.text, "mobility_energy_delivered_wh_total") == 2 * KW_11
 
     all_mine = (await http.get("/operator/sessions", headers=mine)).json()
     assert [(s["status"], s["tariff_version"]) for s in all_mine["items"]] == [("active", 2), ("paid", 1)]
@@ -261,7 +275,8 @@ async def test_metrics_need_a_key_with_the_metrics_scope(engine: Engine, http: h
     assert (await http.get("/metrics", headers=await fleet(engine, "fleet-m"))).status_code == 403
     no_scope = await operator(engine, "op-m", OPERATOR_SCOPES - {"metrics"})
     assert (await http.get("/metrics", headers=no_scope)).status_code == 403
-    scraper = await operator(engine, "op-m", frozenset({"metrics"}))
+    assert (await http.get("/metrics", headers=await admin(engine, "ops", frozenset()))).status_code == 403
+    scraper = await admin(engine, "ops")
     first = await http.get("/metrics", headers=scraper)
     assert metric(first.text, "mobility_ocpp_connections") == 0
     # A second app over the same engine has its own registry: no clash, same figures.

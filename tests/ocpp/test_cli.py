@@ -95,6 +95,14 @@ def test_chargers_add_approves_a_pending_unknown_charge_point(database: Engine) 
     assert not charger.record.enabled
 
 
+def test_admins_add_prints_an_engine_admin_key(database: Engine) -> None:
+    result = CliRunner().invoke(app, ["admins", "add", "ops-team"])
+    assert result.exit_code == 0, result.output
+    record = ApiStore(database).api_key(result.output.strip())
+    assert record is not None
+    assert (record.role, record.tenant_id, record.scopes) == ("admin", "ops-team", "metrics")
+
+
 def test_serve_is_a_command() -> None:
     result = CliRunner().invoke(app, ["serve", "--help"])
     assert result.exit_code == 0
