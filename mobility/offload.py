@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -19,6 +19,15 @@ T = TypeVar("T")
 
 class BusyError(Exception):
     """The executor's threads are busy and its queue is full: try again later."""
+
+
+class _Job:
+    """Where one call is: queued, running (it releases its place when done) or dropped."""
+
+    __slots__ = ("state",)
+
+    def __init__(self) -> None:
+        self.state = "queued"
 
 
 class BoundedExecutor:
@@ -39,23 +48,35 @@ class BoundedExecutor:
     async def run(self, function: Callable[..., T], *args: Any) -> T:
         """`function(*args)` on one of the threads; `BusyError` if `capacity` calls are in flight.
 
-        A call counts until its thread is done with it, even if the caller stopped waiting.
+        Through the loop's `run_in_executor` (the demo's quiet loop counts those jobs). A call
+        counts until its thread is done with it, even if the caller stopped waiting; one dropped
+        before it started counts no more.
         """
         with self._lock:
             if self._in_flight >= self.capacity:
                 raise BusyError(f"{self.name}: {self._in_flight} calls in flight")
             self._in_flight += 1
+        job = _Job()
         try:
-            future = self._pool.submit(function, *args)
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self._pool, self._call, job, function, args)
         except BaseException:
-            self._release()
+            with self._lock:
+                if job.state == "queued":  # never started: it will not release itself
+                    job.state = "dropped"
+                    self._in_flight -= 1
             raise
-        future.add_done_callback(self._release)
-        return await asyncio.wrap_future(future)
 
-    def _release(self, _: Future[Any] | None = None) -> None:
+    def _call(self, job: _Job, function: Callable[..., T], args: tuple[Any, ...]) -> T:
         with self._lock:
-            self._in_flight -= 1
+            if job.state == "dropped":  # nobody waits for the result
+                raise BusyError(f"{self.name}: dropped before it started")
+            job.state = "running"
+        try:
+            return function(*args)
+        finally:
+            with self._lock:
+                self._in_flight -= 1
 
     def shutdown(self) -> None:
         """Stop taking work; calls not started are dropped."""
