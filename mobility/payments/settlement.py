@@ -15,7 +15,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 import pow_rs
@@ -68,8 +68,9 @@ class Settler:
         # Tells the channel's owner its claimed amount rose (the payment service's).
         self.on_confirmed = on_confirmed
 
-    async def _due(self, channel: ChannelRecord) -> tuple[bool, bool]:
-        """(claim now?, close the channel with it?)."""
+    async def _due(self, channel: ChannelRecord, oldest: datetime | None) -> tuple[bool, bool]:
+        """(claim now?, close the channel with it?); `oldest`: when its longest-waiting
+        unclaimed session ended."""
         unclaimed = channel.paid - channel.claimed
         if unclaimed <= 0:
             return False, False
@@ -81,14 +82,20 @@ class Settler:
             return True, False
         if unclaimed >= self.policy.threshold:
             return True, False
-        oldest = await asyncio.to_thread(self.store.oldest_unsettled_end, channel.channel_id)
         return oldest is not None and now - oldest >= self.policy.interval, False
 
     async def run_once(self) -> list[SettlementRecord]:
-        """Start the claims that are due and advance every claim in flight by one step."""
-        for channel in await asyncio.to_thread(self.store.all_channels):
-            await asyncio.to_thread(self.store.attach_covered_sessions, channel.channel_id)
-            due, close = await self._due(channel)
+        """Start the claims that are due and advance every claim in flight by one step.
+
+        What every channel needs is read in a few queries for all of them, not a few per
+        channel: the pass runs every interval over every channel, busy or not.
+        """
+        channels = await asyncio.to_thread(self.store.all_channels)
+        for channel_id in sorted(await asyncio.to_thread(self.store.channels_with_unclaimed_ends)):
+            await asyncio.to_thread(self.store.attach_covered_sessions, channel_id)
+        oldest = await asyncio.to_thread(self.store.oldest_unsettled_ends)
+        for channel in channels:
+            due, close = await self._due(channel, oldest.get(channel.channel_id))
             if due:
                 await asyncio.to_thread(self.store.begin_settlement, channel.channel_id, close, self.clock())
         advanced = []

@@ -393,17 +393,29 @@ class PaymentStore:
             )
             db.commit()
 
-    def oldest_unsettled_end(self, channel_id: str) -> datetime | None:
-        """When the longest-waiting ended session not yet covered by a claim ended."""
+    def oldest_unsettled_ends(self) -> dict[str, datetime]:
+        """Per channel, when its longest-waiting ended session not yet covered by a claim ended
+        (channels with none are left out): one query for the settlement pass."""
         with self._session() as db:
-            return db.exec(
-                select(SessionPaymentRecord.ended_at)
-                .where(SessionPaymentRecord.channel_id == channel_id)
+            rows = db.exec(
+                select(SessionPaymentRecord.channel_id, func.min(SessionPaymentRecord.ended_at))
                 .where(col(SessionPaymentRecord.settlement_id).is_(None))
                 .where(col(SessionPaymentRecord.ended_at).is_not(None))
-                .order_by(col(SessionPaymentRecord.ended_at))
-                .limit(1)
-            ).first()
+                .group_by(col(SessionPaymentRecord.channel_id))
+            ).all()
+            return {channel_id: ended_at for channel_id, ended_at in rows if ended_at is not None}
+
+    def channels_with_unclaimed_ends(self) -> set[str]:
+        """Channels with ended sessions no claim covers yet (what `attach_covered_sessions` can
+        attach): one query, so the settlement pass skips the others."""
+        with self._session() as db:
+            rows = db.exec(
+                select(SessionPaymentRecord.channel_id)
+                .where(col(SessionPaymentRecord.status).in_(("paid", "unpaid")))
+                .where(col(SessionPaymentRecord.settlement_id).is_(None))
+                .distinct()
+            ).all()
+            return set(rows)
 
     def active_sessions(self, channel_id: str) -> list[SessionPaymentRecord]:
         with self._session() as db:

@@ -6,9 +6,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+from sqlalchemy import event
+
 import pow_rs
 from mobility.charging.events import EndReason, MeterReading, SessionEnded, SessionStarted
-from mobility.payments.models import SettlementRecord
+from mobility.payments.models import ChannelRecord, SettlementRecord
 from mobility.payments.settlement import SettlementPolicy, Settler
 from tests.payments.ledger_world import Setup, charge, open_channel
 
@@ -189,3 +191,36 @@ async def test_a_debt_paid_after_its_claim_is_settled_by_the_claim_of_the_vouche
     assert settled is not None
     assert settled.settlement_id == second.id
     assert await s.bob.balance() == 300_000 + 600_000
+
+
+async def test_a_pass_over_quiet_channels_costs_the_same_however_many_there_are(setup: Setup) -> None:
+    """The pass runs every interval over every channel: what it reads for channels with nothing
+    to claim is read for all of them at once, not per channel."""
+    s = setup
+    channel_id = await open_channel(s)
+    await charge(s, channel_id, 1, 1, 0)  # one channel with an ended session waiting
+    settler = Settler(s.store, s.bob, s.client, SettlementPolicy(threshold=10**12), clock=s.clock)
+    statements: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(statement)
+
+    event.listen(s.store.engine, "before_cursor_execute", count)
+    try:
+        await settler.run_once()
+        few = len(statements)
+        for n in range(20):  # channels nobody has used yet
+            s.store.add_channel(
+                ChannelRecord(
+                    channel_id=f"{n:064x}",
+                    account_id="alice",
+                    payer_address="00" * 33,
+                    deposit=1_000_000,
+                    expiry=s.clock.now + dt.timedelta(days=30),
+                )
+            )
+        statements.clear()
+        await settler.run_once()
+        assert len(statements) == few
+    finally:
+        event.remove(s.store.engine, "before_cursor_execute", count)
