@@ -152,6 +152,7 @@ class Engine:
                 tariff_for=partial(charge_point_tariff, charging, settings.default_tariff_id),
                 journal=journal,
                 ends_loader=charging.store.ended_sessions,
+                flag_session=charging.flag_session,
             )
             charging.authorizer = payments
             # `post`, not `handle`: a charger is answered once its event is stored; pricing and
