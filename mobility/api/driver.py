@@ -213,7 +213,9 @@ async def start_session(body: StartIn, driver: Driver, context: Context) -> Star
     if reason is not None:
         raise Problem(409, "Payment required", reason, "payment-required", channel_id=record.channel_id)
     token = accounts.app_id_token(driver.account_id)
-    await asyncio.to_thread(context.payment_store.add_id_token, token, driver.account_id)
+    if not await asyncio.to_thread(context.payment_store.add_id_token, token, driver.account_id):
+        # Claimed by another account before app tokens were reserved: it stays theirs.
+        raise Problem(409, "Token taken", f"your app token {token} belongs to another account", "token-taken")
     # On disk before the command goes out: a restart before the charger's start loses nothing.
     await payments.pin_channel(charge_point.id, token, record.channel_id)
     try:
