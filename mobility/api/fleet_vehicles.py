@@ -116,7 +116,8 @@ async def add_token(vehicle_id: VehicleId, body: TokenIn, caller: Writer, contex
     """Register an RFID token on the fleet's account for this vehicle and driver.
 
     Sessions started with it are paid from the fleet's channels. Registering one of the fleet's
-    own tokens again moves it to this vehicle and driver.
+    own tokens again moves it to this vehicle and driver for sessions from now on; earlier
+    sessions keep the vehicle and driver they were charged under.
     """
     store = fleet_store(context)
     await own_vehicle(store, caller, vehicle_id)
@@ -125,7 +126,7 @@ async def add_token(vehicle_id: VehicleId, body: TokenIn, caller: Writer, contex
         raise Problem(409, "Conflict", "APP... tokens belong to driver apps", "token-taken")
     try:
         record = await asyncio.to_thread(
-            store.register_token, caller.account_id, vehicle_id, body.token, body.driver_name
+            store.register_token, caller.account_id, vehicle_id, body.token, body.driver_name, context.clock()
         )
     except TokenTakenError as error:
         raise Problem(
