@@ -92,7 +92,14 @@ class ChargingService:
     async def admit_unknown(self, charge_point_id: str, pending: bool = False) -> ChargePointRecord:
         """Register an unknown charge point on first connection: accepted outright (development,
         simulator) or `pending` an operator's approval."""
-        return await asyncio.to_thread(self.store.ensure_charge_point, charge_point_id, pending)
+        record = await asyncio.to_thread(self.store.ensure_charge_point, charge_point_id, pending)
+        LOGGER.warning(
+            "charge point %s admitted unknown%s: no password, operator or tariff until an operator "
+            "claims it (POST /operator/chargers)",
+            charge_point_id,
+            " (pending approval)" if pending else "",
+        )
+        return record
 
     async def check_password(self, record: ChargePointRecord, password: str) -> bool:
         """Basic-auth check; scrypt is slow on purpose, so it runs on the hasher's own threads

@@ -172,6 +172,15 @@ class ChargingStore:
                 db.commit()
             return record
 
+    def unclaimed_charge_points(self) -> list[str]:
+        """Charge points admitted unknown that no operator has claimed yet (no operator, no
+        password), by ID."""
+        with self._session() as db:
+            query = select(ChargePointRecord.id).where(
+                col(ChargePointRecord.operator_id).is_(None), col(ChargePointRecord.password_hash).is_(None)
+            )
+            return sorted(db.exec(query).all())
+
     def charge_point(self, charge_point_id: str) -> ChargePointRecord | None:
         """The charge point, or None if unknown."""
         with self._session() as db:
