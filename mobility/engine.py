@@ -152,6 +152,7 @@ class Engine:
                 tariff_for=partial(charge_point_tariff, charging, settings.default_tariff_id),
                 journal=journal,
                 ends_loader=charging.store.ended_sessions,
+                flag_session=charging.flag_session,
             )
             charging.authorizer = payments
             # `post`, not `handle`: a charger is answered once its event is stored; pricing and
@@ -199,6 +200,8 @@ class Engine:
         """Listen for chargers and apps, and start the background loops."""
         if self.payments is not None:
             await self.payments.recover()  # before chargers can send anything new
+        if self.settings.accept_unknown_chargers:
+            await self._warn_unknown_chargers()
         await self.central.start()
         config = uvicorn.Config(
             self.api,
@@ -228,6 +231,20 @@ class Engine:
             self.central.port,
             self.settings.api_host,
             self.api_port,
+        )
+
+    async def _warn_unknown_chargers(self) -> None:
+        """Say at boot that unknown chargers are let in, and which ones nobody has claimed: they
+        have no operator or tariff, so every session on them is refused payment and stopped."""
+        unclaimed = await asyncio.to_thread(self.charging.store.unclaimed_charge_points)
+        pending = " (answered Pending until claimed)" if self.settings.unknown_chargers_pending else ""
+        LOGGER.warning(
+            "MOBILITY_ACCEPT_UNKNOWN_CHARGERS is on: charge points that connect unknown are admitted "
+            "without a password%s, and have no operator or tariff until an operator claims them "
+            "(GET /operator/unclaimed-chargers, POST /operator/chargers); %d unclaimed: %s",
+            pending,
+            len(unclaimed),
+            ", ".join(unclaimed[:20]) + (", ..." if len(unclaimed) > 20 else "") if unclaimed else "none",
         )
 
     async def _settle_forever(self, settler: Settler) -> None:

@@ -7,6 +7,8 @@ the event loop, so that it can answer with the error codes each OCPP version spe
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
+from importlib import resources
 from typing import Any, TypeVar, cast
 
 from ocpp import charge_point as _charge_point  # type: ignore[import-untyped]
@@ -57,6 +59,19 @@ def request_validator(action: str, ocpp_version: str) -> Any:
         return None
 
 
+@cache
+def known_actions(ocpp_version: str) -> frozenset[str]:
+    """Every action `ocpp_version` defines a request schema for (either direction), read once
+    from the library's schema files: what a CALL may name and still be recognised."""
+    folder = resources.files("ocpp") / (
+        "v16" if ocpp_version == "1.6" else f"v{ocpp_version.replace('.', '')}"
+    )
+    names = [item.name.removesuffix(".json") for item in (folder / "schemas").iterdir()]
+    if ocpp_version == "1.6":
+        return frozenset(name for name in names if not name.endswith("Response"))
+    return frozenset(name.removesuffix("Request") for name in names if name.endswith("Request"))
+
+
 __all__ = [
     "Call",
     "CallError",
@@ -69,6 +84,7 @@ __all__ = [
     "call21",
     "call201",
     "camel_key",
+    "known_actions",
     "on",
     "request_validator",
     "result16",

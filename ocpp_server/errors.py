@@ -22,7 +22,8 @@ class Problem(Enum):
     TYPE = "type"
     OCCURRENCE = "occurrence"
     PROPERTY = "property"
-    NOT_IMPLEMENTED = "not_implemented"
+    NOT_IMPLEMENTED = "not_implemented"  # an action the version does not define
+    NOT_SUPPORTED = "not_supported"  # an action the version defines that this server does not handle
     INTERNAL = "internal"
 
 
@@ -37,6 +38,7 @@ _V16 = {
     Problem.OCCURRENCE: "OccurenceConstraintViolation",
     Problem.PROPERTY: "PropertyConstraintViolation",
     Problem.NOT_IMPLEMENTED: "NotImplemented",
+    Problem.NOT_SUPPORTED: "NotSupported",
     Problem.INTERNAL: "InternalError",
 }
 _V2 = {
@@ -48,6 +50,7 @@ _V2 = {
     Problem.OCCURRENCE: "OccurrenceConstraintViolation",
     Problem.PROPERTY: "PropertyConstraintViolation",
     Problem.NOT_IMPLEMENTED: "NotImplemented",
+    Problem.NOT_SUPPORTED: "NotSupported",
     Problem.INTERNAL: "InternalError",
 }
 

@@ -18,9 +18,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from mobility import bounded_json
 from mobility.charging.authorization import RegistrationStatus
 from mobility.charging.service import ChargingService
-from ocpp_server._ocpp import CallError, CallResult, OCPPError, request_validator
+from ocpp_server._ocpp import CallError, CallResult, OCPPError, known_actions, request_validator
+from ocpp_server.bounds import MAX_MESSAGE_ID, value_violation
 from ocpp_server.commands import CommandRejectedError, CommandResult, CommandTimeoutError
 from ocpp_server.errors import CallErrorFrame, Problem, error_code, problem_for_schema_keyword
 from ocpp_server.keys import payload_of, to_snake
@@ -101,7 +103,10 @@ class FramedConnection:
         FRAMES.debug("%s <- %s", self.id, raw_msg)
         self.context.log_frame(self.id, "in", raw_msg)
         try:
-            frame = json.loads(raw_msg)
+            frame = bounded_json.loads(raw_msg)
+        except bounded_json.TooDeepError as error:
+            await self._send_error("-1", Problem.UNPARSEABLE, str(error))
+            return
         except ValueError:
             await self._send_error("-1", Problem.UNPARSEABLE, "frame is not valid JSON")
             return
@@ -126,6 +131,10 @@ class FramedConnection:
             await self._send_error(message_id, Problem.BAD_FRAME, "a CALL is [2, id, action, payload]")
             return
         _, message_id, action, payload = frame
+        if len(message_id) > MAX_MESSAGE_ID:
+            # Not answered under an ID the charge point may not send, and never cached.
+            await self._send_error("-1", Problem.BAD_FRAME, f"message ID over {MAX_MESSAGE_ID} characters")
+            return
         if not isinstance(payload, dict):
             await self._send_error(message_id, Problem.FORMAT, "payload must be a JSON object")
             return
@@ -135,9 +144,14 @@ class FramedConnection:
             await self._send_raw(answered[1])
             return
         if "_on_action" not in self.route_map.get(action, {}):
-            await self._send_error(message_id, Problem.NOT_IMPLEMENTED, f"{action} is not implemented")
+            if action in known_actions(self.ocpp_version):
+                await self._send_error(message_id, Problem.NOT_SUPPORTED, f"{action} is not supported")
+            else:
+                await self._send_error(message_id, Problem.NOT_IMPLEMENTED, f"{action} is not implemented")
             return
-        violation = _first_violation(action, self.ocpp_version, payload)
+        violation = _first_violation(action, self.ocpp_version, payload) or value_violation(
+            action, self.ocpp_version, payload
+        )
         if violation is not None:
             problem, cause = violation
             await self._send_error(message_id, problem, cause)

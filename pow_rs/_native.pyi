@@ -20,6 +20,7 @@ __all__ = [
     "blake2b_256",
     "curl_p81",
     "ed25519_address",
+    "ed25519_strong_key",
     "ed25519_verify",
     "ed25519_verify_batch",
     "from_hex",
@@ -95,6 +96,10 @@ class SigningKey:
 
 def ed25519_verify(public_key: bytes, message: bytes, signature: bytes) -> bool:
     """ZIP-215 verification; False for a wrong signature, raises for malformed input."""
+
+def ed25519_strong_key(public_key: bytes) -> bool:
+    """Whether the key may name an account or payer: a canonical encoding of a point that is not
+    of small order (ZIP-215 verification accepts those; identities must not)."""
 
 def ed25519_verify_batch(items: Sequence[tuple[bytes, bytes, bytes]]) -> list[bool]:
     """Verify `(public_key, message, signature)` items; one verdict per item."""

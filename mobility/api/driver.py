@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
 
+import pow_rs
 from mobility.api import channels, driver_stream
 from mobility.api.channels import ChannelPath
 from mobility.api.context import ApiContext, Context, Driver
@@ -121,7 +122,9 @@ async def _driver_payers(context: ApiContext, account_id: str) -> list[Ed25519Ad
     key = await asyncio.to_thread(context.api_store.driver_key_of, account_id)
     if key is None:
         raise Problem(404, "Not found", "this account no longer exists", "not-found")
-    return [Ed25519Address.from_public_key(bytes.fromhex(key.public_key))]
+    public_key = bytes.fromhex(key.public_key)
+    # A weak key signed up before keys were checked pays for no channel: anyone can sign for it.
+    return [Ed25519Address.from_public_key(public_key)] if pow_rs.ed25519_strong_key(public_key) else []
 
 
 @router.post(
@@ -210,7 +213,9 @@ async def start_session(body: StartIn, driver: Driver, context: Context) -> Star
     if reason is not None:
         raise Problem(409, "Payment required", reason, "payment-required", channel_id=record.channel_id)
     token = accounts.app_id_token(driver.account_id)
-    await asyncio.to_thread(context.payment_store.add_id_token, token, driver.account_id)
+    if not await asyncio.to_thread(context.payment_store.add_id_token, token, driver.account_id):
+        # Claimed by another account before app tokens were reserved: it stays theirs.
+        raise Problem(409, "Token taken", f"your app token {token} belongs to another account", "token-taken")
     # On disk before the command goes out: a restart before the charger's start loses nothing.
     await payments.pin_channel(charge_point.id, token, record.channel_id)
     try:

@@ -89,6 +89,8 @@ async def add_payer_key(
     another account's. Registering one of the fleet's keys again changes nothing (200).
     """
     public_key = bytes.fromhex(body.public_key)
+    if not pow_rs.ed25519_strong_key(public_key):
+        raise Problem(422, "Weak key", "a small-order or non-canonical key pays for nobody", "weak-key")
     try:
         valid = pow_rs.ed25519_verify(
             public_key, payer_key_message(caller.account_id), bytes.fromhex(body.signature)
@@ -136,7 +138,8 @@ async def register_channel(
     the fleet's payer keys to the operator and has not expired or begun closing. Sessions of
     the fleet's RFID tokens are then paid from it."""
     keys = await asyncio.to_thread(fleet_store(context).payer_public_keys, caller.account_id)
-    payers = {Ed25519Address.from_public_key(key) for key in keys}
+    # A weak key stored before keys were checked pays for no channel: anyone can sign for it.
+    payers = {Ed25519Address.from_public_key(key) for key in keys if pow_rs.ed25519_strong_key(key)}
     return await channels.register(
         context,
         caller.account_id,

@@ -1,7 +1,8 @@
 """Fleet routes for vehicles and their id tokens (`/fleet/vehicles/...`).
 
 A vehicle another fleet owns answers 404, exactly like one that does not exist, so IDs reveal
-nothing across tenants. A token any other account holds answers 409 and changes nothing.
+nothing across tenants. A token any other account holds answers 409 and changes nothing, and so
+does one shaped like a driver app's token (`APP` + 16 hex digits): those are the apps' alone.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from mobility.api.models import VehicleRecord
 from mobility.api.pagination import Page, Paging
 from mobility.api.problems import Problem
 from mobility.fleet.store import FleetStore, TokenTakenError
+from mobility.payments.accounts import is_app_token
 from mobility.payments.models import IdTokenRecord
 
 router = APIRouter(tags=["fleet"])
@@ -114,13 +116,17 @@ async def add_token(vehicle_id: VehicleId, body: TokenIn, caller: Writer, contex
     """Register an RFID token on the fleet's account for this vehicle and driver.
 
     Sessions started with it are paid from the fleet's channels. Registering one of the fleet's
-    own tokens again moves it to this vehicle and driver.
+    own tokens again moves it to this vehicle and driver for sessions from now on; earlier
+    sessions keep the vehicle and driver they were charged under.
     """
     store = fleet_store(context)
     await own_vehicle(store, caller, vehicle_id)
+    if is_app_token(body.token):
+        # A driver's app token, used or not yet: the driver's first remote start would meet it.
+        raise Problem(409, "Conflict", "APP... tokens belong to driver apps", "token-taken")
     try:
         record = await asyncio.to_thread(
-            store.register_token, caller.account_id, vehicle_id, body.token, body.driver_name
+            store.register_token, caller.account_id, vehicle_id, body.token, body.driver_name, context.clock()
         )
     except TokenTakenError as error:
         raise Problem(

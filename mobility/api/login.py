@@ -92,6 +92,10 @@ def _key_bucket(public_key: str) -> str:
 async def sign_up(body: SignUp, context: Context) -> SignedUp:
     """Create a driver account for a public key (409 if it has one, or is a fleet's)."""
     public_key = bytes.fromhex(body.public_key)
+    if not pow_rs.ed25519_strong_key(public_key):
+        # A small-order key "signs" whatever anyone wants: the all-zero key took the all-zero
+        # signature as its proof, and then anyone could log in as it.
+        raise Problem(422, "Weak key", "a small-order or non-canonical key names nobody", "weak-key")
     try:
         held = pow_rs.ed25519_verify(public_key, SIGNUP_DOMAIN + public_key, bytes.fromhex(body.signature))
     except pow_rs.PowRsError:  # not a curve point
@@ -128,7 +132,10 @@ async def login(body: Login, context: Context, request: Request) -> TokenOut:
     if not context.challenges.take(body.public_key.lower(), challenge):
         raise Problem(401, "Login failed", "unknown key, stale challenge or bad signature", "login-failed")
     try:
-        signed = pow_rs.ed25519_verify(public_key, LOGIN_DOMAIN + challenge, bytes.fromhex(body.signature))
+        # A weak key signed up before keys were checked: anyone could sign its challenge.
+        signed = pow_rs.ed25519_strong_key(public_key) and pow_rs.ed25519_verify(
+            public_key, LOGIN_DOMAIN + challenge, bytes.fromhex(body.signature)
+        )
     except pow_rs.PowRsError:  # not a curve point: no valid signature is possible
         signed = False
     driver = await asyncio.to_thread(context.api_store.driver_by_key, public_key) if signed else None

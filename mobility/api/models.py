@@ -2,7 +2,8 @@
 and fleets, drivers' public keys, fleet vehicles and fleets' payer keys.
 
 Charge points carry their operator, site, location and tariff in `charging_charge_point`;
-id tokens carry their vehicle and driver in `payment_id_token`.
+id tokens carry their vehicle and driver in `payment_id_token`, and each registration of one in
+`fleet_token_assignment` (what sessions are attributed to).
 """
 
 from __future__ import annotations
@@ -67,6 +68,22 @@ class FleetPayerKeyRecord(SQLModel, table=True):
     public_key: str = Field(primary_key=True, max_length=64)  # hex
     account_id: str = Field(foreign_key="payment_account.id", index=True, max_length=64)
     created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class TokenAssignmentRecord(SQLModel, table=True):
+    """Who drove with a fleet's id token from `valid_from` on: one row each time the token is
+    registered to a vehicle and driver. A session is attributed to the assignment in force when
+    it started, so registering a token again does not rewrite who charged before."""
+
+    __tablename__ = "fleet_token_assignment"
+    __table_args__ = (Index("ix_fleet_token_assignment_token", "token", "valid_from"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    token: str = Field(max_length=64)  # upper-case, as `payment_id_token.token`
+    account_id: str = Field(foreign_key="payment_account.id", max_length=64)
+    vehicle_id: str = Field(max_length=64)
+    driver_name: str = Field(max_length=200)
+    valid_from: datetime = Field(sa_type=UTCDateTime)
 
 
 class OperatorTariffRecord(SQLModel, table=True):

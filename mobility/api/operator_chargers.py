@@ -2,7 +2,8 @@
 
 A charge point another operator owns (or nobody does) answers 404 on every route here, as if
 it did not exist; only registering its ID answers 409, because IDs are one namespace, unless
-it connected unknown and waits for approval (pending): registering it approves it.
+it connected unknown and nobody owns it yet (admitted outright, or pending approval):
+registering it claims (and approves) it.
 """
 
 from __future__ import annotations
@@ -170,7 +171,12 @@ async def register_charger(
     store: Operators,
     response: Response,
 ) -> ChargerOut:
-    """Register a charge point as yours; its password is stored only as a scrypt hash."""
+    """Register a charge point as yours; its password is stored only as a scrypt hash.
+
+    A charge point that connected unknown and nobody owns yet (see `GET
+    /operator/unclaimed-chargers`) is claimed this way: from its next connection on it must
+    authenticate with this password.
+    """
     await _check_tariff(store, caller.operator_id, body.tariff_id)
     password_hash = await _hashed(context, body.password)
     spec = ChargerSpec(body.id, password_hash, body.site, body.latitude, body.longitude, body.tariff_id)
@@ -179,6 +185,21 @@ async def register_charger(
         raise Problem(409, "Conflict", f"charge point {body.id!r} is registered already", "already-exists")
     response.headers["Location"] = f"/operator/chargers/{body.id}"
     return _charger_out(context, charger)
+
+
+@router.get("/unclaimed-chargers", response_model=Page[ChargerOut])
+async def list_unclaimed_chargers(
+    caller: Annotated[OperatorPrincipal, operator_with("chargers:read")],
+    context: Context,
+    store: Operators,
+    paging: Paging,
+) -> Page[ChargerOut]:
+    """Charge points admitted unknown (`MOBILITY_ACCEPT_UNKNOWN_CHARGERS`) that no operator owns:
+    they have no password and no tariff, so no session on them is paid. Claim one by
+    registering its ID (`POST /operator/chargers`), which gives it your password and tariff.
+    The first operator to claim an ID gets it."""
+    chargers, total = await asyncio.to_thread(store.unclaimed_chargers, paging)
+    return Page.of([_charger_out(context, c) for c in chargers], total, paging)
 
 
 @router.get("/chargers", response_model=Page[ChargerOut])

@@ -29,6 +29,13 @@ from mobility.payments.models import SessionPaymentRecord, SettlementRecord, Tar
 IN_FLIGHT = ("intent", "built", "submitted")
 
 
+def _unclaimed(record: ChargePointRecord) -> bool:
+    """Admitted unknown (MOBILITY_ACCEPT_UNKNOWN_CHARGERS) and nobody's yet: no operator, and no
+    password (or pending approval). One registered with a password but no operator (by the CLI)
+    is not: someone chose its credentials."""
+    return record.operator_id is None and (record.pending or record.password_hash is None)
+
+
 @dataclass(frozen=True, slots=True)
 class ChargerSpec:
     """A charge point to register; its password already hashed (`hash_password`), so the
@@ -110,8 +117,8 @@ class OperatorStore:
     # Charge points -----------------------------------------------------------------------
 
     def register_charger(self, operator_id: str, spec: ChargerSpec) -> Charger | None:
-        """Create a charge point owned by `operator_id`, or approve one that connected unknown and
-        is pending (unowned); None if the ID is taken otherwise."""
+        """Create a charge point owned by `operator_id`, or claim one that connected unknown
+        (`unclaimed`: pending approval, or admitted outright); None if the ID is taken otherwise."""
         fields: dict[str, Any] = {
             "password_hash": spec.password_hash,
             "operator_id": operator_id,
@@ -125,7 +132,7 @@ class OperatorStore:
             record = db.get(ChargePointRecord, spec.charge_point_id, with_for_update=True)
             if record is None:
                 record = ChargePointRecord(id=spec.charge_point_id, **fields)
-            elif record.pending and record.operator_id is None:
+            elif _unclaimed(record):
                 for name, value in fields.items():
                     setattr(record, name, value)
             else:
@@ -136,6 +143,22 @@ class OperatorStore:
             except IntegrityError:  # registered concurrently
                 return None
         return Charger(record)
+
+    def unclaimed_chargers(self, page: PageParams) -> tuple[list[Charger], int]:
+        """A page of the charge points admitted unknown that no operator has claimed (by ID)."""
+        unclaimed = and_(
+            col(ChargePointRecord.operator_id).is_(None), col(ChargePointRecord.password_hash).is_(None)
+        )
+        with self._session() as db:
+            total = db.exec(select(func.count()).select_from(ChargePointRecord).where(unclaimed)).one()
+            query = (
+                select(ChargePointRecord)
+                .where(unclaimed)
+                .order_by(col(ChargePointRecord.id))
+                .limit(page.limit)
+                .offset(page.offset)
+            )
+            return self._with_connectors(db, list(db.exec(query))), int(total)
 
     def _owned(self, db: Session, operator_id: str, charge_point_id: str) -> ChargePointRecord | None:
         record = db.get(ChargePointRecord, charge_point_id)

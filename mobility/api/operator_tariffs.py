@@ -23,7 +23,7 @@ from mobility.api.operator_store import Operators, TariffOwnedElsewhereError
 from mobility.api.pagination import Page, Paging
 from mobility.api.problems import Problem
 from mobility.payments.models import TariffRecord
-from mobility.payments.tariff import Tariff
+from mobility.payments.tariff import Tariff, TariffIn
 
 router = APIRouter()
 
@@ -60,13 +60,17 @@ def _version_out(record: TariffRecord) -> TariffVersionOut:
     responses={409: {"description": "another operator's tariff ID, or not the next version"}},
 )
 async def create_tariff_version(
-    body: Tariff,
+    body: TariffIn,
     caller: Annotated[OperatorPrincipal, operator_with("tariffs")],
     context: Context,
     store: Operators,
     response: Response,
 ) -> TariffVersionOut:
     """Create a tariff (version 1) or its next version.
+
+    Every price is at most 1,000 currency units (10^9 micro-units) per kWh, hour or session,
+    VAT at most 100 %, a step at most 1 MWh or 10^6 s, at most 100 elements of at most 8
+    components (422 beyond): bounds that keep any session's bill inside a signed 64-bit integer.
 
     `version` may be left out; when given it must be the next one, which makes a post that
     raced another one fail with 409 instead of silently adding a later version.

@@ -31,6 +31,7 @@ from typing import Any, Literal
 from fastapi import FastAPI, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, Field, ValidationError
 
+from mobility import bounded_json
 from mobility.api.context import ApiContext
 from mobility.ledger.codec import CodecError, Voucher, VoucherPayload
 from mobility.payments.service import PaymentRequest, SessionUpdate
@@ -211,10 +212,17 @@ async def accept_with_token(websocket: WebSocket, token: str | None) -> str | No
         return token
     try:
         async with asyncio.timeout(AUTH_TIMEOUT_S):
-            return AuthMessage.model_validate(await websocket.receive_json()).token
-    except (TimeoutError, ValidationError, ValueError):
+            return AuthMessage.model_validate(await _receive_json(websocket)).token
+    except (TimeoutError, ValidationError, ValueError, KeyError):
         await websocket.close(4401, 'send {"type": "auth", "token": ...} first')
         return None
+
+
+async def _receive_json(websocket: WebSocket) -> Any:
+    """The next text message as JSON, its nesting bounded (`bounded_json`: 200 KB of `[[[[`
+    raised RecursionError, and the stream closed with 1011); ValueError or KeyError if it is not
+    JSON text."""
+    return bounded_json.loads(await websocket.receive_text())
 
 
 async def _voucher(hub: PayerHub, account_id: str, raw: Any, refusal: str | None) -> dict[str, Any]:
@@ -271,7 +279,7 @@ async def serve(websocket: WebSocket, account_id: str, refusal: str | None = Non
     try:
         while True:
             try:
-                raw = await websocket.receive_json()
+                raw = await _receive_json(websocket)
             except (ValueError, KeyError):
                 connection.push({"type": "error", "detail": "send JSON text messages"})
                 continue

@@ -6,27 +6,48 @@ no float or Decimal ever holds an energy amount.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from fractions import Fraction
 
+from mobility.limits import MAX_REGISTER_WH
+
 ENERGY_REGISTER = "Energy.Active.Import.Register"
 _UNIT_FACTORS = {"wh": Fraction(1), "kwh": Fraction(1000)}
+# A plain decimal with an exponent of at most 4 digits: `Fraction("1e-999999999")` and
+# `Fraction(10) ** 999999999` would each compute a billion-digit integer first.
+_DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d{1,4})?")
+MAX_MULTIPLIER = 24
+"""The largest 2.x unit multiplier (a power of ten) taken either way: 1e24 is yotta."""
 
 
-def register_to_wh(value: str | int | float, unit: str | None = None, multiplier: int = 0) -> int | None:
-    """The register in whole Wh (floored), or None for a unit that is not energy.
+def register_wh(value: str | int | float, unit: str | None = None, multiplier: int = 0) -> int | None:
+    """The register in whole Wh (floored), or None for a unit that is not energy; ValueError for
+    a value that is not a decimal number or lies outside [0, MAX_REGISTER_WH] Wh.
 
     `unit` defaults to Wh (both 1.6 and 2.x say so); `multiplier` is the 2.x power of ten.
     """
     factor = _UNIT_FACTORS.get((unit or "Wh").lower())
     if factor is None:
         return None
+    text = str(value)
+    if abs(multiplier) > MAX_MULTIPLIER:
+        raise ValueError(f"unit multiplier {multiplier} is outside +-{MAX_MULTIPLIER}")
+    if len(text) > 64 or not _DECIMAL.fullmatch(text):
+        raise ValueError(f"register {text[:64]!r} is not a decimal number")
+    wh = int(Fraction(text) * factor * Fraction(10) ** multiplier // 1)
+    if not 0 <= wh <= MAX_REGISTER_WH:
+        raise ValueError(f"register of {text} {unit or 'Wh'} is outside 0 to {MAX_REGISTER_WH} Wh")
+    return wh
+
+
+def register_to_wh(value: str | int | float, unit: str | None = None, multiplier: int = 0) -> int | None:
+    """`register_wh`, or None for a value it refuses (the OCPP server refuses those earlier)."""
     try:
-        amount = Fraction(str(value)) * factor * Fraction(10) ** multiplier
-    except (ValueError, ZeroDivisionError):
+        return register_wh(value, unit, multiplier)
+    except ValueError:
         return None
-    return int(amount // 1)
 
 
 @dataclass(frozen=True, slots=True)

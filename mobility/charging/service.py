@@ -70,6 +70,7 @@ class ChargingService:
         self.journal = journal or Journal(store.engine)
         self._readings = FunctionBatch("readings", store.write_readings)
         self._seq_nos = FunctionBatch("seq_nos", store.write_seq_nos)
+        self._flags = FunctionBatch("session_flags", store.write_flags)
 
     def subscribe(self, subscriber: Subscriber) -> None:
         """Receive every event from now on, in order."""
@@ -91,7 +92,14 @@ class ChargingService:
     async def admit_unknown(self, charge_point_id: str, pending: bool = False) -> ChargePointRecord:
         """Register an unknown charge point on first connection: accepted outright (development,
         simulator) or `pending` an operator's approval."""
-        return await asyncio.to_thread(self.store.ensure_charge_point, charge_point_id, pending)
+        record = await asyncio.to_thread(self.store.ensure_charge_point, charge_point_id, pending)
+        LOGGER.warning(
+            "charge point %s admitted unknown%s: no password, operator or tariff until an operator "
+            "claims it (POST /operator/chargers)",
+            charge_point_id,
+            " (pending approval)" if pending else "",
+        )
+        return record
 
     async def check_password(self, record: ChargePointRecord, password: str) -> bool:
         """Basic-auth check; scrypt is slow on purpose, so it runs on the hasher's own threads
@@ -269,6 +277,12 @@ class ChargingService:
                 )
             )
         return session
+
+    def flag_session(self, session_id: int, reason: str) -> None:
+        """Flag a session for an operator's look (the payment layer could not price it), with the
+        journal's next batch (not waited for): through the journal, so a batch of readings in
+        flight cannot write the old flag back over it."""
+        self.journal.append(self._flags, (session_id, reason))
 
     async def session_by_ref(self, charge_point_id: str, transaction_ref: str) -> SessionRecord | None:
         """The session a charge point knows by `transaction_ref`."""

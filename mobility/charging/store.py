@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, Protocol
 
-from sqlalchemy import Connection, Engine, bindparam, delete, insert, tuple_, update
+from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, tuple_, update
 from sqlmodel import Session, SQLModel, col, select
 
 from mobility.charging.authorization import RegistrationStatus
@@ -171,6 +171,15 @@ class ChargingStore:
                 db.add(record)
                 db.commit()
             return record
+
+    def unclaimed_charge_points(self) -> list[str]:
+        """Charge points admitted unknown that no operator has claimed yet (no operator, no
+        password), by ID."""
+        with self._session() as db:
+            query = select(ChargePointRecord.id).where(
+                col(ChargePointRecord.operator_id).is_(None), col(ChargePointRecord.password_hash).is_(None)
+            )
+            return sorted(db.exec(query).all())
 
     def charge_point(self, charge_point_id: str) -> ChargePointRecord | None:
         """The charge point, or None if unknown."""
@@ -463,6 +472,18 @@ class ChargingStore:
                 changed,
             )
         return skips
+
+    def write_flags(self, db: Connection, flags: list[tuple[int, str]]) -> list[None]:
+        """Flag sessions ((session ID, reason)) in the caller's transaction; a session flagged
+        already keeps its first reason."""
+        sessions = _SESSION_TABLE
+        for session_id, reason in flags:
+            db.execute(
+                update(sessions)
+                .where(sessions.c.id == session_id)
+                .values(flagged=True, flag_reason=func.coalesce(sessions.c.flag_reason, reason[:200]))
+            )
+        return [None] * len(flags)
 
     def add_device_events(
         self, charge_point_id: str, generated_at: datetime, seq_no: int, events: str

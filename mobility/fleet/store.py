@@ -17,7 +17,7 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from mobility.api.models import DriverKeyRecord, FleetPayerKeyRecord, VehicleRecord
+from mobility.api.models import DriverKeyRecord, FleetPayerKeyRecord, TokenAssignmentRecord, VehicleRecord
 from mobility.charging.models import ChargePointRecord, MeterReadingRecord, SessionRecord
 from mobility.payments.models import (
     ChannelRecord,
@@ -87,11 +87,14 @@ class FleetStore:
 
     # Tokens ------------------------------------------------------------------------------
 
-    def register_token(self, account_id: str, vehicle_id: str, token: str, driver_name: str) -> IdTokenRecord:
+    def register_token(
+        self, account_id: str, vehicle_id: str, token: str, driver_name: str, now: datetime
+    ) -> IdTokenRecord:
         """Give the fleet's vehicle an id token (stored upper-case, as `PaymentStore` does).
 
-        Re-registering one of the fleet's own tokens moves it to this vehicle and driver; a
-        token held by any other account raises `TokenTakenError` and changes nothing.
+        Re-registering one of the fleet's own tokens moves it to this vehicle and driver from
+        `now` on (sessions started before keep the assignment they had); a token held by any
+        other account raises `TokenTakenError` and changes nothing.
         """
         normalized = token.upper()
         with self._session() as db:
@@ -99,6 +102,16 @@ class FleetStore:
             if existing is not None and existing.account_id != account_id:
                 raise TokenTakenError(normalized)
             record = existing or IdTokenRecord(token=normalized, account_id=account_id)
+            if (record.vehicle_id, record.driver_name) != (vehicle_id, driver_name):
+                db.add(
+                    TokenAssignmentRecord(
+                        token=normalized,
+                        account_id=account_id,
+                        vehicle_id=vehicle_id,
+                        driver_name=driver_name,
+                        valid_from=now,
+                    )
+                )
             record.vehicle_id, record.driver_name = vehicle_id, driver_name
             db.add(record)
             try:
@@ -215,8 +228,16 @@ class FleetStore:
             )
             rows = db.execute(query).all()
             readings = self._readings(db, [row[0].id for row in rows if row[0].id is not None])
+            assignments = self._assignments(db, account_id, {row[1].token for row in rows})
         return [
-            SessionFacts(session, token, site, payment, settlement, tuple(readings.get(session.id or 0, ())))
+            SessionFacts(
+                session,
+                _as_assigned(token, assignments.get(token.token, []), session.started_at),
+                site,
+                payment,
+                settlement,
+                tuple(readings.get(session.id or 0, ())),
+            )
             for session, token, site, payment, settlement in rows
         ]
 
@@ -228,6 +249,26 @@ class FleetStore:
             return None
         found = self.session_facts(account_id, session.started_at, session.started_at + _TICK)
         return next((facts for facts in found if facts.session.id == session_id), None)
+
+    @staticmethod
+    def _assignments(
+        db: Session, account_id: str, tokens: set[str]
+    ) -> dict[str, list[TokenAssignmentRecord]]:
+        """Each token's assignments, oldest first."""
+        found: dict[str, list[TokenAssignmentRecord]] = {}
+        wanted = sorted(tokens)
+        for start in range(0, len(wanted), _IN_CHUNK):
+            rows = db.exec(
+                select(TokenAssignmentRecord)
+                .where(
+                    TokenAssignmentRecord.account_id == account_id,
+                    col(TokenAssignmentRecord.token).in_(wanted[start : start + _IN_CHUNK]),
+                )
+                .order_by(col(TokenAssignmentRecord.valid_from), col(TokenAssignmentRecord.id))
+            ).all()
+            for row in rows:
+                found.setdefault(row.token, []).append(row)
+        return found
 
     @staticmethod
     def _readings(db: Session, session_ids: Sequence[int]) -> dict[int, list[MeterReadingRecord]]:
@@ -243,3 +284,22 @@ class FleetStore:
                 assert row.session_id is not None
                 found.setdefault(row.session_id, []).append(row)
         return found
+
+
+def _as_assigned(
+    token: IdTokenRecord, assignments: Sequence[TokenAssignmentRecord], started_at: datetime
+) -> IdTokenRecord:
+    """The token as it was assigned when a session started: the last assignment in force then
+    (the first one, for a session dated before any); as it is now if it has none."""
+    if not assignments:
+        return token
+    chosen = assignments[0]
+    for assignment in assignments:
+        if assignment.valid_from <= started_at:
+            chosen = assignment
+    return IdTokenRecord(
+        token=token.token,
+        account_id=token.account_id,
+        vehicle_id=chosen.vehicle_id,
+        driver_name=chosen.driver_name,
+    )

@@ -7,6 +7,7 @@ not environment variables: the coordinator's seeds live in a file named by
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -16,6 +17,7 @@ from mobility.clock import Clock, utc_now
 from mobility.db import create_db_engine
 from mobility.ledger.api.remote_pow import DEVELOPMENT_NETWORK, RemotePow
 from mobility.ledger.genesis import genesis_transaction_id, load_genesis
+from mobility.ledger.held import HeldLimits
 from mobility.ledger.node import Node
 from mobility.ledger.params import NetworkParams
 from mobility.ledger.store import LedgerStore
@@ -40,6 +42,9 @@ class LedgerSettings(BaseSettings):
     remote_pow: bool | None = None
     remote_pow_max_bytes: int = 4096
     remote_pow_per_minute: int = 10
+    # Blocks held for parents that never come: at most this many, for at most this long.
+    held_max_count: int = 1_000
+    held_max_age_seconds: float = 600.0
 
     def remote_pow_policy(self) -> RemotePow:
         """Whether and how much the node's API mines for clients."""
@@ -77,6 +82,7 @@ def open_node(settings: LedgerSettings, database_url: str, clock: Clock = utc_no
         outputs = load_genesis(settings.genesis_file, params)
         if outputs and store.output(next(iter(outputs))) is None:
             store.add_genesis(outputs, genesis_transaction_id(params.network_name))
-    node = Node(store, params)
+    held = HeldLimits(settings.held_max_count, timedelta(seconds=settings.held_max_age_seconds))
+    node = Node(store, params, held)
     node.apply_pending_milestones()
     return node

@@ -7,6 +7,10 @@ ordering decides which spend wins, and the loser stays in the tangle marked conf
 A transaction whose inputs the node does not know yet (their block has not arrived) is held
 like any unsolid block; its authorization is then checked at confirmation.
 
+Blocks held for parents that never come are pruned (`held.py`): at most `HeldLimits.max_count`
+are kept, none longer than `HeldLimits.max_age`; checked in the ingest transaction of a batch
+that holds a block, and of every batch while any is held.
+
 `submit_many` takes several blocks at once (a gossip burst, or HTTP submits that arrived
 together) and stores the accepted ones in one database transaction: the per-block cost of
 ingest was the database round trips and the commit, not the checks (see the README's
@@ -21,6 +25,7 @@ from dataclasses import dataclass
 
 from mobility.group_commit import GroupCommit
 from mobility.ledger.codec import Block, Output, TransactionPayload, output_id
+from mobility.ledger.held import HeldLimits
 from mobility.ledger.params import NetworkParams
 from mobility.ledger.rejections import BlockRejectedError
 from mobility.ledger.store import LedgerStore
@@ -40,9 +45,13 @@ class SubmitResult:
 class Node:
     """Validation in front of storage; synchronous, so async callers use `asyncio.to_thread`."""
 
-    def __init__(self, store: LedgerStore, params: NetworkParams) -> None:
+    def __init__(self, store: LedgerStore, params: NetworkParams, held: HeldLimits | None = None) -> None:
         self.store = store
         self.params = params
+        self.held_limits = held or HeldLimits()
+        # Whether blocks may be held (unknown at start): pruning runs only then, so a node with
+        # nothing held spends no query on it.
+        self._held_left = True
         # A solid milestone may be stored but not applied yet (the process stopped in between):
         # the first intake looks for one; after that only a milestone becoming solid can start one.
         self._milestones_unchecked = True
@@ -133,6 +142,8 @@ class Node:
                         known.setdefault(output_id(transaction_id, position), output)
                 accepted.append((index, block, data, inputs_checked))
             stored = batch.put_blocks([(block, data) for _, block, data, _ in accepted])
+            if self._held_left or any(not put.solid for put in stored):
+                self._held_left = batch.prune_held(self.held_limits).remaining > 0
         for (index, _, _, inputs_checked), put in zip(accepted, stored, strict=True):
             results[index] = SubmitResult(put.block_id, put.created, put.solid, inputs_checked)
         if self._milestones_unchecked or any(put.milestone_solid for put in stored):

@@ -33,6 +33,8 @@ from mobility.ledger.confirmation import (
     walk,
 )
 from mobility.ledger.driver_sql import rows_in
+from mobility.ledger.held import HeldLimits, Pruned
+from mobility.ledger.held import prune as prune_held
 from mobility.ledger.ingest import BatchWriter, PutResult
 from mobility.ledger.models import (
     ApprovalRecord,
@@ -444,6 +446,7 @@ class IngestBatch:
 
     def __init__(self, session: Session, entry_points: Collection[bytes], now: datetime) -> None:
         self._session = session
+        self._now = now
         self._writer = BatchWriter(session, entry_points, now)
 
     def outputs(self, output_ids: Collection[bytes]) -> dict[bytes, Output]:
@@ -453,6 +456,10 @@ class IngestBatch:
     def put_blocks(self, blocks: Sequence[tuple[Block, bytes]]) -> list[PutResult]:
         """`LedgerStore.put_blocks` in this transaction; call it at most once."""
         return self._writer.write(blocks) if blocks else []
+
+    def prune_held(self, limits: HeldLimits) -> Pruned:
+        """`held.prune` in this transaction, after `put_blocks`."""
+        return prune_held(self._session, self._now, limits)
 
 
 def _known_outputs(session: Session, output_ids: Collection[bytes]) -> dict[bytes, Output]:

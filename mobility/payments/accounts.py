@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -20,12 +21,20 @@ from mobility.payments.models import ChannelRecord, SessionPaymentRecord, Settle
 from mobility.payments.store import PaymentStore
 
 APP_TOKEN_PREFIX = "APP"
+_APP_TOKEN = re.compile(r"APP[0-9A-F]{16}")
 
 
 def app_id_token(account_id: str) -> str:
     """The id token the driver app's remote starts use: 19 characters, within OCPP 1.6's
     idTag limit of 20, derived from the account so it never needs to be looked up."""
     return APP_TOKEN_PREFIX + hashlib.blake2b(account_id.encode(), digest_size=8).hexdigest().upper()
+
+
+def is_app_token(token: str) -> bool:
+    """Whether `token` has the shape of a driver app's token (`app_id_token`): that namespace is
+    the apps' alone (an RFID UID is hex, so none has this shape), so nobody else may claim one,
+    whether or not its driver has used it yet."""
+    return _APP_TOKEN.fullmatch(token.upper()) is not None
 
 
 @dataclass(frozen=True, slots=True)

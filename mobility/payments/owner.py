@@ -12,18 +12,27 @@ re-reads: a reading costs one price and one write, a voucher one check and one w
 from __future__ import annotations
 
 import bisect
+import dataclasses
+import logging
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from mobility.ledger.codec import VoucherPayload
+from mobility.limits import worst_case_bill
 from mobility.payments.credit import Action, CreditPolicy, Decision, Enforcement, StopReason, decide
 from mobility.payments.debt import attribute, newly_covered, still_owed
 from mobility.payments.models import ChannelRecord, SessionPaymentRecord
 from mobility.payments.pricing import MeterSample
 from mobility.payments.tariff import Tariff
 from mobility.payments.vouchers import ChannelCredit, VoucherRejectedError
+
+LOGGER = logging.getLogger(__name__)
+MAX_BILL = worst_case_bill()
+"""A bill above this cannot come from a tariff within the API's bounds (a version stored before
+them): it is not billed, as it would not fit the database (see `ChannelOwner._priced`)."""
+_TICK = timedelta(microseconds=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +77,11 @@ class OwnerEffects(Protocol):
 
     def price(self, session: RunningSession, ended_at: datetime | None) -> tuple[int, int]:
         """(billed incl. VAT, energy Wh) of the session on its samples."""
+        ...
+
+    def flag(self, session_id: int, reason: str) -> None:
+        """Flag the charging session for an operator's look (its bill is in doubt); written with
+        the next journal batch, without waiting."""
         ...
 
     def policy(self, window: int, fixed: int) -> CreditPolicy:
@@ -135,6 +149,7 @@ class ChannelOwner:
             s.record.session_id for s in running if (s.record.enforcement or "").startswith("stop")
         }
         self.effects = effects
+        self._flagged: set[int] = set()  # sessions whose pricing failed, flagged once each
 
     # Reads (from the event loop, between mailbox items: the state is always consistent) -------
 
@@ -204,10 +219,38 @@ class ChannelOwner:
                 self._price(session)
 
     def _price(self, session: RunningSession) -> None:
-        billed, energy = self.effects.price(session, None)
+        billed, energy = self._priced(session, None)
         if (billed, energy) != (session.record.billed, session.record.energy_wh):
             session.record = replace_record(session.record, billed=billed, energy_wh=energy)
             self.effects.note(session.record)
+
+    def _priced(self, session: RunningSession, ended_at: datetime | None) -> tuple[int, int]:
+        """(billed, energy Wh) of the session. No failure may keep a session from being billed
+        and ending: readings that cannot be priced (one before the start, from a charger whose
+        clock moved back) are priced as the straight line from the start to the last reading;
+        a bill that cannot be made at all (a tariff stored before the API's bounds) stays as last
+        priced. Either way the session is flagged for an operator, once."""
+        try:
+            return _bounded(self.effects.price(session, ended_at))
+        except Exception as error:
+            failure = f"{type(error).__name__}: {error}"[:150]
+        last = session.samples[-1] if session.samples else None
+        energy = last.energy_wh if last is not None else session.record.energy_wh
+        try:
+            at = max(last.at, session.record.started_at + _TICK) if last is not None else None
+            line = dataclasses.replace(session, samples=[MeterSample(at, energy)] if at is not None else [])
+            end = max(ended_at, at) if ended_at is not None and at is not None else ended_at
+            priced = _bounded(self.effects.price(line, end))
+            note = f"priced on its last reading only: {failure}"
+        except Exception:
+            priced = (session.record.billed, energy)
+            note = f"not priced: {failure}"
+        session_id = session.record.session_id
+        if session_id not in self._flagged:
+            self._flagged.add(session_id)
+            LOGGER.error("session %s %s", session_id, note)
+            self.effects.flag(session_id, note)
+        return priced
 
     async def end(self, session_id: int, energy_wh: int, at: datetime) -> None:
         """Bill a session's final energy; what the vouchers leave unpaid is its shortfall, and
@@ -221,7 +264,7 @@ class ChannelOwner:
         last_at = samples[-1].at if samples else at
         if not samples or samples[-1].energy_wh < energy_wh:
             samples.append(MeterSample(max(at, last_at), energy_wh))
-        billed, energy = self.effects.price(session, max(at, samples[-1].at))
+        billed, energy = self._priced(session, max(at, samples[-1].at))
         # The paid total covers ended sessions oldest first: earlier debt first, then this one.
         await self.settle_debt()
         shortfall = min(billed, still_owed(self.ended_billed + billed, self.paid))
@@ -360,6 +403,13 @@ class ChannelOwner:
             event, self.record.account_id, record, self.paid, self.owed, self.available, at
         )
         self.effects.updated(update)
+
+
+def _bounded(priced: tuple[int, int]) -> tuple[int, int]:
+    """A price that fits the database, else OverflowError."""
+    if not 0 <= priced[0] <= MAX_BILL:
+        raise OverflowError(f"a bill of {priced[0]} is outside 0 to {MAX_BILL}")
+    return priced
 
 
 def replace_record(record: SessionPaymentRecord, **changes: object) -> SessionPaymentRecord:

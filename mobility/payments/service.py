@@ -52,6 +52,8 @@ EndsLoader = Callable[[list[int]], dict[int, tuple[int, datetime]]]
 """(final energy Wh, end time) of those sessions the charging side has ended."""
 TariffFor = Callable[[str], str | Awaitable[str]]
 """The tariff ID a charge point charges with; async when it has to read the database."""
+SessionFlagger = Callable[[int, str], None]
+"""Flags a charging session with a reason, without waiting (`ChargingService.flag_session`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,8 +108,10 @@ class PaymentService:
         clock: Clock = utc_now,
         journal: Journal | None = None,
         ends_loader: EndsLoader | None = None,
+        flag_session: SessionFlagger | None = None,
     ) -> None:
         self.store = store
+        self.flag_session = flag_session
         self.ends_loader = ends_loader
         self.commands = commands
         self.tariff_for = tariff_for
@@ -564,6 +568,11 @@ class _Effects:
     def price(self, session: RunningSession, ended_at: datetime | None) -> tuple[int, int]:
         record = session.record
         return session_total(session.tariff, record.started_at, session.samples, ended_at)
+
+    def flag(self, session_id: int, reason: str) -> None:
+        flagger = self._service.flag_session
+        if flagger is not None:
+            flagger(session_id, reason)
 
     def policy(self, window: int, fixed: int) -> CreditPolicy:
         return self._service._policy(window, fixed)

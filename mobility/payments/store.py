@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, text, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from mobility.ledger.codec import Ed25519Address, VoucherPayload
@@ -108,10 +109,23 @@ class PaymentStore:
         with self._session() as db:
             return db.get(AccountRecord, account_id)
 
-    def add_id_token(self, token: str, account_id: str) -> None:
+    def add_id_token(self, token: str, account_id: str) -> bool:
+        """Give `account_id` the token (stored upper-case); False, changing nothing, when another
+        account holds it: a token has one owner (a driver's first remote start overwrote the
+        fleet entry of its app token)."""
+        normalized = token.upper()
         with self._session() as db:
-            db.merge(IdTokenRecord(token=token.upper(), account_id=account_id))
-            db.commit()
+            existing = db.get(IdTokenRecord, normalized)
+            if existing is not None:
+                return existing.account_id == account_id
+            db.add(IdTokenRecord(token=normalized, account_id=account_id))
+            try:
+                db.commit()
+            except IntegrityError:  # added concurrently
+                db.rollback()
+                winner = db.get(IdTokenRecord, normalized)
+                return winner is not None and winner.account_id == account_id
+        return True
 
     def account_for_token(self, token: str) -> AccountRecord | None:
         with self._session() as db:

@@ -13,6 +13,7 @@ from enum import StrEnum
 
 import pow_rs
 from mobility.ledger.codec import Ed25519Address, VoucherPayload
+from mobility.limits import MAX_VOUCHER_NONCE
 
 
 class VoucherRejection(StrEnum):
@@ -70,6 +71,8 @@ class ChannelCredit:
         voucher, why = payload.voucher, VoucherRejection
         if voucher.channel_id != self.channel_id:
             raise VoucherRejectedError(why.WRONG_CHANNEL, f"voucher is for {voucher.channel_id.hex()}")
+        if voucher.nonce > MAX_VOUCHER_NONCE:  # a u64 on the wire; stored in a signed 64-bit column
+            raise VoucherRejectedError(why.MALFORMED, f"nonce {voucher.nonce} > {MAX_VOUCHER_NONCE}")
         try:
             known_key = self.latest is not None and self.latest.public_key == payload.public_key
             signer = self.payer if known_key else Ed25519Address.from_public_key(payload.public_key)

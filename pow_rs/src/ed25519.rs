@@ -4,6 +4,7 @@
 //! single and batch verification agree on every input; libsodium does not, which is why
 //! verification lives here (ed25519-zebra) and PyNaCl only signs in wallets.
 
+use curve25519_dalek::edwards::CompressedEdwardsY;
 use ed25519_zebra::{SigningKey as ZebraSigningKey, VerificationKey, VerificationKeyBytes, batch};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
@@ -32,6 +33,18 @@ fn decode_signature(bytes: &[u8]) -> Result<ed25519_zebra::Signature> {
         "signature",
         bytes,
     )?))
+}
+
+/// Whether `public_key` may name an identity (an account, a payer): the canonical encoding of a
+/// curve point that is not of small order. ZIP-215 verification accepts every encoding and every
+/// point, as consensus must; but a small-order key "verifies" signatures anyone can make (the
+/// all-zero key with the all-zero signature), and a non-canonical one is a second name for a key.
+/// `Err` only for a wrong length.
+pub fn is_strong_key(public_key: &[u8]) -> Result<bool> {
+    let bytes = array::<PUBLIC_KEY_BYTES>("public key", public_key)?;
+    Ok(CompressedEdwardsY(bytes)
+        .decompress()
+        .is_some_and(|point| point.compress().to_bytes() == bytes && !point.is_small_order()))
 }
 
 /// ZIP-215 verification: `Ok(false)` for a well-formed but wrong signature, `Err` for
@@ -148,6 +161,14 @@ pub fn ed25519_verify(public_key: &[u8], message: &[u8], signature: &[u8]) -> Py
     Ok(verify(public_key, message, signature)?)
 }
 
+/// Whether a 32-byte public key may name an account or payer: a canonical encoding of a point
+/// that is not of small order (ZIP-215 verification accepts those; identities must not).
+/// Raises `InvalidLengthError` for another length.
+#[pyfunction]
+pub fn ed25519_strong_key(public_key: &[u8]) -> PyResult<bool> {
+    Ok(is_strong_key(public_key)?)
+}
+
 /// Verify `(public_key, message, signature)` items without the GIL; one bool per item.
 #[pyfunction]
 pub fn ed25519_verify_batch(py: Python<'_>, items: Vec<(Vec<u8>, Vec<u8>, Vec<u8>)>) -> PyResult<Vec<bool>> {
@@ -251,6 +272,70 @@ mod tests {
             (&not_a_point[..], &b"m"[..], &signature[..]),
         ];
         assert_eq!(verify_batch(&items), Err(Error::InvalidPublicKey { index: 1 }));
+    }
+
+    /// The eight points of small order, by their canonical encodings (y little-endian, sign bit
+    /// last): what an attacker can name as a key to sign for anyone.
+    fn small_order_encodings() -> Vec<[u8; 32]> {
+        [
+            "0100000000000000000000000000000000000000000000000000000000000000", // identity
+            "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f", // order 2
+            "0000000000000000000000000000000000000000000000000000000000000000", // order 4
+            "0000000000000000000000000000000000000000000000000000000000000080", // order 4
+            "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05", // order 8
+            "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85", // order 8
+            "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a", // order 8
+            "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa", // order 8
+        ]
+        .iter()
+        .map(|text| hex::decode(text).unwrap().try_into().unwrap())
+        .collect()
+    }
+
+    #[test]
+    fn identity_keys_refuse_small_order_and_non_canonical_encodings() {
+        for encoding in small_order_encodings() {
+            assert!(!is_strong_key(&encoding).unwrap(), "{}", hex_string(&encoding));
+            // ...though ZIP-215 verification takes them, as consensus must: the all-zero key
+            // verifies the all-zero signature over any message.
+            assert!(decode_public_key(&encoding, 0).is_ok());
+        }
+        assert!(verify(&[0; 32], b"anything", &[0; 64]).unwrap());
+        for seed in 0..50u8 {
+            let key = SigningKey::from_seed(&[seed; 32]).unwrap();
+            assert!(is_strong_key(&key.public_key_bytes()).unwrap());
+        }
+        // y + p encodes the same point as y (for y < 19): a second name for a key. Some such y is
+        // on the curve with large order; its canonical encoding is strong, the other one is not.
+        let p_plus = |y: u8| {
+            let mut bytes = [0xff; 32];
+            bytes[0] = 0xed + y;
+            bytes[31] = 0x7f;
+            bytes
+        };
+        let mut found = 0;
+        for y in 0..19u8 {
+            let mut canonical = [0u8; 32];
+            canonical[0] = y;
+            let Some(point) = CompressedEdwardsY(canonical).decompress() else {
+                continue;
+            };
+            if point.is_small_order() {
+                continue;
+            }
+            found += 1;
+            assert!(is_strong_key(&canonical).unwrap());
+            assert_eq!(CompressedEdwardsY(p_plus(y)).decompress(), Some(point));
+            assert!(!is_strong_key(&p_plus(y)).unwrap(), "y = {y}");
+        }
+        assert!(found > 0);
+        let mut not_a_point = [0u8; 32];
+        not_a_point[0] = 2;
+        assert!(!is_strong_key(&not_a_point).unwrap());
+        assert!(matches!(
+            is_strong_key(&[0; 31]),
+            Err(Error::InvalidLength { .. })
+        ));
     }
 
     #[test]

@@ -30,7 +30,7 @@ mod _native {
     #[pymodule_export]
     use crate::curl::curl_p81;
     #[pymodule_export]
-    use crate::ed25519::{SigningKey, ed25519_verify, ed25519_verify_batch};
+    use crate::ed25519::{SigningKey, ed25519_strong_key, ed25519_verify, ed25519_verify_batch};
     #[pymodule_export]
     use crate::error::{
         InvalidEncodingError, InvalidLengthError, InvalidPublicKeyError, MiningTimeoutError, PowRsError,

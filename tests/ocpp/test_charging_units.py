@@ -30,6 +30,14 @@ T0 = datetime(2026, 1, 1, tzinfo=UTC)
         (1.5, "kWh", -1, 150),
         ("12", "varh", 0, None),
         ("n/a", "Wh", 0, None),
+        # Out of bounds (mobility.limits), and what would cost a billion-digit integer first.
+        ("1e308", "kWh", 0, None),
+        (str(2**70), "Wh", 0, None),
+        ("-5", "Wh", 0, None),
+        ("inf", "Wh", 0, None),
+        ("1e-999999999", "Wh", 0, None),
+        ("10", "Wh", 999_999_999, None),
+        ("1e9", "kWh", 0, 10**12),
     ],
 )
 def test_register_to_wh(value: str | float, unit: str | None, multiplier: int, expected: int | None) -> None:

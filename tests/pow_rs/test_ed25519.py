@@ -150,3 +150,32 @@ def test_malformed_input_raises_instead_of_false(
 def test_bad_seed_length() -> None:
     with pytest.raises(pow_rs.InvalidLengthError, match="seed"):
         pow_rs.SigningKey(bytes(16))
+
+
+SMALL_ORDER = [
+    "0100000000000000000000000000000000000000000000000000000000000000",
+    "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+    "0000000000000000000000000000000000000000000000000000000000000000",
+    "0000000000000000000000000000000000000000000000000000000000000080",
+    "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+    "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85",
+    "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+    "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa",
+    # Non-canonical names of small-order points: y + p, and x = 0 with the sign bit set.
+    "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+    "0100000000000000000000000000000000000000000000000000000000000080",
+]
+
+
+@pytest.mark.parametrize("encoding", SMALL_ORDER)
+def test_small_order_keys_are_not_strong(encoding: str) -> None:
+    # ZIP-215 verification takes them (consensus must), but no account or payer may be one.
+    assert not pow_rs.ed25519_strong_key(bytes.fromhex(encoding))
+
+
+def test_strong_keys() -> None:
+    for seed in range(20):
+        assert pow_rs.ed25519_strong_key(pow_rs.SigningKey(bytes([seed]) * 32).public_key)
+    assert not pow_rs.ed25519_strong_key(bytes([2]) + bytes(31))  # not a point at all
+    with pytest.raises(pow_rs.InvalidLengthError):
+        pow_rs.ed25519_strong_key(bytes(31))
