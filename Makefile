@@ -26,6 +26,7 @@ test: lint typecheck rust-test postgres py-test
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 	cargo clippy --release --all-targets -- -D warnings
 
 typecheck: setup
