@@ -16,7 +16,8 @@ $(STAMP): pyproject.toml $(RUST_SOURCES)
 	$(VENV)/bin/pip install -q -e '.[dev]'
 	touch $@
 
-## The main job: for now a proof-of-work and signing demonstration.
+## The engine with the default simulated city living on it for two simulated hours, reconciled
+## to the ledger at the end (`mobility demo --help` for seed, length, scenario and report).
 demo: setup
 	$(VENV)/bin/mobility demo
 
@@ -26,6 +27,7 @@ test: lint typecheck rust-test postgres py-test
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 	cargo clippy --release --all-targets -- -D warnings
 
 typecheck: setup

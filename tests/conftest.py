@@ -13,14 +13,12 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-VECTORS_DIR = Path(
-    os.environ.get("MOBILITY_VECTORS_DIR", Path(__file__).resolve().parents[2] / "shared" / "vectors")
-)
+VECTORS_DIR = Path(__file__).resolve().parent / "vectors"
 POSTGRES_URL = os.environ.get("MOBILITY_TEST_POSTGRES_URL", "")
 
 
 def load_vector(name: str) -> Any:
-    """A JSON file of `../shared/vectors/`."""
+    """A JSON file of `tests/vectors/` (provenance in its README)."""
     return json.loads((VECTORS_DIR / name).read_text())
 
 

@@ -40,7 +40,7 @@ class AuthorizationResult:
 
 
 class Authorizer(Protocol):
-    """Decides whether an ID token may charge at a charge point (later: asks payments)."""
+    """Decides whether an ID token may charge at a charge point (in the engine, the payment layer)."""
 
     async def authorize(self, charge_point_id: str, id_token: str) -> AuthorizationResult:
         """Accept or refuse `id_token` at `charge_point_id`."""

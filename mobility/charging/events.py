@@ -1,7 +1,7 @@
 """Version-neutral charging events: what every OCPP version is translated into.
 
 The adapters in `ocpp_server` emit these; `mobility.charging` persists them and fans them out
-to subscribers (later the payment layer). Energy is an integer in Wh, times are UTC-aware.
+to subscribers (in the engine, the payment layer). Energy is an integer in Wh, times are UTC-aware.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The async face of `mobility.charging`: what `ocpp_server` adapters call, version-neutrally.
 
 Database work runs in a worker thread so the event loop never blocks on disk. Each state
-change is published once, as an event, to every subscriber (later: the payment layer).
+change is published once, as an event, to every subscriber (in the engine, the payment layer).
 """
 
 from __future__ import annotations

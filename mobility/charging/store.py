@@ -560,19 +560,6 @@ class ChargingStore:
         return db.exec(query).first()
 
     @staticmethod
-    def _open_on_connector(db: Session, charge_point_id: str, connector_id: int) -> SessionRecord | None:
-        query = (
-            select(SessionRecord)
-            .where(
-                SessionRecord.charge_point_id == charge_point_id,
-                SessionRecord.connector_id == connector_id,
-                col(SessionRecord.ended_at).is_(None),
-            )
-            .order_by(col(SessionRecord.id).desc())
-        )
-        return db.exec(query).first()
-
-    @staticmethod
     def _same_start(
         db: Session, charge_point_id: str, connector_id: int, meter_start_wh: int | None, at: datetime
     ) -> SessionRecord | None:

@@ -1,4 +1,4 @@
-"""The tangle ledger: codec, validation on arrival, and (later) storage and confirmation.
+"""The tangle ledger node: codec, validation on arrival, storage, confirmation, channels.
 
-Only this package changes ledger state; see `../shared/design.md`, "The ledger, in brief".
+Only this package changes ledger state; see `docs/design.md`, "The ledger".
 """

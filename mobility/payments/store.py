@@ -435,15 +435,6 @@ class PaymentStore:
         with self._session() as db:
             return _active(db, channel_id)
 
-    def open_settlement(self, channel_id: str) -> SettlementRecord | None:
-        """The channel's settlement still in flight, if any (there is at most one)."""
-        with self._session() as db:
-            return db.exec(
-                select(SettlementRecord)
-                .where(SettlementRecord.channel_id == channel_id)
-                .where(col(SettlementRecord.status).in_(("intent", "built", "submitted")))
-            ).first()
-
     def last_settlement(self, channel_id: str) -> SettlementRecord | None:
         with self._session() as db:
             return db.exec(

@@ -1,13 +1,11 @@
-//! Test support: where the shared vectors live.
+//! Test support: where the test vectors live.
 
 use std::path::PathBuf;
 
-/// Read a file of `../shared/vectors/`, relative to the repository root
-/// (override with `MOBILITY_VECTORS_DIR`).
+/// Read a file of the repository's `tests/vectors/` (see its README for provenance).
 pub fn vector(name: &str) -> String {
-    let dir = std::env::var_os("MOBILITY_VECTORS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors"));
-    let path = dir.join(name);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/vectors")
+        .join(name);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
 }

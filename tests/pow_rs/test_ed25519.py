@@ -12,13 +12,6 @@ import pow_rs
 from tests.conftest import load_vector
 from tests.pow_rs.zip215_reference import zip215_verify
 
-# The shared TIP-14 file marks case 10 invalid, but ZIP-215 accepts it: its public key is the
-# order-2 point (0, -1) written with the sign bit set, so [8][k]A vanishes and cases 10 and 11
-# (same key and signature, another message) must get the same verdict. ed25519-zebra, the
-# speccheck project's published result for Zebra, and the pure-Python referee in
-# zip215_reference.py agree on "valid". See docs/ed25519.md.
-FILE_DISAGREES_WITH_ZIP215 = {10}
-
 
 def tip14_cases() -> list[tuple[int, bytes, bytes, bytes, bool]]:
     return [
@@ -38,8 +31,25 @@ def test_tip14_case_by_case(
     index: int, key: bytes, message: bytes, signature: bytes, file_says: bool
 ) -> None:
     referee = zip215_verify(key, message, signature)
-    assert referee == (file_says != (index in FILE_DISAGREES_WITH_ZIP215))
+    assert referee == file_says
     assert pow_rs.ed25519_verify(key, message, signature) == referee
+
+
+def test_tip14_case_10_is_decided_by_zip215() -> None:
+    """Case 10 is recorded valid where TIP-14's source file says invalid (tests/vectors/README.md).
+
+    Its key is the order-2 point (0, -1) with the sign bit set, so [8][k]A vanishes and the
+    message does not enter the cofactored equation: case 11 (same key and signature, another
+    message) must get the same verdict, and is valid in the source file too.
+    """
+    cases = tip14_cases()
+    _, key, message, signature, recorded = cases[10]
+    _, key_11, message_11, signature_11, recorded_11 = cases[11]
+    assert (key, signature) == (key_11, signature_11)
+    assert message != message_11
+    assert recorded is recorded_11 is True
+    assert zip215_verify(key, message, signature)
+    assert pow_rs.ed25519_verify(key, message, signature)
 
 
 def test_tip14_batch_agrees_with_single() -> None:

@@ -1,4 +1,4 @@
-"""BLAKE2b, b1t6 and Curl-P-81 against the shared vectors, every case."""
+"""BLAKE2b, b1t6 and Curl-P-81 against the test vectors (`tests/vectors/`), every case."""
 
 from __future__ import annotations
 
