@@ -86,7 +86,12 @@ async def test_a_chunked_body_is_refused_once_it_passes_the_limit(engine: Engine
 async def test_bodies_within_the_limits_still_work(engine: Engine, http: httpx.AsyncClient) -> None:
     headers = await operator(engine, "op-limits")
     big = energy_tariff("big", 300_000)
-    big["elements"] = big["elements"] * 300  # about 20 KB: over the default, within the tariffs'
+    # About 26 KB: over the default, within the tariffs', and within the tariff bounds (at most
+    # 100 elements of 8 components: mobility/limits.py).
+    components = [
+        {"type": kind, "price": 300_000, "vat_bp": 1900, "step_size": 60} for kind in ("TIME", "PARKING_TIME")
+    ]
+    big["elements"] = [{"price_components": [*big["elements"][0]["price_components"], *components]}] * 100
     body = json.dumps(big).encode()
     assert JSON_BODY_MAX < len(body) < TARIFF_BODY_MAX
     created = await http.post(
