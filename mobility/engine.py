@@ -38,6 +38,7 @@ from mobility.ledger.node import Node
 from mobility.ledger.service import every, run_coordinator
 from mobility.ledger.wallet import Wallet
 from mobility.migrate import upgrade
+from mobility.payments.pricing import MeterSample
 from mobility.payments.service import PaymentService
 from mobility.payments.settlement import Settler
 from mobility.payments.store import PaymentStore
@@ -84,6 +85,16 @@ class CentralSystemCommands:
 
     async def stop(self, charge_point_id: str, transaction_ref: str) -> bool:
         return (await self.central.commands(charge_point_id).remote_stop(transaction_ref)).accepted
+
+
+def energy_so_far(store: ChargingStore, session_id: int) -> list[MeterSample]:
+    """A running session's durable energy, as the one sample a channel owner loaded after a
+    restart prices on (the charging side's session row: exact for tariffs that bill energy;
+    a time-based tariff sees the energy up to then as drawn evenly since the start)."""
+    record = store.session(session_id)
+    if record is None or record.energy_wh == 0:
+        return []
+    return [MeterSample(record.last_reading_at, record.energy_wh)]
 
 
 async def charge_point_tariff(charging: ChargingService, default: str, charge_point_id: str) -> str:
@@ -152,6 +163,7 @@ class Engine:
                 tariff_for=partial(charge_point_tariff, charging, settings.default_tariff_id),
                 journal=journal,
                 ends_loader=charging.store.ended_sessions,
+                readings_loader=partial(energy_so_far, charging.store),
                 flag_session=charging.flag_session,
             )
             charging.authorizer = payments

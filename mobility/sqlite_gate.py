@@ -20,7 +20,9 @@ from typing import Any
 
 _gates: dict[str, threading.Lock] = {}
 _gates_guard = threading.Lock()
-_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+# DML opens sqlite3's write transaction; WITH may lead to DML and SAVEPOINT opens a transaction
+# a later write would run in, so both take the gate too (a read behind them waits, rarely).
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "WITH", "SAVEPOINT")
 
 
 def gate_for(database: str) -> threading.Lock:
@@ -37,13 +39,21 @@ def gate_for(database: str) -> threading.Lock:
 
 
 def is_write(statement: str) -> bool:
-    """Whether a statement makes sqlite3 open a write transaction (it does so before DML)."""
-    return statement.lstrip()[:7].upper().startswith(_WRITES)
+    """Whether a statement may open a write transaction (leading comments skipped)."""
+    text = statement.lstrip()
+    while text.startswith(("--", "/*")):
+        end = text.find("\n") if text.startswith("--") else text.find("*/") + 1
+        if end <= 0:
+            return False
+        text = text[end + 1 :].lstrip()
+    return text[:9].upper().startswith(_WRITES)
 
 
 class GatedConnection(sqlite3.Connection):
     """A connection that takes its file's gate before a transaction's first write (pass as
     sqlite3's `factory`; whoever executes statements calls `before` for each)."""
+
+    gate_timeout = 30.0  # seconds, as the engine's SQLite busy timeout
 
     def __init__(self, database: str, *args: Any, **kwargs: Any) -> None:
         super().__init__(database, *args, **kwargs)
@@ -51,12 +61,18 @@ class GatedConnection(sqlite3.Connection):
         self._holding = False
 
     def before(self, statement: str) -> None:
-        """Wait for the gate if `statement` is about to open a write transaction."""
+        """Wait for the gate if `statement` is about to open a write transaction; as long as
+        `gate_timeout` at most, then fail as SQLite would (a writer that never
+        finishes, or a second write transaction opened in the thread that holds the gate,
+        must not freeze every writer)."""
         if not self._holding and not self.in_transaction and is_write(statement):
-            self._gate.acquire()
+            if not self._gate.acquire(timeout=self.gate_timeout):
+                raise sqlite3.OperationalError("database is locked (waited for this process's writers)")
             self._holding = True
 
     def commit(self) -> None:
+        # The gate is given back even if COMMIT fails: the caller rolls back next, and a writer
+        # that slips in between meets SQLite's busy handler, as without the gate.
         try:
             super().commit()
         finally:

@@ -22,11 +22,16 @@ Frame = tuple[str, str, str, datetime]
 MAX_STORED_CHARS = 4_096
 
 
+def clip(text: str, limit: int) -> str:
+    """`text` whole, or its first `limit` characters marked with the length it had."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... [{len(text)} chars, truncated]"
+
+
 def stored_text(frame: str) -> str:
-    """The frame as kept: whole, or its prefix marked with the length it had."""
-    if len(frame) <= MAX_STORED_CHARS:
-        return frame
-    return f"{frame[:MAX_STORED_CHARS]}... [{len(frame)} chars, truncated]"
+    """The frame as kept."""
+    return clip(frame, MAX_STORED_CHARS)
 
 
 class FrameLog:

@@ -25,12 +25,14 @@ from ocpp_server._ocpp import CallError, CallResult, OCPPError, known_actions, r
 from ocpp_server.bounds import MAX_MESSAGE_ID, value_violation
 from ocpp_server.commands import CommandRejectedError, CommandResult, CommandTimeoutError
 from ocpp_server.errors import CallErrorFrame, Problem, error_code, problem_for_schema_keyword
+from ocpp_server.frame_log import clip
 from ocpp_server.keys import payload_of, to_snake
 from ocpp_server.schema import Check, UnsupportedSchemaError, compile_schema
 
 LOGGER = logging.getLogger(__name__)
 # Every frame in and out, at DEBUG only: at INFO a chatty or hostile charger fills the log.
 FRAMES = logging.getLogger("ocpp_server.frames")
+MAX_LOGGED_CHARS = 1_000  # of a frame quoted in a warning or error
 ANSWER_CACHE_SIZE = 64
 
 Answers = OrderedDict[str, tuple[str, str]]
@@ -66,6 +68,7 @@ class FramedConnection:
         route_map: dict[str, dict[str, Any]]
         _connection: Any
         _response_queue: Any
+        _call_lock: asyncio.Lock
 
         async def _handle_call(self, msg: Any) -> Any: ...
 
@@ -188,13 +191,17 @@ class FramedConnection:
 
         OCPP-J forbids answering a response, so a broken one can only be logged.
         """
-        if frame[0] == 3 and len(frame) == 3 and isinstance(frame[1], str) and isinstance(frame[2], dict):
+        if not self._call_lock.locked():
+            # No command is waiting: queued, it would wait for the next command (and grow the
+            # queue without bound meanwhile).
+            LOGGER.warning("%s: dropping a response no command waits for: %s", self.id, _clipped(frame))
+        elif frame[0] == 3 and len(frame) == 3 and isinstance(frame[1], str) and isinstance(frame[2], dict):
             self._response_queue.put_nowait(CallResult(frame[1], frame[2]))
         elif frame[0] == 4 and len(frame) in (4, 5) and all(isinstance(item, str) for item in frame[1:4]):
             details = frame[4] if len(frame) == 5 and isinstance(frame[4], dict) else {}
             self._response_queue.put_nowait(CallError(frame[1], frame[2], frame[3], details))
         else:
-            LOGGER.warning("%s: dropping malformed response %r", self.id, frame)
+            LOGGER.warning("%s: dropping malformed response %s", self.id, _clipped(frame))
 
     async def send_command(self, payload: Any, names_transaction: bool = False) -> CommandResult:
         """Send one command CALL and wrap its answer; commands leave in the order issued, and one
@@ -224,6 +231,25 @@ class FramedConnection:
         FRAMES.debug("%s -> %s", self.id, message)
         self.context.log_frame(self.id, "out", message)
         await self._connection.send(message)
+
+
+def _clipped(frame: Any) -> str:
+    """A frame as a log line shows it: at most `MAX_LOGGED_CHARS` of it."""
+    return clip(repr(frame), MAX_LOGGED_CHARS)
+
+
+class _ClipFrames(logging.Filter):
+    """Cuts the ocpp library's log lines, which carry whole frames (a charger's CALLERROR at
+    WARNING, a response to no call at ERROR), to `MAX_LOGGED_CHARS`."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if len(message) > MAX_LOGGED_CHARS:
+            record.msg, record.args = clip(message, MAX_LOGGED_CHARS), None
+        return True
+
+
+logging.getLogger("ocpp").addFilter(_ClipFrames())
 
 
 def _message_id(frame: Any) -> str:

@@ -6,6 +6,7 @@ import sqlite3
 import threading
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
 from mobility.db import create_db_engine
@@ -90,3 +91,27 @@ def test_the_engines_connections_to_a_file_share_its_gate(tmp_path: Path) -> Non
     assert not gate_for(str(tmp_path / "engine.db")).locked()
     with second.begin() as db:
         assert db.execute(text("SELECT count(*) FROM t")).scalar_one() == 1
+
+
+def test_comments_do_not_hide_a_write() -> None:
+    assert is_write("/* journal */ INSERT INTO t VALUES (1)")
+    assert is_write("-- a note\n  UPDATE t SET x = 1")
+    assert is_write("WITH x AS (SELECT 1) INSERT INTO t SELECT * FROM x")
+    assert is_write("SAVEPOINT sa_savepoint_1")
+    assert not is_write("/* only a read */ SELECT 1")
+
+
+def test_a_writer_that_never_finishes_fails_the_next_one_after_the_timeout(tmp_path: Path) -> None:
+    path = tmp_path / "gate.db"
+    setup = sqlite3.connect(path)
+    setup.execute("CREATE TABLE t (x INTEGER)")
+    setup.close()
+    holder = _open(path)
+    _write(holder, 1)  # never commits
+    second = _open(path)
+    second.gate_timeout = 0.1
+    with pytest.raises(sqlite3.OperationalError, match="database is locked"):
+        _write(second, 2)
+    holder.rollback()
+    _write(second, 3)  # the gate is free again
+    second.commit()

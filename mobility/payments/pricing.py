@@ -327,7 +327,8 @@ def session_total(
 ) -> tuple[int, int]:
     """(total incl. VAT, energy Wh) of a session: what a channel's owner enforces on.
 
-    Equal to `price_session`'s totals (a property test holds them together), but for a tariff
+    Equal to `price_session`'s totals, and raising its ValueErrors for aware times (property
+    and example tests hold them together), but for a tariff
     whose elements have no restrictions and bill only energy and a flat fee, the cost depends on
     nothing but the final energy: that case is checked and summed in integers, without building
     the exact curve, so re-pricing a running session at every reading stays cheap.
@@ -336,13 +337,14 @@ def session_total(
         cost = price_session(tariff, started_at, samples, ended_at)
         return cost.total_incl_vat, cost.energy_wh
     energy_wh = _final_energy(started_at, samples, ended_at)
-    excl = incl = Fraction(0)
+    incl = Fraction(0)
     for dimension in (Dimension.ENERGY, Dimension.FLAT):
         chosen = _first_with(tariff.elements, range(len(tariff.elements)), dimension)
         if chosen is None or (dimension == Dimension.ENERGY and energy_wh == 0):
             continue
-        charge = _bill(chosen[0], chosen[1], Fraction(energy_wh if dimension == Dimension.ENERGY else 1))
-        excl, incl = excl + charge.excl_vat, incl + charge.incl_vat
+        incl += _bill(
+            chosen[0], chosen[1], Fraction(energy_wh if dimension == Dimension.ENERGY else 1)
+        ).incl_vat
     total_incl = round_half_up(incl)
     if tariff.min_price is not None:
         total_incl = max(total_incl, tariff.min_price.incl_vat)

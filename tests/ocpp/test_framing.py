@@ -227,6 +227,23 @@ async def test_frames_are_logged_at_debug_only_and_stored_as_a_bounded_prefix(
     assert kept.endswith(f"[{len(big)} chars, truncated]")
 
 
+async def test_responses_nobody_waits_for_are_dropped_and_logged_clipped(
+    quick: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Unsolicited CALLRESULTs used to queue without bound until the next command, and a big
+    malformed one was logged whole at WARNING."""
+    caplog.set_level(logging.WARNING)
+    async with raw_client(quick.url(), "1.6") as websocket:
+        for n in range(50):
+            await websocket.send(json.dumps([3, f"nobody-{n}", {"x": "y" * 1_000}]))
+        await websocket.send(json.dumps([3, "x", "y" * 200_000]))
+        await _assert_still_up(websocket)
+        connection = quick.central._connections["CP1"]
+        assert connection._response_queue.qsize() == 0
+    assert caplog.records
+    assert all(len(record.getMessage()) < 2_000 for record in caplog.records)
+
+
 async def test_message_log_is_bounded(quick: Harness) -> None:
     from datetime import UTC, datetime
 
