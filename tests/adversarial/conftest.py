@@ -16,49 +16,24 @@ from typing import Any
 
 import pytest
 
+from tests.adversarial.probe_support import ProbeLog
 from tests.engine_process import engine_env, mobility, serving
 
 CHARGER_PASSWORD = "adversarial-pw-0001"  # 19 characters: within the API's 16-40
 
 
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    probe: str
-    expected: str
-    observed: str
-
-    @property
-    def held(self) -> bool:
-        return self.expected == self.observed
-
-
-VERDICTS: list[Verdict] = []
-
-
-@dataclass
-class Probes:
-    """Records a verdict per check, then asserts it (the table shows every check, held or not)."""
-
-    test: str
-
-    def check(self, what: str, expected: Any, observed: Any) -> None:
-        verdict = Verdict(f"{self.test}: {what}", repr(expected), repr(observed))
-        VERDICTS.append(verdict)
-        assert verdict.held, f"{what}: expected {expected!r}, observed {observed!r}"
+SUITE = ProbeLog("adversarial probes")
+"""Every probe of the modules served by `served` records its checks here."""
 
 
 @pytest.fixture
-def probe(request: pytest.FixtureRequest) -> Probes:
-    return Probes(request.node.name)
+def probe(request: pytest.FixtureRequest) -> ProbeLog:
+    SUITE.current = request.node.name
+    return SUITE
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if not VERDICTS:
-        return
-    terminalreporter.section("adversarial probes: expected / observed / verdict")
-    for verdict in VERDICTS:
-        mark = "held" if verdict.held else "BROKEN"
-        terminalreporter.write_line(f"{mark:6} {verdict.probe}: {verdict.expected} / {verdict.observed}")
+    SUITE.pytest_terminal_summary(terminalreporter)
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,8 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 import pow_rs
 from mobility.api.auth import LOGIN_DOMAIN
-from tests.adversarial.conftest import CHARGER_PASSWORD, Probes, Served
+from tests.adversarial.conftest import CHARGER_PASSWORD, Served
+from tests.adversarial.probe_support import ProbeLog
 from tests.api.conftest import signup_body
 from tests.ocpp.conftest import basic_auth
 from tests.ocpp.frames import exchange, heartbeat
@@ -93,7 +94,7 @@ async def log_in(http: httpx.AsyncClient, key: pow_rs.SigningKey) -> str:
 # Point 1: bodies and stream messages ------------------------------------------------------------
 
 
-async def test_oversized_bodies_are_refused_before_they_are_read(served: Served, probe: Probes) -> None:
+async def test_oversized_bodies_are_refused_before_they_are_read(served: Served, probe: ProbeLog) -> None:
     for path, content_type in [
         ("/driver/signup", "application/json"),
         ("/ledger/blocks", "application/octet-stream"),
@@ -114,7 +115,7 @@ async def test_oversized_bodies_are_refused_before_they_are_read(served: Served,
     probe.check("chunked body past the limit", (413, PROBLEM), observed)
 
 
-async def test_oversized_stream_messages_close_the_stream(served: Served, probe: Probes) -> None:
+async def test_oversized_stream_messages_close_the_stream(served: Served, probe: ProbeLog) -> None:
     async with client(served, "127.0.0.20") as http:
         token = await driver_token(http, pow_rs.SigningKey(bytes([0xA1]) * 32))
         async with connect(f"{served.api.replace('http', 'ws')}/driver/stream?token={token}") as stream:
@@ -131,7 +132,7 @@ async def test_oversized_stream_messages_close_the_stream(served: Served, probe:
 
 
 async def test_a_basic_auth_flood_is_refused_before_hashing_and_stalls_nothing(
-    served: Served, probe: Probes
+    served: Served, probe: ProbeLog
 ) -> None:
     operator = {"Authorization": f"Bearer {served.operator_a}"}
     async with (
@@ -172,7 +173,7 @@ async def test_a_basic_auth_flood_is_refused_before_hashing_and_stalls_nothing(
 # Point 3: login lockout -------------------------------------------------------------------------
 
 
-async def test_junk_logins_do_not_lock_a_driver_out(served: Served, probe: Probes) -> None:
+async def test_junk_logins_do_not_lock_a_driver_out(served: Served, probe: ProbeLog) -> None:
     victim = pow_rs.SigningKey(bytes([0xA3]) * 32)
     async with client(served, "127.0.0.40") as http:
         (await http.post("/driver/signup", json=signup_body(victim))).raise_for_status()
@@ -195,7 +196,7 @@ async def test_junk_logins_do_not_lock_a_driver_out(served: Served, probe: Probe
 # Point 8: remote PoW ------------------------------------------------------------------------------
 
 
-async def test_remote_pow_is_bounded(served: Served, probe: Probes) -> None:
+async def test_remote_pow_is_bounded(served: Served, probe: ProbeLog) -> None:
     octets = {"content-type": "application/octet-stream"}
     async with client(served, "127.0.0.70") as http:
         large = await http.post("/ledger/blocks/pow", content=bytes(5000), headers=octets)
@@ -210,7 +211,7 @@ async def test_remote_pow_is_bounded(served: Served, probe: Probes) -> None:
 # Point 13: metrics --------------------------------------------------------------------------------
 
 
-async def test_an_operator_reads_its_own_metrics_only(served: Served, probe: Probes) -> None:
+async def test_an_operator_reads_its_own_metrics_only(served: Served, probe: ProbeLog) -> None:
     async with connect(
         f"{served.ocpp}/CP-A1",
         subprotocols=["ocpp1.6"],  # type: ignore[list-item]
@@ -236,7 +237,7 @@ async def test_an_operator_reads_its_own_metrics_only(served: Served, probe: Pro
 # Point 14: the CLI ------------------------------------------------------------------------------
 
 
-async def test_the_cli_makes_nothing_the_api_forbids(served: Served, probe: Probes) -> None:
+async def test_the_cli_makes_nothing_the_api_forbids(served: Served, probe: ProbeLog) -> None:
     attempts = {
         "overwrite op-a's CP-A1 for op-b": ("CP-A1", "--operator", "op-b", "--password", "x" * 20),
         "an ID with a space": ("CP X", "--operator", "op-a", "--password", "x" * 20),
