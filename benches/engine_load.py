@@ -550,7 +550,9 @@ async def _profile(pid: int, seconds: float, rate: int, path: Path) -> asyncio.s
         print("py-spy not found: no profile (pip install -e '.[dev]')", file=sys.stderr)
         return None
     arguments = ["record", "--pid", str(pid), "--duration", str(max(1, round(seconds))), "--rate", str(rate)]
-    arguments += ["--format", "speedscope", "--output", str(path)]
+    # --nonblocking: sample without pausing the engine (a paused engine's tail latency is the
+    # profiler's, not its own); a sample may then be torn, which a summary of thousands absorbs.
+    arguments += ["--nonblocking", "--format", "speedscope", "--output", str(path)]
     return await asyncio.create_subprocess_exec(
         py_spy, *arguments, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
     )

@@ -27,7 +27,7 @@ from ocpp_server.commands import CommandRejectedError, CommandResult, CommandTim
 from ocpp_server.errors import CallErrorFrame, Problem, error_code, problem_for_schema_keyword
 from ocpp_server.frame_log import clip
 from ocpp_server.keys import payload_of, to_snake
-from ocpp_server.schema import Check, UnsupportedSchemaError, compile_schema
+from ocpp_server.schema import Check, compile_schema
 
 LOGGER = logging.getLogger(__name__)
 # Every frame in and out, at DEBUG only: at INFO a chatty or hostile charger fills the log.
@@ -259,18 +259,16 @@ def _message_id(frame: Any) -> str:
     return "-1"
 
 
-_FAST_CHECKS: dict[tuple[str, str], Check | None] = {}
+_FAST_CHECKS: dict[tuple[str, str], Check] = {}
 
 
-def _fast_check(action: str, ocpp_version: str, validator: Any) -> Check | None:
-    """The compiled validity check for an action's request schema (None: not compilable)."""
+def _fast_check(action: str, ocpp_version: str, validator: Any) -> Check:
+    """The compiled validity check for an action's request schema."""
     key = (action, ocpp_version)
-    if key not in _FAST_CHECKS:
-        try:
-            _FAST_CHECKS[key] = compile_schema(validator.schema)
-        except UnsupportedSchemaError:
-            _FAST_CHECKS[key] = None
-    return _FAST_CHECKS[key]
+    check = _FAST_CHECKS.get(key)
+    if check is None:
+        check = _FAST_CHECKS[key] = compile_schema(validator.schema)
+    return check
 
 
 def _first_violation(action: str, ocpp_version: str, payload: dict[str, Any]) -> tuple[Problem, str] | None:
@@ -281,8 +279,7 @@ def _first_violation(action: str, ocpp_version: str, payload: dict[str, Any]) ->
     validator = request_validator(action, ocpp_version)
     if validator is None:
         return None
-    fast = _fast_check(action, ocpp_version, validator)
-    if fast is not None and fast(payload):
+    if _fast_check(action, ocpp_version, validator)(payload):
         return None
     errors = list(validator.iter_errors(payload))
     if not errors:
