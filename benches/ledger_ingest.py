@@ -53,6 +53,7 @@ from sqlmodel import Session, SQLModel
 
 import pow_rs
 from mobility.db import create_db_engine
+from mobility.driver_sql import bind_value, bulk_insert
 from mobility.ledger.codec import (
     BasicOutput,
     Block,
@@ -65,7 +66,6 @@ from mobility.ledger.codec import (
     UtxoInput,
     output_id,
 )
-from mobility.ledger.driver_sql import bind_value, bulk_insert
 from mobility.ledger.ingest import APPROVAL_COLUMNS, BLOCK_COLUMNS, OUTPUT_COLUMNS, output_row
 from mobility.ledger.node import Node
 from mobility.ledger.params import NetworkParams

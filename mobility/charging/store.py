@@ -7,11 +7,12 @@ key (transaction reference, connector), which is what makes offline replays appl
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, Protocol
 
-from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, tuple_, update
+from sqlalchemy import Connection, Engine, bindparam, delete, func, tuple_, update
 from sqlmodel import Session, SQLModel, col, select
 
 from mobility.charging.authorization import RegistrationStatus
@@ -25,6 +26,7 @@ from mobility.charging.models import (
     SessionRecord,
 )
 from mobility.charging.passwords import hash_password
+from mobility.driver_sql import bind_processor, bulk_insert, driver_executemany
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,10 +129,27 @@ class _LiveSession:
             row.flag_reason,
         )
 
-    def changes(self) -> dict[str, object]:
-        values: dict[str, object] = {name: getattr(self, name) for name in self.UPDATED}
-        values["_id"] = self.id
-        return values
+    def changes(self, time: Callable[[datetime], object]) -> tuple[object, ...]:
+        """The UPDATED values and the ID, in the driver's terms (`_UPDATE_LIVE_SESSION`)."""
+        return (
+            self.meter_start_wh,
+            self.meter_start_known,
+            self.last_register_wh,
+            time(self.last_reading_at),
+            self.energy_wh,
+            self.flagged,
+            self.flag_reason,
+            self.id,
+        )
+
+
+_UPDATE_LIVE_SESSION = "UPDATE {table} SET {columns} WHERE id = ?".format(
+    table=_SESSION_TABLE.name, columns=", ".join(f"{name} = ?" for name in _LiveSession.UPDATED)
+)
+_READING_TABLE = SQLModel.metadata.tables["charging_meter_reading"]
+_READING_COLUMNS = ("charge_point_id", "connector_id", "session_id", "register_wh", "context", "taken_at")
+_FRAME_TABLE = SQLModel.metadata.tables["charging_message_log"]
+_FRAME_COLUMNS = ("charge_point_id", "direction", "frame", "at")
 
 
 class ChargingStore:
@@ -323,12 +342,13 @@ class ChargingStore:
 
         Without a ref, a reading goes to the connector's open session, else it is kept as a
         connector reading. Readings for an ended session are stored but move nothing. This is
-        the hot path, so it is SQLAlchemy Core: one select for the sessions, one bulk insert,
-        one executemany update, one commit, however many readings are in the batch.
+        the hot path: one select for the sessions, one bulk insert and one executemany update
+        through the driver (`mobility.driver_sql`), however many readings are in the batch.
         """
         sessions = _SESSION_TABLE
         outcomes: list[ReadingOutcome] = []
-        rows: list[dict[str, object]] = []
+        rows: list[tuple[object, ...]] = []
+        reading_time = bind_processor(db, _READING_TABLE.c.taken_at)
         live: dict[tuple[str, str, int], _LiveSession | None] = {}
         keyed = {(r.charge_point_id, r.transaction_ref) for r in requests if r.transaction_ref is not None}
         if keyed:
@@ -361,14 +381,14 @@ class ChargingStore:
                 live[key] = _LiveSession.of(row) if row is not None else None
             session = live[key]
             rows.append(
-                {
-                    "charge_point_id": cp_id,
-                    "connector_id": request.connector_id,
-                    "session_id": session.id if session else None,
-                    "register_wh": request.register_wh,
-                    "context": request.context,
-                    "taken_at": request.at,
-                }
+                (
+                    cp_id,
+                    request.connector_id,
+                    session.id if session else None,
+                    request.register_wh,
+                    request.context,
+                    reading_time(request.at),
+                )
             )
             if session is None:
                 outcomes.append(ReadingOutcome(None, None, False, None))
@@ -378,15 +398,15 @@ class ChargingStore:
                 newly_flagged = self._advance(session, request.register_wh, request.at)
                 session.dirty = True
             outcomes.append(ReadingOutcome(session.id, session.energy_wh, newly_flagged, session.flag_reason))
-        db.execute(insert(MeterReadingRecord), rows)
-        changed = [session.changes() for session in live.values() if session is not None and session.dirty]
+        bulk_insert(db, _READING_TABLE.name, _READING_COLUMNS, rows)
+        session_time = bind_processor(db, sessions.c.last_reading_at)
+        changed = [
+            session.changes(session_time)
+            for session in live.values()
+            if session is not None and session.dirty
+        ]
         if changed:
-            db.execute(
-                update(sessions)
-                .where(sessions.c.id == bindparam("_id"))
-                .values({name: bindparam(name) for name in _LiveSession.UPDATED}),
-                changed,
-            )
+            driver_executemany(db, _UPDATE_LIVE_SESSION, changed)
         return outcomes
 
     def end_session(
@@ -519,11 +539,9 @@ class ChargingStore:
         """
         if not frames:
             return
-        rows = [
-            {"charge_point_id": cp_id, "direction": direction, "frame": frame, "at": at}
-            for cp_id, direction, frame, at in frames
-        ]
-        db.execute(insert(MessageLogRecord), rows)
+        time = bind_processor(db, _FRAME_TABLE.c.at)
+        rows = [(cp_id, direction, frame, time(at)) for cp_id, direction, frame, at in frames]
+        bulk_insert(db, _FRAME_TABLE.name, _FRAME_COLUMNS, rows)
         for cp_id, _, _, _ in frames:
             self._log_growth[cp_id] = self._log_growth.get(cp_id, 0) + 1
         due = [cp_id for cp_id, grown in self._log_growth.items() if grown >= max(self._log_keep // 10, 1)]

@@ -26,8 +26,8 @@ from sqlalchemy import text
 from sqlmodel import Session, SQLModel, col, select
 
 import pow_rs
+from mobility.driver_sql import driver_executemany, rows_in
 from mobility.ledger.codec import Block, MilestonePayload, Output, TransactionPayload, output_from_bytes
-from mobility.ledger.driver_sql import driver_executemany, rows_in
 from mobility.ledger.models import MilestoneRecord
 from mobility.ledger.params import NetworkParams
 from mobility.ledger.validation import BlockRejectedError, check_transaction_inputs

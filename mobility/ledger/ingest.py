@@ -26,6 +26,7 @@ from sqlalchemy import bindparam, update
 from sqlmodel import Session, SQLModel, col, select
 
 import pow_rs
+from mobility.driver_sql import Row, bind_value, bulk_insert, rows_in
 from mobility.ledger.codec import (
     Block,
     ChannelOutput,
@@ -34,7 +35,6 @@ from mobility.ledger.codec import (
     TransactionPayload,
     output_id,
 )
-from mobility.ledger.driver_sql import Row, bind_value, bulk_insert, rows_in
 from mobility.ledger.models import HELD_SQL, ApprovalRecord, BlockRecord
 
 BLOCK_COLUMNS = (

@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 
 import pow_rs
 from mobility.clock import Clock, utc_now
+from mobility.driver_sql import rows_in
 from mobility.ledger.codec import (
     Block,
     ChannelOutput,
@@ -32,7 +33,6 @@ from mobility.ledger.confirmation import (
     latest_milestone,
     walk,
 )
-from mobility.ledger.driver_sql import rows_in
 from mobility.ledger.held import HeldLimits, Pruned
 from mobility.ledger.held import prune as prune_held
 from mobility.ledger.ingest import BatchWriter, PutResult
