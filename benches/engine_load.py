@@ -434,6 +434,8 @@ class Summary:
     engine_rss_mib_start: float
     engine_rss_mib_peak: float
     harness_cpu_percent: float
+    harness_lag_p99_ms: float
+    harness_lag_max_ms: float
     database: str
     profile: str | None
     reference: Reference | None = None
@@ -456,7 +458,8 @@ class Summary:
             + ", ".join(f"{name} {pct:.1f} %" for name, pct in self.engine_threads_cpu_percent.items()),
             f"engine RSS         {self.engine_rss_mib_start:.0f} MiB at the window's start, "
             f"{self.engine_rss_mib_peak:.0f} MiB peak",
-            f"harness CPU        {self.harness_cpu_percent:6.1f} % of one core (the load generator itself)",
+            f"harness CPU        {self.harness_cpu_percent:6.1f} % of one core (the load generator itself); "
+            f"its event loop late p99 {self.harness_lag_p99_ms:.1f} ms, max {self.harness_lag_max_ms:.1f} ms",
             *([f"driver failures    {len(self.driver_failures)}: {self.driver_failures[:3]}"]
               if self.driver_failures else []),
             *(self.reference.lines(self) if self.reference is not None else []),
@@ -569,11 +572,21 @@ class Measured:
     rss_start: int
     rss_peak: int
     harness_cpu_s: float
+    harness_lag_s: list[float]
     online: int
 
     @property
     def elapsed(self) -> float:
         return self.end - self.start
+
+
+async def _loop_lateness(lag: list[float], every: float = 0.01) -> None:
+    """How late this process's event loop wakes a 10 ms sleep: the harness's own queueing,
+    which every latency it measures includes (a late harness is not a slow engine)."""
+    while True:
+        asked = time.perf_counter()
+        await asyncio.sleep(every)
+        lag.append(time.perf_counter() - asked - every)
 
 
 async def _measure(pid: int, seconds: float, stations: list[TimedStation]) -> Measured:
@@ -582,10 +595,13 @@ async def _measure(pid: int, seconds: float, stations: list[TimedStation]) -> Me
     start, harness = time.perf_counter(), time.process_time()
     cpu, threads, rss = _cpu_seconds(pid), thread_cpu(pid), _rss(pid)
     peak = rss
+    lag: list[float] = []
+    lateness = asyncio.create_task(_loop_lateness(lag))
     while time.perf_counter() - start < seconds:
         await asyncio.sleep(1.0)
         peak = max(peak, _rss(pid))
     end = time.perf_counter()
+    lateness.cancel()
     by_thread: dict[str, float] = defaultdict(float)
     for tid, (name, spent) in thread_cpu(pid).items():
         by_thread["event loop" if tid == pid else "other threads"] += spent - threads.get(tid, (name, 0.0))[1]
@@ -597,6 +613,7 @@ async def _measure(pid: int, seconds: float, stations: list[TimedStation]) -> Me
         rss_start=rss,
         rss_peak=peak,
         harness_cpu_s=time.process_time() - harness,
+        harness_lag_s=lag,
         online=sum(station.online for station in stations),
     )
 
@@ -658,6 +675,8 @@ def summarise(
         engine_rss_mib_start=measured.rss_start / 2**20,
         engine_rss_mib_peak=measured.rss_peak / 2**20,
         harness_cpu_percent=100 * measured.harness_cpu_s / elapsed,
+        harness_lag_p99_ms=1000 * percentile(measured.harness_lag_s, 0.99),
+        harness_lag_max_ms=1000 * max(measured.harness_lag_s, default=0.0),
         database=database,
         profile=None,
     )

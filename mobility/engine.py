@@ -42,7 +42,7 @@ from mobility.payments.pricing import MeterSample
 from mobility.payments.service import PaymentService
 from mobility.payments.settlement import Settler
 from mobility.payments.store import PaymentStore
-from mobility.runtime import freeze_startup_heap
+from mobility.runtime import freeze_startup_heap, share_the_gil_quickly
 from mobility.settings import Settings
 from ocpp_server.server import CentralSystem, ServerConfig, tls_context
 
@@ -287,6 +287,7 @@ class Engine:
 
 async def run_engine(settings: Settings, options: EngineOptions) -> None:
     """Build, start and run the engine until cancelled."""
+    share_the_gil_quickly()
     engine = await asyncio.to_thread(Engine.build, settings, options)
     await engine.start()
     freeze_startup_heap()
