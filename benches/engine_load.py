@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 
 import pow_rs
 from benches.ocpp_throughput import _cpu_seconds, _rss
@@ -83,6 +84,20 @@ class Samples:
     vouchers: list[tuple[float, bool, float]] = field(default_factory=list)  # sent, accepted, seconds
     refused_by_wallet: int = 0
     requests: list[float] = field(default_factory=list)  # when each payment request arrived
+
+
+def bucket_percentile(buckets: list[tuple[float, int]], fraction: float) -> float:
+    """The upper bound of the histogram bucket holding the nearest-rank percentile (0 for an
+    empty histogram); `buckets` are (upper bound, count in it), in order."""
+    total = sum(count for _, count in buckets)
+    if not total:
+        return 0.0
+    rank, seen = min(total - 1, int(total * fraction)), 0
+    for bound, count in buckets:
+        seen += count
+        if seen > rank:
+            return bound
+    return buckets[-1][0]
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -423,6 +438,8 @@ class Summary:
     ocpp_max_ms: float
     transaction_p50_ms: float
     transaction_p99_ms: float
+    engine_reading_p50_ms: float
+    engine_reading_p99_ms: float
     vouchers_per_s: float
     vouchers_rejected: int
     voucher_p50_ms: float
@@ -450,7 +467,9 @@ class Summary:
             f"p99 {self.ocpp_p99_ms:7.1f} ms  max {self.ocpp_max_ms:7.1f} ms  ({self.ocpp_failed} failed)",
             f"  by action        {self.ocpp_by_action}",
             f"  meter readings   p50 {self.transaction_p50_ms:7.1f} ms  "
-            f"p99 {self.transaction_p99_ms:7.1f} ms",
+            f"p99 {self.transaction_p99_ms:7.1f} ms as the chargers saw them; inside the engine "
+            f"(arrival to answer, /metrics buckets) p50 <= {self.engine_reading_p50_ms:g} ms, "
+            f"p99 <= {self.engine_reading_p99_ms:g} ms",
             f"vouchers accepted  {self.vouchers_per_s:8.1f} /s     p50 {self.voucher_p50_ms:7.1f} ms  "
             f"p99 {self.voucher_p99_ms:7.1f} ms  max {self.voucher_max_ms:7.1f} ms  "
             f"({self.vouchers_rejected} rejected, {self.payment_requests} payment requests)",
@@ -639,7 +658,12 @@ def _read_and_save(path: Path, sampled_s: float) -> ProfileReport:
 
 
 def summarise(
-    samples: Samples, measured: Measured, stations: list[TimedStation], drivers: list[Driver], database: str
+    samples: Samples,
+    measured: Measured,
+    stations: list[TimedStation],
+    drivers: list[Driver],
+    database: str,
+    engine_readings: list[tuple[float, int]],
 ) -> Summary:
     """The window's figures from the samples and /proc readings."""
     window = _cut(samples, measured.start, measured.end)
@@ -664,6 +688,8 @@ def summarise(
         ocpp_max_ms=1000 * max(ocpp, default=0.0),
         transaction_p50_ms=1000 * percentile(readings, 0.5),
         transaction_p99_ms=1000 * percentile(readings, 0.99),
+        engine_reading_p50_ms=1000 * bucket_percentile(engine_readings, 0.5),
+        engine_reading_p99_ms=1000 * bucket_percentile(engine_readings, 0.99),
         vouchers_per_s=len(accepted) / elapsed,
         vouchers_rejected=len(window.vouchers) - len(accepted),
         voucher_p50_ms=1000 * percentile(accepted, 0.5),
@@ -705,7 +731,38 @@ async def _reference(pid: int, seconds: float, stations: list[TimedStation], sam
     )
 
 
-async def drive(options: Options, pid: int, ocpp_url: str, api_url: str, database: str) -> Summary:
+READING_ACTIONS = ("MeterValues", "TransactionEvent")
+
+
+async def answer_buckets(api_url: str, admin_key: str) -> dict[float, int]:
+    """The engine's own answer times of readings so far (`mobility_ocpp_call_seconds`, both
+    reading actions summed): cumulative count per bucket bound, from its /metrics."""
+    async with httpx.AsyncClient(base_url=api_url, timeout=30) as http:
+        scrape = await http.get("/metrics", headers={"Authorization": f"Bearer {admin_key}"})
+    scrape.raise_for_status()
+    buckets: dict[float, int] = defaultdict(int)
+    for family in text_string_to_metric_families(scrape.text):
+        if family.name != "mobility_ocpp_call_seconds":
+            continue
+        for sample in family.samples:
+            if sample.name.endswith("_bucket") and sample.labels.get("action") in READING_ACTIONS:
+                buckets[float(sample.labels["le"])] += int(sample.value)
+    return buckets
+
+
+def bucket_deltas(before: dict[float, int], after: dict[float, int]) -> list[tuple[float, int]]:
+    """(bound, count in that bucket alone) over a window, from two cumulative scrapes."""
+    deltas, below = [], 0
+    for bound in sorted(after):
+        cumulative = after[bound] - before.get(bound, 0)
+        deltas.append((bound, cumulative - below))
+        below = cumulative
+    return deltas
+
+
+async def drive(
+    options: Options, pid: int, ocpp_url: str, api_url: str, database: str, admin_key: str
+) -> Summary:
     """Connect the chargers, set the drivers going, and measure a steady window."""
     samples = Samples()
     stations = _stations(options, ocpp_url, samples)
@@ -732,13 +789,15 @@ async def drive(options: Options, pid: int, ocpp_url: str, api_url: str, databas
             if options.profile
             else None
         )
+        answered_before = await answer_buckets(api_url, admin_key)
         measured = await _measure(pid, options.seconds, stations)
+        engine_readings = bucket_deltas(answered_before, await answer_buckets(api_url, admin_key))
         report = await _profile_report(spy, profile_path, options.seconds * options.profile_rate)
     finally:
         for task in [*running, *powered]:
             task.cancel()
         await asyncio.gather(*running, *powered, return_exceptions=True)
-    summary = summarise(samples, measured, stations, drivers, database)
+    summary = summarise(samples, measured, stations, drivers, database, engine_readings)
     summary.profile = str(profile_path) if report is not None else None
     summary.reference = reference
     (options.out / "summary.json").write_text(json.dumps(asdict(summary), indent=2) + "\n")
@@ -761,6 +820,7 @@ async def run(options: Options) -> Summary:
         write_genesis(data_dir, options.paying, hrp)
         env = engine_env(data_dir, url, payments_enabled="true", accept_unknown_chargers="true")
         operator_key = (await asyncio.to_thread(mobility, env, "operators", "add", "bench")).strip()
+        admin_key = (await asyncio.to_thread(mobility, env, "admins", "add", "bench")).strip()
         options.out.mkdir(parents=True, exist_ok=True)
         with (
             serving(env, "--heartbeat-interval", str(options.heartbeat_s)) as server,
@@ -773,7 +833,7 @@ async def run(options: Options) -> Summary:
             await _post_tariff(api_url, operator_key)
             ocpp_url = f"ws://127.0.0.1:{env['MOBILITY_OCPP_PORT']}/ocpp"
             database = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
-            return await drive(options, server.pid, ocpp_url, api_url, database)
+            return await drive(options, server.pid, ocpp_url, api_url, database, admin_key)
 
 
 def main() -> None:
