@@ -265,6 +265,8 @@ class Engine:
                 await settler.run_once()
             except Exception:
                 LOGGER.exception("settlement pass failed")
+            if self.payments is not None:
+                self.payments.evict_idle_owners()
 
     async def stop(self) -> None:
         """Stop listening and end the background loops."""

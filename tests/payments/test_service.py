@@ -785,3 +785,23 @@ async def test_a_price_lost_in_a_crash_is_restored_from_the_stored_readings(worl
     record = world.store.session(1)
     assert record is not None
     assert (record.billed, record.energy_wh) == (357_000, 1_000)
+
+
+async def test_an_idle_channels_owner_leaves_memory_and_comes_back_with_its_debt(world: World) -> None:
+    """Owners were never dropped: an engine up for months kept one per channel it ever saw."""
+    service = world.service
+    await service.handle(started())
+    await service.submit_voucher(voucher(1, WINDOW))
+    world.clock.now = T0 + dt.timedelta(minutes=30)
+    assert service.evict_idle_owners() == 0  # a session runs on it
+    await service.handle(ended(1, 2_000, 10))
+    await service.idle()
+    assert service.evict_idle_owners() == 0  # used just now
+    world.clock.now += PaymentSettings().idle_owner_after + dt.timedelta(seconds=1)
+    assert service.evict_idle_owners() == 1
+    assert service.owners_in_memory == 0
+    assert not (await service.authorize("CP1", "04a2b3c4")).accepted  # the debt was kept
+    await service.submit_voucher(voucher(2, world.requests[-1].amount))  # loads it again
+    assert service.owners_in_memory == 1
+    assert debts(world, 1) == [("paid", 0)]
+    assert (await service.authorize("CP1", "04a2b3c4")).accepted
