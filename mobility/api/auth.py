@@ -153,6 +153,11 @@ class OperatorPrincipal:
     operator_id: str
     scopes: frozenset[str]
 
+    @property
+    def tenant_id(self) -> str:
+        """The key's tenant: the operator."""
+        return self.operator_id
+
 
 @dataclass(frozen=True, slots=True)
 class FleetPrincipal:
@@ -160,3 +165,8 @@ class FleetPrincipal:
 
     account_id: str
     scopes: frozenset[str]
+
+    @property
+    def tenant_id(self) -> str:
+        """The key's tenant: the fleet's account."""
+        return self.account_id

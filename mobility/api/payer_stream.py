@@ -33,6 +33,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from mobility import bounded_json
 from mobility.api.context import ApiContext
+from mobility.api.problems import Problem
 from mobility.ledger.codec import CodecError, Voucher, VoucherPayload
 from mobility.payments.service import PaymentRequest, SessionUpdate
 from mobility.payments.vouchers import VoucherRejectedError, VoucherRejection
@@ -216,6 +217,12 @@ async def accept_with_token(websocket: WebSocket, token: str | None) -> str | No
     except (TimeoutError, ValidationError, ValueError, KeyError):
         await websocket.close(4401, 'send {"type": "auth", "token": ...} first')
         return None
+
+
+async def refuse(websocket: WebSocket, problem: Problem) -> None:
+    """Close an accepted stream whose credential the routes' readers refused: 4401 or 4403,
+    the HTTP status plus 4000, with the problem's detail as the reason."""
+    await websocket.close(4000 + problem.status, (problem.detail or problem.title)[:120])
 
 
 async def _receive_json(websocket: WebSocket) -> Any:
