@@ -11,7 +11,8 @@ import httpx
 import pow_rs
 from mobility.api.auth import FLEET_PAYER_KEY_DOMAIN, LOGIN_DOMAIN, RateLimiter
 from mobility.engine import Engine
-from tests.api.conftest import ManualClock, bearer, driver, fleet, log_in, operator, sign_up, signup_body
+from testkit.clock import ManualClock
+from tests.api.conftest import bearer, driver, fleet, log_in, operator, sign_up, signup_body
 
 PROBLEM = "application/problem+json"
 

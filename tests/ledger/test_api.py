@@ -19,6 +19,7 @@ from mobility.ledger.config import LedgerSettings
 from mobility.ledger.coordinator import Coordinator
 from mobility.ledger.node import Node
 from mobility.ledger.store import GENESIS_ENTRY_POINT, LedgerStore
+from testkit.clock import ManualClock
 from tests.ledger.builders import (
     ALICE,
     BOB,
@@ -33,14 +34,6 @@ from tests.ledger.builders import (
 )
 
 ROOT = (GENESIS_ENTRY_POINT,)
-
-
-class ManualClock:
-    def __init__(self, start: dt.datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> dt.datetime:
-        return self.now
 
 
 @pytest.fixture

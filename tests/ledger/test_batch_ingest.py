@@ -22,15 +22,16 @@ from mobility.ledger.ingest import PutResult, any_held_sql
 from mobility.ledger.node import Node, SubmitResult
 from mobility.ledger.store import GENESIS_ENTRY_POINT, LedgerStore
 from mobility.ledger.validation import BlockRejectedError, RejectReason
+from testkit.clock import ManualClock
 from tests.ledger.builders import ALICE, BOB, CAROL, COORDINATORS, address, mined, spend, transfer
 from tests.ledger.test_confirmation import clock, make_node, scenario
-from tests.ledger.test_store import T0, FakeClock, random_dag
+from tests.ledger.test_store import T0, random_dag
 
 ROOT = (GENESIS_ENTRY_POINT,)
 
 
 def new_store(url: str) -> LedgerStore:
-    store = LedgerStore(create_db_engine(url), clock=FakeClock())
+    store = LedgerStore(create_db_engine(url), clock=ManualClock(T0))
     store.create_tables()
     return store
 

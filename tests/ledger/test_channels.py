@@ -23,6 +23,7 @@ from mobility.ledger.coordinator import Coordinator
 from mobility.ledger.node import Node
 from mobility.ledger.store import GENESIS_ENTRY_POINT, LedgerStore
 from mobility.ledger.validation import BlockRejectedError, RejectReason, check_block, check_transaction_inputs
+from testkit.clock import ManualClock
 from tests.ledger.builders import (
     ALICE,
     BOB,
@@ -249,14 +250,6 @@ def test_forged_voucher_signature_is_rejected_on_arrival() -> None:
 # Through the node: milestone time decides.
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime.fromtimestamp(NOW, UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 def node(database_url: str) -> Iterator[Node]:
     store = LedgerStore(create_db_engine(database_url))
@@ -267,7 +260,7 @@ def node(database_url: str) -> Iterator[Node]:
 
 
 def test_channel_life_cycle_on_the_ledger(node: Node) -> None:
-    clock = Clock()
+    clock = ManualClock(datetime.fromtimestamp(NOW, UTC))
     coordinator = Coordinator(node, COORDINATORS[:2], clock=clock)
     root = (GENESIS_ENTRY_POINT,)
     open_tx = tx([opening(expiry=NOW + 600)], [ALICE], inputs=[FUNDS_IN])

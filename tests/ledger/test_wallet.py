@@ -17,6 +17,7 @@ from mobility.ledger.node import Node
 from mobility.ledger.rejections import BlockRejectedError, RejectReason
 from mobility.ledger.store import LedgerStore
 from mobility.ledger.wallet import Wallet, WalletError
+from testkit.clock import ManualClock
 from tests.ledger.builders import ALICE as ALICE_KEY
 from tests.ledger.builders import BOB as BOB_KEY
 from tests.ledger.builders import COORDINATORS, GENESIS_TX, PARAMS, address, genesis
@@ -24,14 +25,6 @@ from tests.ledger.builders import COORDINATORS, GENESIS_TX, PARAMS, address, gen
 ALICE_SEED = bytes([0xA1]) * 32  # the seeds behind builders.ALICE / BOB, so genesis funds them
 BOB_SEED = bytes([0xB0]) * 32
 T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture
@@ -77,7 +70,7 @@ async def test_remote_pow_and_rejections_cross_the_client(node: Node, client: Le
 
 
 async def test_channel_life_cycle(node: Node, client: LedgerClient) -> None:
-    clock = Clock()
+    clock = ManualClock(T0)
     coordinator = Coordinator(node, COORDINATORS[:2], clock=clock)
     alice, bob = Wallet(client, ALICE_SEED), Wallet(client, BOB_SEED)
 

@@ -27,8 +27,8 @@ from mobility.payments.pricing import MeterSample, price_session
 from mobility.payments.service import PaymentRequest, PaymentService
 from mobility.payments.settlement import SettlementPolicy, Settler
 from mobility.payments.vouchers import VoucherRejectedError
+from testkit.commands import Recorder
 from tests.payments.ledger_world import TARIFF, Setup, make_setup, open_channel
-from tests.payments.test_service import Recorder
 
 Step = tuple[int, bool, bool, bool, bool]  # power kW, pays, duplicate, restart, replay
 

@@ -21,7 +21,9 @@ from mobility.payments.models import ChannelRecord
 from mobility.payments.service import PaymentService
 from mobility.payments.store import PaymentStore
 from mobility.payments.tariff import Tariff
-from tests.payments.test_service import CHANNEL, DRIVER, T0, TARIFF, Clock, Recorder, started
+from testkit.clock import ManualClock
+from testkit.commands import Recorder
+from tests.payments.test_service import CHANNEL, DRIVER, T0, TARIFF, started
 
 HUGE = Tariff.model_validate(
     {
@@ -57,12 +59,12 @@ def flags() -> list[tuple[int, str]]:
 
 def _service(store: PaymentStore, flags: list[tuple[int, str]] | None = None) -> PaymentService:
     if flags is None:
-        return PaymentService(store, Recorder(), lambda _cp: "city", clock=Clock())
+        return PaymentService(store, Recorder(), lambda _cp: "city", clock=ManualClock(T0))
 
     def flag(session_id: int, reason: str) -> None:
         flags.append((session_id, reason))
 
-    return PaymentService(store, Recorder(), lambda _cp: "city", clock=Clock(), flag_session=flag)
+    return PaymentService(store, Recorder(), lambda _cp: "city", clock=ManualClock(T0), flag_session=flag)
 
 
 def _at(minutes: int) -> dt.datetime:
