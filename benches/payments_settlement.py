@@ -33,6 +33,7 @@ from mobility.ledger.coordinator import Coordinator
 from mobility.ledger.node import Node
 from mobility.ledger.store import LedgerStore
 from mobility.ledger.wallet import Wallet
+from mobility.migrate import upgrade
 from mobility.payments.models import ChannelRecord, SessionPaymentRecord, SettlementRecord
 from mobility.payments.service import PaymentRequest, PaymentService
 from mobility.payments.settlement import SettlementPolicy, Settler
@@ -145,9 +146,9 @@ class World:
     """Node, coordinator, wallets and the payment engine on one SQLite file."""
 
     def __init__(self, database_url: str) -> None:
+        upgrade(database_url)
         self.engine = create_db_engine(database_url)
         ledger = LedgerStore(self.engine)
-        ledger.create_tables()
         self.node = Node(ledger, PARAMS)
         self.client = InProcessClient(self.node)
         self.clock = ManualClock(T0)

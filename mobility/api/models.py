@@ -121,14 +121,3 @@ class ChargerCommandRecord(SQLModel, table=True):
     error: str | None = Field(default=None, max_length=200)
     created_at: datetime = Field(sa_type=UTCDateTime)
     answered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-
-
-API_TABLE_NAMES = (
-    "api_operator",
-    "api_key",
-    "api_driver_key",
-    "fleet_vehicle",
-    "fleet_payer_key",
-    "api_operator_tariff",
-    "api_charger_command",
-)

@@ -39,7 +39,6 @@ ROOT = (GENESIS_ENTRY_POINT,)
 @pytest.fixture
 def node(database_url: str) -> Iterator[Node]:
     store = LedgerStore(create_db_engine(database_url))
-    store.create_tables()
     store.add_genesis(genesis(), GENESIS_TX)
     yield Node(store, PARAMS)
     store.engine.dispose()

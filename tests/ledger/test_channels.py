@@ -253,7 +253,6 @@ def test_forged_voucher_signature_is_rejected_on_arrival() -> None:
 @pytest.fixture
 def node(database_url: str) -> Iterator[Node]:
     store = LedgerStore(create_db_engine(database_url))
-    store.create_tables()
     store.add_genesis(genesis(), GENESIS_TX)
     yield Node(store, PARAMS)
     store.engine.dispose()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,7 +47,6 @@ def clock() -> datetime:
 
 def make_node(url: str) -> Node:
     store = LedgerStore(create_db_engine(url))
-    store.create_tables()
     store.add_genesis(genesis(), GENESIS_TX)
     return Node(store, PARAMS)
 
@@ -209,7 +208,7 @@ def scenario(node: Node, coordinator: Coordinator) -> list[bytes]:
 
 
 def test_two_nodes_reach_identical_state_in_any_order(
-    node: Node, coordinator: Coordinator, tmp_path: Path
+    node: Node, coordinator: Coordinator, tmp_path: Path, migrated_sqlite: Callable[[Path], str]
 ) -> None:
     blocks = scenario(node, coordinator)
     latest = node.store.latest_milestone()
@@ -219,12 +218,12 @@ def test_two_nodes_reach_identical_state_in_any_order(
     conflicts = [node.store.metadata(Block.from_bytes(data).block_id) for data in blocks]
     assert sum(1 for meta in conflicts if meta is not None and meta.conflict_reason) == 1
     assert balance(node, CAROL) == 900_000
-    fresh = make_node(f"sqlite:///{tmp_path / 'fresh.db'}")
+    fresh = make_node(migrated_sqlite(tmp_path / "fresh.db"))
     assert fresh.store.state_digest() != digest
     fresh.store.engine.dispose()
 
     for seed in range(3):
-        other = make_node(f"sqlite:///{tmp_path / f'other-{seed}.db'}")
+        other = make_node(migrated_sqlite(tmp_path / f"other-{seed}.db"))
         shuffled = blocks[:]
         random.Random(seed).shuffle(shuffled)
         for data in shuffled:

@@ -32,7 +32,6 @@ def clock() -> ManualClock:
 def store(database_url: str, clock: ManualClock) -> Iterator[LedgerStore]:
     engine = create_db_engine(database_url)
     ledger = LedgerStore(engine, clock=clock)
-    ledger.create_tables()
     ledger.add_genesis(genesis(), GENESIS_TX)
     yield ledger
     engine.dispose()

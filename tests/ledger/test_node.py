@@ -36,7 +36,6 @@ ROOT = (GENESIS_ENTRY_POINT,)
 def node(database_url: str) -> Iterator[Node]:
     engine = create_db_engine(database_url)
     store = LedgerStore(engine)
-    store.create_tables()
     store.add_genesis(genesis(), GENESIS_TX)
     yield Node(store, PARAMS)
     engine.dispose()

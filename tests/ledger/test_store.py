@@ -28,7 +28,6 @@ def clock() -> ManualClock:
 def store(database_url: str, clock: ManualClock) -> Iterator[LedgerStore]:
     engine = create_db_engine(database_url)
     ledger = LedgerStore(engine, clock=clock)
-    ledger.create_tables()
     yield ledger
     engine.dispose()
 
@@ -164,12 +163,10 @@ def test_state_survives_a_new_engine(database_url: str, clock: ManualClock) -> N
     parent = block("p", [GENESIS_ENTRY_POINT])
     child = block("c", [parent.block_id])
     first = LedgerStore(create_db_engine(database_url), clock=clock)
-    first.create_tables()
     first.put_block(child)
     first.engine.dispose()
 
     second = LedgerStore(create_db_engine(database_url), clock=clock)
-    second.create_tables()
     assert second.missing_parents() == [parent.block_id]
     assert second.put_block(parent).made_solid == (child.block_id,)
     second.engine.dispose()

@@ -30,7 +30,6 @@ T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 @pytest.fixture
 def node(database_url: str) -> Iterator[Node]:
     store = LedgerStore(create_db_engine(database_url))
-    store.create_tables()
     store.add_genesis(genesis(), GENESIS_TX)
     yield Node(store, PARAMS)
     store.engine.dispose()

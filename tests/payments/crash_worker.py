@@ -133,7 +133,6 @@ async def settle(
 def main(url: str, phase: str, crash_at: str) -> None:
     engine = create_db_engine(url)
     ledger = LedgerStore(engine)
-    ledger.create_tables()
     if phase == "charge":
         ledger.add_genesis(genesis(), GENESIS_TX)
     node = Node(ledger, PARAMS)

@@ -50,7 +50,6 @@ def make_setup(database_url: str) -> Setup:
     """A node with genesis funds, both wallets and the payment service on one database."""
     engine = create_db_engine(database_url)
     ledger = LedgerStore(engine)
-    ledger.create_tables()
     ledger.add_genesis(genesis(), GENESIS_TX)
     node = Node(ledger, PARAMS)
     client = InProcessClient(node)

@@ -12,7 +12,6 @@ import datetime as dt
 import pytest
 
 from mobility.charging.events import EndReason, MeterReading, SessionEnded
-from mobility.charging.models import create_charging_tables
 from mobility.charging.service import ChargingService
 from mobility.charging.store import ChargingStore
 from mobility.db import create_db_engine
@@ -115,7 +114,6 @@ async def test_a_reading_dated_before_the_start_is_billed_and_flagged(
 
 async def test_the_charging_session_carries_the_first_flag(database_url: str) -> None:
     engine = create_db_engine(database_url)
-    create_charging_tables(engine)
     store = ChargingStore(engine)
     store.register_charge_point("CP1", None)
     service = ChargingService(store)
