@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from sqlalchemy import text
 from sqlmodel import Session, select
 
-from mobility.api.models import TokenAssignmentRecord
 from mobility.db import create_db_engine
+from mobility.fleet.models import TokenAssignmentRecord
 from mobility.migrate import upgrade
 
 

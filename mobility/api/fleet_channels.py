@@ -25,10 +25,10 @@ import pow_rs
 from mobility.api.auth import FLEET_PAYER_KEY_DOMAIN, FleetPrincipal
 from mobility.api.context import ApiContext, Context, fleet_with
 from mobility.api.fleet_vehicles import fleet_store
-from mobility.api.models import FleetPayerKeyRecord
 from mobility.api.pagination import Page, Paging
 from mobility.api.payer_routes import PayerKind, payer_router
 from mobility.api.problems import Problem
+from mobility.fleet.models import FleetPayerKeyRecord
 from mobility.fleet.store import KeyTakenError
 from mobility.ledger.codec import Ed25519Address
 
@@ -97,12 +97,15 @@ async def add_payer_key(
             "the signature does not verify: sign b'mobility-fleet-payer-key:' + your account ID",
             "invalid-proof",
         )
+    taken = Problem(409, "Conflict", "this key belongs to another account", "key-taken")
+    if await asyncio.to_thread(context.api_store.driver_by_key, public_key) is not None:
+        raise taken  # a driver's key: it names the driver's account
     try:
         record, new = await asyncio.to_thread(
             fleet_store(context).add_payer_key, caller.account_id, body.public_key, context.clock()
         )
     except KeyTakenError as error:
-        raise Problem(409, "Conflict", "this key belongs to another account", "key-taken") from error
+        raise taken from error
     if not new:
         response.status_code = 200
     return PayerKeyOut.of(record, context.node.params.bech32_hrp)
