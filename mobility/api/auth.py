@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from mobility.clock import Clock, utc_now
-from mobility.ratelimit import RateLimiter as RateLimiter  # re-exported: its home until issue 14
 
 LOGIN_DOMAIN = b"mobility-driver-login:"
 SIGNUP_DOMAIN = b"mobility-driver-signup:"  # + the public key: signing up proves holding it

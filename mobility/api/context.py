@@ -17,7 +17,6 @@ from mobility.api.auth import (
     DriverPrincipal,
     FleetPrincipal,
     OperatorPrincipal,
-    RateLimiter,
     TokenSigner,
 )
 from mobility.api.problems import Problem
@@ -29,6 +28,7 @@ from mobility.ledger.api.remote_pow import RemotePow
 from mobility.ledger.node import Node
 from mobility.payments.service import PaymentService
 from mobility.payments.store import PaymentStore
+from mobility.ratelimit import RateLimiter
 from ocpp_server.server import CentralSystem
 
 

@@ -16,21 +16,15 @@ from fastapi import APIRouter, WebSocket
 
 from mobility.api import payer_stream
 from mobility.api.context import ApiContext, driver_of
-from mobility.api.problems import Problem
 
 router = APIRouter(tags=["driver"])  # included under /driver by `driver.router`
+
+
+async def _driver(context: ApiContext, token: str) -> tuple[str, str | None]:
+    return driver_of(context, token).account_id, None
 
 
 @router.websocket("/stream")
 async def stream(websocket: WebSocket, token: str | None = None) -> None:
     """Live session updates and payment requests; vouchers in, their verdicts out."""
-    context: ApiContext = websocket.app.state.context
-    token = await payer_stream.accept_with_token(websocket, token)
-    if token is None:
-        return
-    try:
-        driver = driver_of(context, token)
-    except Problem as problem:
-        await payer_stream.refuse(websocket, problem)
-        return
-    await payer_stream.serve(websocket, driver.account_id)
+    await payer_stream.open_stream(websocket, token, _driver)

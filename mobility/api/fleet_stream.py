@@ -19,23 +19,17 @@ from fastapi import APIRouter, WebSocket
 
 from mobility.api import payer_stream
 from mobility.api.context import ApiContext, api_key_of, require_scope
-from mobility.api.problems import Problem
 
 router = APIRouter(tags=["fleet"])  # included under /fleet by `fleet.router`
+
+
+async def _fleet(context: ApiContext, token: str) -> tuple[str, str | None]:
+    _, account_id, scopes = await api_key_of(context, token, "fleet")
+    require_scope(scopes, "fleet:read")
+    return account_id, None if "fleet:write" in scopes else "this API key lacks the scope 'fleet:write'"
 
 
 @router.websocket("/stream")
 async def stream(websocket: WebSocket, token: str | None = None) -> None:
     """Live sessions and payment requests for the fleet's channels; vouchers in, verdicts out."""
-    context: ApiContext = websocket.app.state.context
-    token = await payer_stream.accept_with_token(websocket, token)
-    if token is None:
-        return
-    try:
-        _, account_id, scopes = await api_key_of(context, token, "fleet")
-        require_scope(scopes, "fleet:read")
-    except Problem as problem:
-        await payer_stream.refuse(websocket, problem)
-        return
-    refusal = None if "fleet:write" in scopes else "this API key lacks the scope 'fleet:write'"
-    await payer_stream.serve(websocket, account_id, refusal)
+    await payer_stream.open_stream(websocket, token, _fleet)

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 import pow_rs
+from mobility.db import create_db_engine
 from mobility.ledger.codec import (
     BasicOutput,
     Block,
@@ -24,6 +25,8 @@ from mobility.ledger.codec import (
     UtxoInput,
     output_id,
 )
+from mobility.ledger.node import Node
+from mobility.ledger.store import LedgerStore
 from testkit.ledger import COORDINATORS as COORDINATORS
 from testkit.ledger import GENESIS_TX as GENESIS_TX
 from testkit.ledger import PARAMS as PARAMS
@@ -95,3 +98,11 @@ def milestone(
         key=lambda item: item.public_key,
     )
     return MilestonePayload(essence, tuple(signatures))
+
+
+def funded_node(url: str) -> Node:
+    """A node of the test network on the (migrated) database at `url`, its genesis giving
+    ALICE, BOB and CAROL their funds."""
+    store = LedgerStore(create_db_engine(url))
+    store.add_genesis(genesis(), GENESIS_TX)
+    return Node(store, PARAMS)

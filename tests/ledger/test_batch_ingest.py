@@ -23,8 +23,18 @@ from mobility.ledger.node import Node, SubmitResult
 from mobility.ledger.store import GENESIS_ENTRY_POINT, LedgerStore
 from mobility.ledger.validation import BlockRejectedError, RejectReason
 from testkit.clock import ManualClock
-from tests.ledger.builders import ALICE, BOB, CAROL, COORDINATORS, address, mined, spend, transfer
-from tests.ledger.test_confirmation import clock, make_node, scenario
+from tests.ledger.builders import (
+    ALICE,
+    BOB,
+    CAROL,
+    COORDINATORS,
+    address,
+    funded_node,
+    mined,
+    spend,
+    transfer,
+)
+from tests.ledger.test_confirmation import clock, scenario
 from tests.ledger.test_store import T0, random_dag
 
 ROOT = (GENESIS_ENTRY_POINT,)
@@ -111,7 +121,7 @@ def test_held_chain_stored_earlier_is_solidified_by_a_later_batch(database_url: 
 
 @pytest.fixture
 def node(database_url: str) -> Iterator[Node]:
-    made = make_node(database_url)
+    made = funded_node(database_url)
     yield made
     made.store.engine.dispose()
 
@@ -146,7 +156,7 @@ def test_submit_many_in_any_cut_reaches_the_same_ledger(
     blocks = scenario(node, Coordinator(node, COORDINATORS[:2], clock=clock))
     digest = node.store.state_digest()
     for seed in range(3):
-        other = make_node(migrated_sqlite(tmp_path / f"other-{seed}.db"))
+        other = funded_node(migrated_sqlite(tmp_path / f"other-{seed}.db"))
         rng = random.Random(seed)
         shuffled = blocks[:]
         rng.shuffle(shuffled)
