@@ -35,12 +35,11 @@ import random
 import shutil
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
@@ -57,7 +56,7 @@ from sims.chargers.backoff import Backoff
 from sims.chargers.clock import AcceleratedClock
 from sims.chargers.fleet import assign_versions
 from sims.chargers.station import SimulatedChargePoint, StationConfig
-from tests.engine_process import engine_env, mobility, serving
+from testkit.process import engine_env, mobility, serving
 
 TARIFF = {
     "id": "default",
@@ -270,12 +269,6 @@ def thread_cpu(pid: int) -> dict[int, tuple[str, float]]:
             fields = text.rsplit(")", 1)[1].split()
             threads[int(task.name)] = (name, (int(fields[11]) + int(fields[12])) / ticks)
     return threads
-
-
-def _drain(stream: IO[bytes], sink: IO[bytes]) -> None:
-    """Copy the engine's log to a file: an unread pipe would fill and stall its event loop."""
-    with contextlib.suppress(ValueError, OSError):
-        shutil.copyfileobj(stream, sink, 4096)
 
 
 # The profile ------------------------------------------------------------------------------
@@ -823,17 +816,14 @@ async def run(options: Options) -> Summary:
         admin_key = (await asyncio.to_thread(mobility, env, "admins", "add", "bench")).strip()
         options.out.mkdir(parents=True, exist_ok=True)
         with (
-            serving(env, "--heartbeat-interval", str(options.heartbeat_s)) as server,
             (options.out / "engine.log").open("wb") as log,
+            serving(env, "--heartbeat-interval", str(options.heartbeat_s), log=log) as served,
         ):
-            assert server.stderr is not None
-            drain = threading.Thread(target=_drain, args=(server.stderr, log), daemon=True)
-            drain.start()
             api_url = f"http://127.0.0.1:{env['MOBILITY_API_PORT']}"
             await _post_tariff(api_url, operator_key)
             ocpp_url = f"ws://127.0.0.1:{env['MOBILITY_OCPP_PORT']}/ocpp"
             database = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
-            return await drive(options, server.pid, ocpp_url, api_url, database, admin_key)
+            return await drive(options, served.process.pid, ocpp_url, api_url, database, admin_key)
 
 
 def main() -> None:

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any, ClassVar, Protocol
 
 from sqlalchemy import Connection, Engine, bindparam, delete, func, tuple_, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, select
 
 from mobility.charging.authorization import RegistrationStatus
@@ -152,6 +153,26 @@ _FRAME_TABLE = SQLModel.metadata.tables["charging_message_log"]
 _FRAME_COLUMNS = ("charge_point_id", "direction", "frame", "at")
 
 
+@dataclass(frozen=True, slots=True)
+class ChargerSpec:
+    """A charge point an operator registers; its password already hashed (`hash_password`), so
+    the hashing runs where the caller chooses, off the database's worker threads."""
+
+    charge_point_id: str
+    password_hash: str
+    site: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    tariff_id: str | None = None
+
+
+def unclaimed(record: ChargePointRecord) -> bool:
+    """Admitted unknown (MOBILITY_ACCEPT_UNKNOWN_CHARGERS) and nobody's yet: no operator, and no
+    password (or pending approval). One registered with a password but no operator (by the CLI)
+    is not: someone chose its credentials."""
+    return record.operator_id is None and (record.pending or record.password_hash is None)
+
+
 class ChargingStore:
     """Charge points, connectors, sessions, readings and the raw log, over one engine."""
 
@@ -190,6 +211,48 @@ class ChargingStore:
                 db.add(record)
                 db.commit()
             return record
+
+    def claim_charge_point(self, operator_id: str, spec: ChargerSpec) -> ChargePointRecord | None:
+        """Register a charge point for `operator_id`, or let the operator claim one that
+        connected unknown (`unclaimed`); None if the ID is taken otherwise."""
+        fields: dict[str, Any] = {
+            "password_hash": spec.password_hash,
+            "operator_id": operator_id,
+            "site": spec.site,
+            "latitude": spec.latitude,
+            "longitude": spec.longitude,
+            "tariff_id": spec.tariff_id,
+            "pending": False,
+        }
+        with self._session() as db:
+            record = db.get(ChargePointRecord, spec.charge_point_id, with_for_update=True)
+            if record is None:
+                record = ChargePointRecord(id=spec.charge_point_id, **fields)
+            elif unclaimed(record):
+                for name, value in fields.items():
+                    setattr(record, name, value)
+            else:
+                return None
+            db.add(record)
+            try:
+                db.commit()
+            except IntegrityError:  # registered concurrently
+                return None
+        return record
+
+    def update_owned_charge_point(
+        self, operator_id: str, charge_point_id: str, changes: dict[str, Any]
+    ) -> bool:
+        """Set the given columns of the operator's charge point; False if it is not theirs."""
+        with self._session() as db:
+            record = db.get(ChargePointRecord, charge_point_id)
+            if record is None or record.operator_id != operator_id:
+                return False
+            for name, value in changes.items():
+                setattr(record, name, value)
+            db.add(record)
+            db.commit()
+            return True
 
     def unclaimed_charge_points(self) -> list[str]:
         """Charge points admitted unknown that no operator has claimed yet (no operator, no

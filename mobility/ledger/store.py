@@ -42,7 +42,6 @@ from mobility.ledger.models import (
     MilestoneRecord,
     OutputRecord,
     SpendRecord,
-    create_ledger_tables,
 )
 from mobility.ledger.params import NetworkParams
 from mobility.ledger.solidifier import parents_of
@@ -99,10 +98,6 @@ class LedgerStore:
         self.clock = clock
         self.solid_entry_points = frozenset(solid_entry_points)
         self._lock = threading.Lock()
-
-    def create_tables(self) -> None:
-        """Create the ledger tables if missing."""
-        create_ledger_tables(self.engine)
 
     @contextmanager
     def _session(self) -> Iterator[Session]:

@@ -35,7 +35,6 @@ from typing import Any
 import httpx
 from sqlmodel import Session, col, select
 
-from mobility.api.auth import RateLimiter
 from mobility.charging.models import SessionRecord
 from mobility.db import create_db_engine
 from mobility.engine import Engine, EngineOptions
@@ -44,6 +43,7 @@ from mobility.fleet.store import FleetStore
 from mobility.ledger.config import LedgerSettings
 from mobility.payments.settlement import SettlementPolicy
 from mobility.payments.store import PaymentStore
+from mobility.ratelimit import RateLimiter
 from mobility.settings import Settings
 from mobility.wallet.api_client import ApiError
 from sims.chargers.clock import SteppedClock

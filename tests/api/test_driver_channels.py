@@ -11,7 +11,7 @@ import httpx
 
 from mobility.engine import Engine
 from mobility.ledger.codec import Ed25519Address
-from tests.api.conftest import ManualClock
+from testkit.clock import ManualClock
 from tests.api.driver_world import add_tariff, driver_api, fund, milestone, open_channel
 
 

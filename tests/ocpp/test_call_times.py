@@ -12,7 +12,7 @@ def test_a_time_on_a_bound_counts_in_that_bound_and_longer_ones_in_the_last_buck
     times.observe("MeterValues", BUCKETS_S[-1] * 2)
     [(action, figures)] = times.snapshot().items()
     assert action == "MeterValues"
-    assert figures.counts[0] == 1 and figures.counts[1] == 1 and figures.counts[-1] == 1
+    assert (figures.counts[0], figures.counts[1], figures.counts[-1]) == (1, 1, 1)
     assert figures.count == 3
     assert figures.total_s == BUCKETS_S[0] * 2.5 + BUCKETS_S[-1] * 2
 

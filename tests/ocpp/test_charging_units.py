@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 
 from mobility.charging.authorization import AllowListAuthorizer
 from mobility.charging.energy import apply_register, register_to_wh
-from mobility.charging.models import create_charging_tables
 from mobility.charging.passwords import hash_password, verify_password
 from mobility.charging.store import ChargingStore
 from mobility.charging.timeutil import parse_timestamp
@@ -99,7 +98,6 @@ def test_timestamps_are_utc_aware() -> None:
 
 def test_datetimes_come_back_utc_aware(database_url: str) -> None:
     engine = create_db_engine(database_url)
-    create_charging_tables(engine)
     store = ChargingStore(engine)
     store.register_charge_point("CP", None)
     store.set_online("CP", True, "ocpp1.6", datetime(2026, 5, 1, 14, 0, tzinfo=UTC))

@@ -6,7 +6,7 @@ import asyncio
 import datetime as dt
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pytest
 from sqlalchemy import Connection, update
@@ -25,6 +25,8 @@ from mobility.payments.service import PaymentRequest, PaymentService, PaymentSet
 from mobility.payments.store import PaymentStore, StaleVoucherError, VoucherWrite
 from mobility.payments.tariff import Tariff
 from mobility.payments.vouchers import ChannelCredit, VoucherRejectedError, VoucherRejection
+from testkit.clock import ManualClock
+from testkit.commands import Recorder
 
 T0 = dt.datetime(2026, 6, 3, 8, 0, tzinfo=dt.UTC)
 DRIVER = pow_rs.SigningKey(bytes(range(32)))
@@ -40,45 +42,16 @@ WINDOW = 178_500  # 0.5 kWh at 0.30 + 19 % VAT
 
 
 @dataclass
-class Recorder:
-    """Records the commands the payment layer sends to chargers (into a shared list, if given)."""
-
-    calls: list[tuple[str, ...]] = field(default_factory=list)
-
-    async def limit_power(
-        self, charge_point_id: str, connector_id: int, transaction_ref: str, watts: int
-    ) -> bool:
-        self.calls.append(("limit", transaction_ref, str(watts)))
-        return True
-
-    async def clear_limit(self, charge_point_id: str, connector_id: int, transaction_ref: str) -> bool:
-        self.calls.append(("clear", transaction_ref))
-        return True
-
-    async def stop(self, charge_point_id: str, transaction_ref: str) -> bool:
-        self.calls.append(("stop", transaction_ref))
-        return True
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-
-@dataclass
 class World:
     store: PaymentStore
     service: PaymentService
     commands: Recorder
-    clock: Clock
+    clock: ManualClock
     requests: list[PaymentRequest]
 
 
 def make_service(
-    store: PaymentStore, clock: Clock, commands: Recorder, loader: object = None
+    store: PaymentStore, clock: ManualClock, commands: Recorder, loader: object = None
 ) -> PaymentService:
     return PaymentService(
         store,
@@ -106,7 +79,7 @@ def world(database_url: str) -> Iterator[World]:
             expiry=T0 + dt.timedelta(days=30),
         )
     )
-    clock, commands, requests = Clock(), Recorder(), list[PaymentRequest]()
+    clock, commands, requests = ManualClock(T0), Recorder(), list[PaymentRequest]()
     service = make_service(store, clock, commands)
 
     async def collect(request: PaymentRequest) -> None:
