@@ -32,7 +32,7 @@ class Settings(BaseSettings):
     # Settlement (`mobility.payments.settlement`): a channel is claimed on the ledger once its
     # unclaimed value reaches the threshold (micro-units), or once an ended session has waited
     # the interval unclaimed, and always the expiry margin before the channel expires. Durations
-    # as seconds or ISO 8601 (`PT6H`).
+    # in ISO 8601 (`PT6H`, `PT10M`).
     settlement_threshold: int = Field(default=5_000_000, ge=1)
     settlement_interval: timedelta = timedelta(hours=6)
     settlement_expiry_margin: timedelta = timedelta(hours=12)
