@@ -99,6 +99,22 @@ def test_a_short_city_run_balances_and_a_difference_fails_it(city_run: tuple[Cit
     reported[0]["settled"] -= 1
     assert run.reconcile().balanced
 
+    # What settled is what the ledger proves: a claim it does not prove settles nothing, and a
+    # channel said to have paid more than its wallet signed does not balance.
+    block_id, proven = next((k, v) for k, v in run.report.claims.items() if not isinstance(v, str))
+    run.report.claims[block_id] = "the Merkle path does not reach the milestone's inclusion root"
+    unproven = [row for row in run.reconcile().sessions if row.status == "unsettled"]
+    assert unproven
+    assert not run.record.balanced
+    assert all(row.settled == 0 and row.block_id is None for row in unproven)
+    run.report.claims[block_id] = proven
+    channel = next(iter(run.books.signed))
+    signed, run.books.signed[channel] = run.books.signed[channel], 0
+    assert any("wallet signed" in row.reason for row in run.reconcile().sessions if row.paid)
+    assert not run.record.balanced
+    run.books.signed[channel] = signed
+    assert run.reconcile().balanced
+
     tampered = overbill_one_session(run)
     again = run.reconcile()
     assert [row.status for row in again.sessions if row.session_id == tampered] == ["mismatch"]
