@@ -101,18 +101,19 @@ def test_a_short_city_run_balances_and_a_difference_fails_it(city_run: tuple[Cit
 
     # What settled is what the ledger proves: a claim it does not prove settles nothing, and a
     # channel said to have paid more than its wallet signed does not balance.
-    block_id, proven = next((k, v) for k, v in run.report.claims.items() if not isinstance(v, str))
+    block_id = next(row.block_id for row in rows if row.status == "ok" and row.settled and row.block_id)
+    proven = run.report.claims[block_id]
     run.report.claims[block_id] = "the Merkle path does not reach the milestone's inclusion root"
     unproven = [row for row in run.reconcile().sessions if row.status == "unsettled"]
     assert unproven
     assert not run.record.balanced
     assert all(row.settled == 0 and row.block_id is None for row in unproven)
     run.report.claims[block_id] = proven
-    channel = next(iter(run.books.signed))
-    signed, run.books.signed[channel] = run.books.signed[channel], 0
-    assert any("wallet signed" in row.reason for row in run.reconcile().sessions if row.paid)
+    signed = dict(run.books.signed)
+    run.books.signed.update(dict.fromkeys(signed, 0))
+    assert all("wallet signed" in row.reason for row in run.reconcile().sessions if row.paid)
     assert not run.record.balanced
-    run.books.signed[channel] = signed
+    run.books.signed.update(signed)
     assert run.reconcile().balanced
 
     tampered = overbill_one_session(run)
