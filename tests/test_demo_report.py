@@ -3,6 +3,7 @@ the demo still writes the run record and says which extra draws the report."""
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,3 +42,11 @@ def test_with_matplotlib_the_report_is_drawn(tmp_path: Path) -> None:
     output = written(tmp_path)
     assert REPORT_EXTRA not in output
     assert (tmp_path / "report.html").is_file()
+
+
+def test_the_demo_imports_no_matplotlib() -> None:
+    """The extra is optional only if nothing on the demo's way imports it (the live view once did,
+    through `sims.report`'s package)."""
+    probe = "import sys, mobility.cli, mobility.demo, sims.city.run; print('matplotlib' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False", done.stderr
