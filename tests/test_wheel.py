@@ -9,7 +9,7 @@ asking for `--report` without matplotlib shows the extra is optional.
 
 Selected with `-m wheel`; part of the default run (`make test`). It takes one Rust build (most of
 it cached by the `cargo` steps before it), one install and a demo of 12 simulated minutes: about
-two to four minutes on two shared cores.
+five minutes on two shared cores, most of it the install from the index.
 """
 
 from __future__ import annotations
