@@ -4,16 +4,18 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-RUST_SOURCES := $(wildcard pow_rs/src/*.rs) Cargo.toml pow_rs/Cargo.toml
+RUST_SOURCES := $(wildcard pow_rs/crates/*/src/*.rs pow_rs/crates/*/Cargo.toml) Cargo.toml pow_rs/pyproject.toml
 
 .PHONY: setup demo test lint typecheck rust-test py-test postgres bench
 
 setup: $(STAMP)
 
+# Two distributions, both editable: pow_rs (maturin builds the Rust extension into
+# pow_rs/python/pow_rs) and mobility with its dev tools and the report extra.
 $(STAMP): pyproject.toml $(RUST_SOURCES)
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q -e '.[dev]'
+	$(VENV)/bin/pip install -q -e ./pow_rs -e '.[dev]'
 	touch $@
 
 ## The engine with the default simulated city living on it for two simulated hours, reconciled
@@ -21,13 +23,15 @@ $(STAMP): pyproject.toml $(RUST_SOURCES)
 demo: setup
 	$(VENV)/bin/mobility demo
 
-## Every check: lint, types, stubs, clippy, Rust tests, Python tests (SQLite and PostgreSQL).
+## Every check: lint, types, stubs, clippy, Rust tests, Python tests (SQLite and PostgreSQL, and
+## the built wheels running the demo in a fresh virtualenv: tests/test_wheel.py, marker `wheel`).
 test: lint typecheck rust-test postgres py-test
 
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
+	cargo fmt --all -- --check
 	cargo clippy --release --all-targets -- -D warnings
 
 typecheck: setup

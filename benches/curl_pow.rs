@@ -10,7 +10,7 @@ use criterion::{BatchSize, Criterion, Throughput};
 use crypto::encoding::ternary::{T1B1Buf, TritBuf};
 use crypto::hashes::ternary::curl_p::{BATCH_SIZE, CurlPBatchHasher};
 
-use pow_rs::{blake2b, miner, pow};
+use pow_core::{blake2b, miner, pow};
 
 /// More trailing zeros than any hash has in practice: the search never stops early.
 const NEVER: usize = 200;
@@ -65,12 +65,17 @@ fn miner_threads(c: &mut Criterion) {
 
 fn score(c: &mut Criterion) {
     let block: Vec<u8> = (0..300u32).map(|i| (i * 31 % 251) as u8).collect();
-    c.bench_function("pow_score_300_bytes", |b| b.iter(|| pow::score(black_box(&block))));
+    c.bench_function("pow_score_300_bytes", |b| {
+        b.iter(|| pow::score(black_box(&block)))
+    });
 }
 
 /// Mean time of one iteration of a finished benchmark, from criterion's saved estimates.
 fn mean_ns(id: &str) -> Option<f64> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/criterion").join(id).join("new/estimates.json");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../target/criterion")
+        .join(id)
+        .join("new/estimates.json");
     let text = std::fs::read_to_string(path).ok()?;
     let value: serde_json::Value = serde_json::from_str(&text).ok()?;
     value["mean"]["point_estimate"].as_f64()
@@ -80,15 +85,24 @@ fn summary() {
     let lanes = miner::lanes() as f64;
     let rate = |id: &str, hashes: f64| mean_ns(id).map(|ns| hashes / ns * 1e9);
     let ours = rate("curl_hashes_one_thread/pow_rs_miner", BATCHES as f64 * lanes);
-    let theirs = rate("curl_hashes_one_thread/iota_crypto_CurlPBatchHasher", BATCH_SIZE as f64);
+    let theirs = rate(
+        "curl_hashes_one_thread/iota_crypto_CurlPBatchHasher",
+        BATCH_SIZE as f64,
+    );
     let one = rate("miner_threads/1", BATCHES as f64 * lanes);
     let two = rate("miner_threads/2", 2.0 * BATCHES as f64 * lanes);
     println!("\n== summary ({} lanes per batch) ==", lanes);
     if let (Some(ours), Some(theirs)) = (ours, theirs) {
-        println!("Curl-P-81 hashes/s/thread: pow_rs {ours:.0}, iota-crypto {theirs:.0}, ratio {:.2}x", ours / theirs);
+        println!(
+            "Curl-P-81 hashes/s/thread: pow_rs {ours:.0}, iota-crypto {theirs:.0}, ratio {:.2}x",
+            ours / theirs
+        );
     }
     if let (Some(one), Some(two)) = (one, two) {
-        println!("miner: 1 thread {one:.0} H/s, 2 threads {two:.0} H/s, speed-up {:.2}x", two / one);
+        println!(
+            "miner: 1 thread {one:.0} H/s, 2 threads {two:.0} H/s, speed-up {:.2}x",
+            two / one
+        );
     }
     if let Some(ns) = mean_ns("pow_score_300_bytes") {
         println!("pow_score of a 300-byte block: {:.2} us", ns / 1e3);

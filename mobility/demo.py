@@ -10,6 +10,7 @@ prints the summary, optionally writes the report, and exits 1 when anything does
 
 from __future__ import annotations
 
+import importlib.util
 import tempfile
 from pathlib import Path
 
@@ -40,15 +41,24 @@ def show(record: RunRecord, console: Console) -> None:
     console.print(f"reconciliation (metered = billed = paid = settled, or the shortfall): {verdict}")
 
 
+REPORT_EXTRA = "pip install 'mobility[report]'"
+"""The report draws with matplotlib, an optional extra: an engine need not carry a plotting stack."""
+
+
 def write(record: RunRecord, folder: Path, console: Console) -> None:
-    """The report (plots and HTML) when `sims.report` is there, else the record as JSON."""
+    """The report (plots and HTML) when matplotlib is installed, else the record as JSON and how
+    to get the report."""
     folder.mkdir(parents=True, exist_ok=True)
     record.save(folder / "record.json")
-    try:
-        from sims.report import write_report
-    except ImportError:
-        console.print(f"report module missing: wrote {folder / 'record.json'} only")
+    if importlib.util.find_spec("matplotlib") is None:
+        console.print(
+            f"the report (plots and HTML) needs the report extra ({REPORT_EXTRA}): "
+            f"wrote {folder / 'record.json'} only",
+            markup=False,  # "[report]" is not a style
+        )
         return
+    from sims.report import write_report
+
     console.print(f"report: {write_report(record, folder)}")
 
 

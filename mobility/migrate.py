@@ -1,6 +1,6 @@
 """Database migrations (Alembic) for the engine's one database.
 
-The scripts live in `migrations/` at the project root (and at the top of an installed wheel).
+The scripts live in `mobility/migrations/`, inside the package, so an installed wheel has them.
 The engine upgrades to the newest revision when it starts; `mobility db upgrade` does it alone.
 """
 
@@ -11,7 +11,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
 def alembic_config(url: str) -> Config:

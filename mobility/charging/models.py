@@ -1,6 +1,6 @@
 """Persistent state of the charging side: charge points, connectors, sessions, readings, raw log.
 
-The tables come from the Alembic migrations (`migrations/`), never from these classes.
+The tables come from the Alembic migrations (`mobility/migrations/`), never from these classes.
 Energy is integer Wh; times are UTC-aware (`UTCDateTime`).
 """
 

@@ -1,6 +1,6 @@
 """Ledger tables: blocks with their metadata, approvals (parent to child), outputs and spends.
 
-The tables come from the Alembic migrations (`migrations/`), never from these classes. IDs are
+The tables come from the Alembic migrations (`mobility/migrations/`), never from these classes. IDs are
 raw bytes (BLOB / bytea), amounts are integer micro-units in BIGINT (the token supply parameter
 keeps them below 2**63), times are UTC-aware.
 """

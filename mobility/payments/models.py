@@ -1,6 +1,6 @@
 """Payment tables: accounts and their id tokens, channels as the engine tracks them, tariff
 versions, remote starts awaiting the charger, and what each session owes and has been paid.
-Money is integer micro-units. The tables come from the Alembic migrations (`migrations/`)."""
+Money is integer micro-units. The tables come from the Alembic migrations (`mobility/migrations/`)."""
 
 from __future__ import annotations
 

@@ -9,9 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from sims.city.record import RunRecord
-from sims.report.figures import summarise
-from sims.report.page import render
-from sims.report.plots import draw
 
 __all__ = ["write_report"]
 
@@ -23,6 +20,12 @@ def write_report(record: RunRecord, folder: Path) -> Path:
     Drawing is CPU work of a second or so and touches no pyplot state: from async code, call it
     with `asyncio.to_thread`.
     """
+    # matplotlib is the optional `report` extra: importing this package (the live view uses
+    # `sims.report.figures`) must not need it, only drawing does.
+    from sims.report.figures import summarise
+    from sims.report.page import render
+    from sims.report.plots import draw
+
     folder.mkdir(parents=True, exist_ok=True)
     record.save(folder / "record.json")
     plots = draw(record, folder)

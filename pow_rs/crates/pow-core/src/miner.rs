@@ -9,8 +9,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use pyo3::prelude::*;
-
 use crate::blake2b;
 use crate::curl::{HASH_TRITS, ROUNDS, STATE_TRITS};
 use crate::error::{Error, Result};
@@ -301,50 +299,6 @@ pub fn mine(
         debug_assert!(pow::score(&block).expect("block has a nonce") >= target);
     }
     outcome
-}
-
-/// Find a nonce for `block_without_nonce` reaching `target_score`.
-///
-/// Runs on `threads` threads (default: every core) without the GIL; raises
-/// `MiningTimeoutError` after `timeout` seconds, `UnreachableTargetError` for a target no nonce
-/// can reach, and honours KeyboardInterrupt.
-#[pyfunction]
-#[pyo3(name = "mine", signature = (block_without_nonce, target_score, threads = None, timeout = None))]
-pub fn mine_nonce(
-    py: Python<'_>,
-    block_without_nonce: &[u8],
-    target_score: f64,
-    threads: Option<usize>,
-    timeout: Option<f64>,
-) -> PyResult<u64> {
-    let threads = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let timeout = match timeout {
-        Some(t) if !(t >= 0.0 && t.is_finite()) => {
-            return Err(pyo3::exceptions::PyValueError::new_err(format!(
-                "timeout must be a finite number of seconds >= 0, got {t}"
-            )));
-        }
-        t => t.map(Duration::from_secs_f64),
-    };
-    let body = block_without_nonce.to_vec();
-    let mut pending: Option<PyErr> = None;
-    let outcome = py.detach(|| {
-        mine(
-            &body,
-            target_score,
-            threads,
-            timeout,
-            Duration::from_millis(20),
-            &mut || {
-                pending = Python::attach(|py| py.check_signals().err());
-                pending.is_some()
-            },
-        )
-    })?;
-    match outcome {
-        Ok(nonce) => Ok(nonce),
-        Err(Stopped::Interrupted) => Err(pending.expect("interrupted with a pending exception")),
-    }
 }
 
 #[cfg(test)]

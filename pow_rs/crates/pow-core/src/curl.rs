@@ -8,9 +8,7 @@
 //! 81 rounds puts them back. `tests::reference_transform` is the textbook form it is checked
 //! against.
 
-use pyo3::prelude::*;
-
-use crate::error::Error;
+use crate::error::{Error, Result};
 use crate::ternary::{Trit, trits_to_trytes, trytes_to_trits};
 
 pub const HASH_TRITS: usize = 243;
@@ -191,11 +189,9 @@ pub fn hash(trits: &[Trit], out_trits: usize) -> Vec<Trit> {
     out
 }
 
-/// Curl-P-81 hash of a tryte string whose length is a multiple of 81 trytes (243 trits);
-/// `hash_trytes` (a multiple of 81) trytes are squeezed.
-#[pyfunction]
-#[pyo3(signature = (trytes, hash_trytes = 81))]
-pub fn curl_p81(trytes: &str, hash_trytes: usize) -> PyResult<String> {
+/// Curl-P-81 hash of a tryte string whose length is a positive multiple of 81 trytes (243
+/// trits); `hash_trytes` (a positive multiple of 81) trytes are squeezed.
+pub fn hash_trytes(trytes: &str, hash_trytes: usize) -> Result<String> {
     let chunk = HASH_TRITS / 3;
     let trits = trytes_to_trits(trytes)?;
     for (what, count) in [("trytes", trits.len() / 3), ("hash_trytes", hash_trytes)] {
@@ -204,8 +200,7 @@ pub fn curl_p81(trytes: &str, hash_trytes: usize) -> PyResult<String> {
                 what,
                 expected: format!("a positive multiple of {chunk}"),
                 actual: count,
-            }
-            .into());
+            });
         }
     }
     Ok(trits_to_trytes(&hash(&trits, hash_trytes * 3)))
@@ -295,11 +290,28 @@ pub(crate) mod tests {
             let expected = case["hash"].as_str().unwrap();
             multi_squeeze += usize::from(expected.len() > 81);
             assert_eq!(
-                curl_p81(input, expected.len()).unwrap(),
+                hash_trytes(input, expected.len()).unwrap(),
                 expected,
                 "input {input}"
             );
         }
         assert!(multi_squeeze > 0, "the vectors exercise multi-squeeze");
+    }
+
+    #[test]
+    fn tryte_lengths_must_be_whole_hashes() {
+        let one = "9".repeat(81);
+        assert!(hash_trytes(&one, 81).is_ok());
+        assert!(matches!(hash_trytes("", 81), Err(Error::InvalidLength { .. })));
+        assert!(matches!(
+            hash_trytes(&one[..80], 81),
+            Err(Error::InvalidLength { .. })
+        ));
+        assert!(matches!(hash_trytes(&one, 0), Err(Error::InvalidLength { .. })));
+        assert!(matches!(hash_trytes(&one, 82), Err(Error::InvalidLength { .. })));
+        assert!(matches!(
+            hash_trytes("a".repeat(81).as_str(), 81),
+            Err(Error::InvalidTrytes(_))
+        ));
     }
 }

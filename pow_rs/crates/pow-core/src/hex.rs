@@ -1,8 +1,5 @@
 //! Strict hex parsing for IDs, keys and signatures that arrive as text (`0x`-prefixed or not).
 
-use pyo3::prelude::*;
-use pyo3::types::PyBytes;
-
 use crate::error::{Error, Result};
 
 fn nibble(c: u8) -> Option<u8> {
@@ -12,6 +9,11 @@ fn nibble(c: u8) -> Option<u8> {
         b'A'..=b'F' => Some(c - b'A' + 10),
         _ => None,
     }
+}
+
+/// Lower-case hex of `bytes`, no prefix.
+pub fn encode(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Bytes of a hex string, with an optional `0x` prefix; `length` checks the decoded size.
@@ -40,14 +42,6 @@ pub fn decode(text: &str, length: Option<usize>) -> Result<Vec<u8>> {
     }
 }
 
-/// Bytes of hex `text` (optional `0x`); raises `InvalidEncodingError`, or `InvalidLengthError`
-/// when `length` is given and differs.
-#[pyfunction]
-#[pyo3(signature = (text, length = None))]
-pub fn from_hex<'py>(py: Python<'py>, text: &str, length: Option<usize>) -> PyResult<Bound<'py, PyBytes>> {
-    Ok(PyBytes::new(py, &decode(text, length)?))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -57,6 +51,7 @@ mod tests {
         assert_eq!(decode("0x00ff", None).unwrap(), vec![0, 255]);
         assert_eq!(decode("ABcd", Some(2)).unwrap(), vec![0xab, 0xcd]);
         assert_eq!(decode("", None).unwrap(), Vec::<u8>::new());
+        assert_eq!(encode(&[0, 0xab, 0xff]), "00abff");
     }
 
     #[test]

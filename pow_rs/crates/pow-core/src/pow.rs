@@ -4,8 +4,6 @@
 //! `CurlP81(b1t6(BLAKE2b-256(block[..len-8])) || b1t6(nonce) || 000)` and the nonce is the
 //! block's last 8 bytes.
 
-use pyo3::prelude::*;
-
 use crate::blake2b;
 use crate::curl::{self, HASH_TRITS};
 use crate::error::{Error, Result};
@@ -68,18 +66,6 @@ pub fn required_zeros(target: f64, length: usize) -> Result<u32> {
     (0..=HASH_TRITS as u32)
         .find(|&z| score_of(z, length) >= target)
         .ok_or_else(|| unreachable("it needs more trailing zero trits than a Curl hash has"))
-}
-
-/// TIP-12 PoW score of `block`, which ends with its 8-byte nonce.
-#[pyfunction]
-pub fn pow_score(block: &[u8]) -> PyResult<f64> {
-    Ok(score(block)?)
-}
-
-/// Trailing zero trits of the Curl hash behind `block`'s PoW score.
-#[pyfunction]
-pub fn pow_trailing_zeros(block: &[u8]) -> PyResult<u32> {
-    Ok(trailing_zeros(block)?)
 }
 
 #[cfg(test)]

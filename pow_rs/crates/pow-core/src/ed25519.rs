@@ -6,8 +6,6 @@
 
 use curve25519_dalek::edwards::CompressedEdwardsY;
 use ed25519_zebra::{SigningKey as ZebraSigningKey, VerificationKey, VerificationKeyBytes, batch};
-use pyo3::prelude::*;
-use pyo3::types::PyBytes;
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
@@ -106,7 +104,6 @@ pub fn verify_batch(items: &[Item<'_>]) -> Result<Vec<bool>> {
 }
 
 /// An Ed25519 signing key made from a 32-byte seed (RFC 8032 deterministic signatures).
-#[pyclass(frozen, module = "pow_rs")]
 pub struct SigningKey {
     key: ZebraSigningKey,
 }
@@ -127,56 +124,15 @@ impl SigningKey {
     }
 }
 
-#[pymethods]
-impl SigningKey {
-    #[new]
-    fn py_new(seed: &[u8]) -> PyResult<Self> {
-        Ok(Self::from_seed(seed)?)
+/// Shows the public key only, never the seed.
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "SigningKey(public_key={})",
+            crate::hex::encode(&self.public_key_bytes())
+        )
     }
-
-    /// The 32-byte public key.
-    #[getter]
-    fn public_key<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
-        PyBytes::new(py, &self.public_key_bytes())
-    }
-
-    /// The 64-byte signature of `message`.
-    fn sign<'py>(&self, py: Python<'py>, message: &[u8]) -> Bound<'py, PyBytes> {
-        PyBytes::new(py, &self.sign_bytes(message))
-    }
-
-    fn __repr__(&self) -> String {
-        format!("SigningKey(public_key={})", hex_string(&self.public_key_bytes()))
-    }
-}
-
-fn hex_string(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// ZIP-215 verification of one signature. False for a wrong signature; raises for malformed
-/// input (`InvalidLengthError`, `InvalidPublicKeyError`).
-#[pyfunction]
-pub fn ed25519_verify(public_key: &[u8], message: &[u8], signature: &[u8]) -> PyResult<bool> {
-    Ok(verify(public_key, message, signature)?)
-}
-
-/// Whether a 32-byte public key may name an account or payer: a canonical encoding of a point
-/// that is not of small order (ZIP-215 verification accepts those; identities must not).
-/// Raises `InvalidLengthError` for another length.
-#[pyfunction]
-pub fn ed25519_strong_key(public_key: &[u8]) -> PyResult<bool> {
-    Ok(is_strong_key(public_key)?)
-}
-
-/// Verify `(public_key, message, signature)` items without the GIL; one bool per item.
-#[pyfunction]
-pub fn ed25519_verify_batch(py: Python<'_>, items: Vec<(Vec<u8>, Vec<u8>, Vec<u8>)>) -> PyResult<Vec<bool>> {
-    let result = py.detach(|| {
-        let borrowed: Vec<Item<'_>> = items.iter().map(|(k, m, s)| (&k[..], &m[..], &s[..])).collect();
-        verify_batch(&borrowed)
-    });
-    Ok(result?)
 }
 
 #[cfg(test)]
@@ -277,7 +233,11 @@ mod tests {
     #[test]
     fn identity_keys_refuse_small_order_and_non_canonical_encodings() {
         for encoding in small_order_encodings() {
-            assert!(!is_strong_key(&encoding).unwrap(), "{}", hex_string(&encoding));
+            assert!(
+                !is_strong_key(&encoding).unwrap(),
+                "{}",
+                crate::hex::encode(&encoding)
+            );
             // ...though ZIP-215 verification takes them, as consensus must: the all-zero key
             // verifies the all-zero signature over any message.
             assert!(decode_public_key(&encoding, 0).is_ok());

@@ -3,8 +3,6 @@
 //! A trit is -1, 0 or 1; a tryte is three trits (least significant first) written with the
 //! alphabet `9A..Z`, where `9` is 0, `A`..`M` are 1..13 and `N`..`Z` are -13..-1.
 
-use pyo3::prelude::*;
-
 use crate::error::{Error, Result};
 
 pub type Trit = i8;
@@ -108,18 +106,6 @@ pub fn trits_to_trytes(trits: &[Trit]) -> String {
         .chunks_exact(3)
         .map(|t| tryte_char(t[0] + 3 * t[1] + 9 * t[2]))
         .collect()
-}
-
-/// b1t6 encoding of `data` as trytes.
-#[pyfunction]
-pub fn b1t6_encode(data: &[u8]) -> String {
-    encode_b1t6(data)
-}
-
-/// Bytes of a b1t6 tryte string; raises `InvalidEncodingError` for anything else.
-#[pyfunction]
-pub fn b1t6_decode(trytes: &str) -> PyResult<Vec<u8>> {
-    Ok(decode_b1t6(trytes)?)
 }
 
 #[cfg(test)]

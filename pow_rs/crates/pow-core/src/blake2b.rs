@@ -2,8 +2,6 @@
 
 use blake2::digest::{Digest, Update, VariableOutput, consts::U32};
 use blake2::{Blake2b, Blake2bVar};
-use pyo3::prelude::*;
-use pyo3::types::PyBytes;
 
 use crate::error::{Error, Result};
 
@@ -40,19 +38,6 @@ pub fn hash_var(data: &[u8], digest_size: usize) -> Result<Vec<u8>> {
         .finalize_variable(&mut out)
         .expect("output buffer has the digest size");
     Ok(out)
-}
-
-/// BLAKE2b-256 of `data`.
-#[pyfunction]
-pub fn blake2b_256<'py>(py: Python<'py>, data: &[u8]) -> Bound<'py, PyBytes> {
-    PyBytes::new(py, &hash_256(data))
-}
-
-/// BLAKE2b of `data` with a digest of `digest_size` bytes (1 to 64).
-#[pyfunction]
-#[pyo3(signature = (data, digest_size = 64))]
-pub fn blake2b<'py>(py: Python<'py>, data: &[u8], digest_size: usize) -> PyResult<Bound<'py, PyBytes>> {
-    Ok(PyBytes::new(py, &hash_var(data, digest_size)?))
 }
 
 #[cfg(test)]

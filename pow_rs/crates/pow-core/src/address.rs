@@ -2,8 +2,6 @@
 
 use bech32::primitives::decode::CheckedHrpstring;
 use bech32::{Bech32, Hrp};
-use pyo3::prelude::*;
-use pyo3::types::PyBytes;
 
 use crate::blake2b;
 use crate::ed25519::PUBLIC_KEY_BYTES;
@@ -34,24 +32,6 @@ pub fn encode(hrp: &str, data: &[u8]) -> Result<String> {
 pub fn decode(text: &str) -> Result<(String, Vec<u8>)> {
     let checked = CheckedHrpstring::new::<Bech32>(text).map_err(|e| Error::InvalidBech32(e.to_string()))?;
     Ok((checked.hrp().to_lowercase(), checked.byte_iter().collect()))
-}
-
-/// The 33-byte Ed25519 address (`0x00 || BLAKE2b-256(public_key)`).
-#[pyfunction]
-pub fn ed25519_address<'py>(py: Python<'py>, public_key: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
-    Ok(PyBytes::new(py, &address_of(public_key)?))
-}
-
-/// Bech32 text of `data` with human-readable part `hrp`, e.g. an address as `iota1...`.
-#[pyfunction]
-pub fn bech32_encode(hrp: &str, data: &[u8]) -> PyResult<String> {
-    Ok(encode(hrp, data)?)
-}
-
-/// `(hrp, data)` of a Bech32 string; raises `InvalidEncodingError` on a bad checksum or character.
-#[pyfunction]
-pub fn bech32_decode(text: &str) -> PyResult<(String, Vec<u8>)> {
-    Ok(decode(text)?)
 }
 
 #[cfg(test)]

@@ -1,9 +1,6 @@
 //! The TIP-4 inclusion Merkle tree over block IDs (RFC 6962 shape, BLAKE2b-256), and audit
 //! paths that let a fleet check a settlement's inclusion in a milestone with nothing else.
 
-use pyo3::prelude::*;
-use pyo3::types::PyBytes;
-
 use crate::blake2b::{hash_256, hash_256_parts};
 use crate::error::{Error, Result};
 
@@ -96,47 +93,14 @@ pub fn verify(root_hash: &Hash, id: &Hash, index: usize, count: usize, path: &[H
     Ok(&hash == root_hash)
 }
 
-fn to_hash(what: &'static str, bytes: &[u8]) -> Result<Hash> {
+/// A 32-byte hash from a slice; `what` names it in the length error.
+pub fn to_hash(what: &'static str, bytes: &[u8]) -> Result<Hash> {
     bytes.try_into().map_err(|_| Error::length(what, 32, bytes.len()))
 }
 
-fn to_hashes(what: &'static str, items: &[Vec<u8>]) -> Result<Vec<Hash>> {
-    items.iter().map(|b| to_hash(what, b)).collect()
-}
-
-/// TIP-4 inclusion Merkle root over 32-byte block IDs, in the given order.
-#[pyfunction]
-pub fn merkle_root<'py>(py: Python<'py>, ids: Vec<Vec<u8>>) -> PyResult<Bound<'py, PyBytes>> {
-    Ok(PyBytes::new(py, &root(&to_hashes("block id", &ids)?)))
-}
-
-/// Audit path (sibling hashes, leaf to root) proving `ids[index]` under `merkle_root(ids)`.
-#[pyfunction]
-pub fn merkle_proof<'py>(
-    py: Python<'py>,
-    ids: Vec<Vec<u8>>,
-    index: usize,
-) -> PyResult<Vec<Bound<'py, PyBytes>>> {
-    let path = proof(&to_hashes("block id", &ids)?, index)?;
-    Ok(path.iter().map(|h| PyBytes::new(py, h)).collect())
-}
-
-/// Whether `proof` shows block `id` is leaf `index` of a `count`-leaf tree with `root`.
-#[pyfunction]
-pub fn merkle_verify(
-    root: &[u8],
-    id: &[u8],
-    index: usize,
-    count: usize,
-    proof: Vec<Vec<u8>>,
-) -> PyResult<bool> {
-    Ok(verify(
-        &to_hash("root", root)?,
-        &to_hash("block id", id)?,
-        index,
-        count,
-        &to_hashes("proof hash", &proof)?,
-    )?)
+/// 32-byte hashes from byte strings, each checked as [`to_hash`] does.
+pub fn to_hashes<B: AsRef<[u8]>>(what: &'static str, items: &[B]) -> Result<Vec<Hash>> {
+    items.iter().map(|b| to_hash(what, b.as_ref())).collect()
 }
 
 #[cfg(test)]
