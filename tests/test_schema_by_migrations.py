@@ -1,6 +1,6 @@
 """Tables come from the migrations and nothing else: `mobility db upgrade` alone brings an empty
 database to the models' schema on each backend, the stores and the ledger node create no table
-on a database nobody migrated, and no code outside `migrations/` calls `create_all`."""
+on a database nobody migrated, and no code outside `mobility/migrations/` calls `create_all`."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from tests.test_migrations import schema_differences
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("mobility", "ocpp_server", "sims", "benches", "testkit", "tests")
+MIGRATIONS = ROOT / "mobility" / "migrations"  # Alembic's own scripts create what they migrate to
 
 
 def test_mobility_db_upgrade_alone_builds_the_schema(empty_database_url: str, tmp_path: Path) -> None:
@@ -59,6 +60,8 @@ def test_nothing_outside_the_migrations_creates_tables() -> None:
     found = []
     for package in PACKAGES:
         for path in sorted((ROOT / package).rglob("*.py")):
+            if MIGRATIONS in path.parents:
+                continue
             tree = ast.parse(path.read_text(), str(path))
             found += [
                 f"{path.relative_to(ROOT)}:{node.lineno}"
