@@ -127,5 +127,7 @@ CHARGING_TABLE_NAMES = (
 
 def create_charging_tables(engine: Engine) -> None:
     """Create this package's tables if missing (tests of this package; the engine migrates)."""
-    tables = [SQLModel.metadata.tables[name] for name in CHARGING_TABLE_NAMES]
+    from mobility.charging.management_models import MANAGEMENT_TABLE_NAMES  # registers them
+
+    tables = [SQLModel.metadata.tables[name] for name in CHARGING_TABLE_NAMES + MANAGEMENT_TABLE_NAMES]
     SQLModel.metadata.create_all(engine, tables=tables)
