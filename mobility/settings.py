@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     # operator APIs (which register accounts, channels and tariffs) are part of the engine.
     payments_enabled: bool = False
     default_tariff_id: str = "default"
+    # Where chargers reach the HTTP API to upload diagnostics and logs (behind a proxy, or when
+    # the API listens on 0.0.0.0); by default http://<api_host>:<bound port>.
+    public_api_url: str | None = None
     # DEBUG also logs every OCPP frame in and out (logger `ocpp_server.frames`).
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

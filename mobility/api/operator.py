@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from mobility.api import operator_chargers, operator_sessions, operator_tariffs
+from mobility.api import operator_chargers, operator_management, operator_sessions, operator_tariffs
 from mobility.api.auth import OperatorPrincipal
 from mobility.api.context import operator_with
 
@@ -29,5 +29,6 @@ async def me(caller: Annotated[OperatorPrincipal, operator_with()]) -> KeyInfo:
 
 
 router.include_router(operator_chargers.router)
+router.include_router(operator_management.router)
 router.include_router(operator_tariffs.router)
 router.include_router(operator_sessions.router)
