@@ -30,23 +30,33 @@ def _status(status: str, **fields: Any) -> Answer:
     return answer
 
 
-def kept(action: str, answer: Answer = _empty, status_field: str | None = None) -> Any:
-    """An `@on(action)` handler that stores the message as a report and answers `answer(payload)`;
-    `status_field` names the field kept as the report's status (its type, for a security event)."""
+class kept:  # noqa: N801  (reads as the decorator it stands for)
+    """An `@on(action)` handler that stores the message as a report and answers
+    `answer(payload)`; `status_field` names the field kept as the report's status (its type,
+    for a security event). A descriptor, so the handler is registered under the attribute's
+    own name, which the library's routing looks handlers up by."""
 
-    async def handler(self: Block, **payload: Any) -> dict[str, Any]:
-        status = payload.get(status_field) if status_field else payload.get("status")
-        request_id = payload.get("request_id")
-        await self.keep(
-            action,
-            payload,
-            str(status) if status is not None else None,
-            request_id if isinstance(request_id, int) else None,
-        )
-        return answer(payload)
+    def __init__(self, action: str, answer: Answer = _empty, status_field: str | None = None) -> None:
+        self.action = action
+        self.answer = answer
+        self.status_field = status_field
 
-    handler.__name__ = f"on_{action}"
-    return on(action)(handler)
+    def __set_name__(self, owner: type[Any], name: str) -> None:
+        action, answer, status_field = self.action, self.answer, self.status_field
+
+        async def handler(self: Block, **payload: Any) -> dict[str, Any]:
+            status = payload.get(status_field) if status_field else payload.get("status")
+            request_id = payload.get("request_id")
+            await self.keep(
+                action,
+                payload,
+                str(status) if status is not None else None,
+                request_id if isinstance(request_id, int) else None,
+            )
+            return answer(payload)
+
+        handler.__name__ = handler.__qualname__ = name
+        setattr(owner, name, on(action)(handler))
 
 
 class Reporting16(Block):
