@@ -8,10 +8,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import jsonschema
+import jsonschema  # type: ignore[import-untyped]
 import pytest
 
-from ocpp_server.management.configuration import Configuration2x
+from ocpp_server.management.configuration import parse_key
 from tests.ocpp.conftest import Harness, raw_client
 from tests.ocpp.frames import NOW, boot, exchange
 from tests.ocpp.schema_examples import minimal, request_schema, response_schema
@@ -143,7 +143,7 @@ async def test_certificate_signing_is_refused_until_the_engine_has_a_ca(quick: H
 
 
 async def test_a_notify_report_fills_the_device_model(quick: Harness) -> None:
-    part = {
+    part: dict[str, Any] = {
         "requestId": 7,
         "generatedAt": NOW,
         "seqNo": 0,
@@ -180,8 +180,6 @@ async def test_a_notify_report_fills_the_device_model(quick: Harness) -> None:
 
 
 def test_keys_read_back_as_the_variables_they_name() -> None:
-    from ocpp_server.management.configuration import parse_key
-
     for key in [
         "EVSE@1.1/Power",
         "EVSE@1.1/Power#MaxSet",
@@ -189,4 +187,3 @@ def test_keys_read_back_as_the_variables_they_name() -> None:
         "OCPPCommCtrlr/HeartbeatInterval",
     ]:
         assert parse_key(key).key == key
-    assert Configuration2x is not None
