@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import threading
 from collections.abc import AsyncIterator, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -17,7 +18,9 @@ import httpx
 import pytest
 
 from mobility.api.limits import UPLOAD_BODY_MAX
+from mobility.charging.management_store import SqlManagementStore
 from mobility.engine import Engine
+from ocpp_server.management.diagnostics import token_hash
 from sims.chargers.clock import ManualClock
 from sims.chargers.management import VENDOR_ID
 from sims.chargers.station import SimulatedChargePoint, StationConfig
@@ -322,3 +325,26 @@ async def test_an_upload_over_the_bound_is_refused_before_it_is_read(engine: Eng
     path = "/ocpp-uploads/" + "A" * 43 + "/diag.log"
     head = _head(path, "application/octet-stream", content_length=str(UPLOAD_BODY_MAX + 1))
     _is_413_problem(*await _answer(engine, head), UPLOAD_BODY_MAX)
+
+
+async def test_a_form_upload_keeps_its_file_part(engine: Engine, http: httpx.AsyncClient) -> None:
+    """Chargers that POST a multipart form (as many 1.6 ones do) get their file part stored."""
+    op = await an_operator(engine, http, "FORM-1")
+    store = SqlManagementStore(engine.charging.store.engine)
+    now = engine.api.state.context.clock()
+    request_id = await asyncio.to_thread(
+        store.begin_log_upload,
+        op.id,
+        "diagnostics",
+        None,
+        token_hash("t" * 43),
+        now,
+        now + dt.timedelta(hours=1),
+    )
+    files = {"file": ("diag 1.log", b"line one\nline two\n", "text/plain")}
+    response = await http.post("/ocpp-uploads/" + "t" * 43, files=files, data={"note": "x"})
+    assert response.status_code == 201, response.text
+    (upload,) = (await op.get("logs"))["items"]
+    assert (upload["request_id"], upload["file_name"], upload["size"]) == (request_id, "diag_1.log", 18)
+    download = await http.get(upload["download"], headers=op.headers)
+    assert download.content == b"line one\nline two\n"
