@@ -11,12 +11,14 @@ dependency and one file part needs no more.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from email.parser import BytesParser
 from email.policy import HTTP
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response, status
+from starlette.requests import ClientDisconnect
 
 from mobility.api.context import Context
 from mobility.api.problems import Problem
@@ -24,6 +26,7 @@ from mobility.charging.management_models import UploadOutcome
 from mobility.charging.management_store import SqlManagementStore
 from ocpp_server.management.diagnostics import token_hash
 
+LOGGER = logging.getLogger(__name__)
 router = APIRouter(prefix="/ocpp-uploads", tags=["chargers"])
 Token = Annotated[str, Path(min_length=20, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")]
 FileName = Annotated[str, Path(min_length=1, max_length=255, pattern=r"^[A-Za-z0-9._-]+$")]
@@ -46,7 +49,12 @@ def _file_of(body: bytes, content_type: str, name: str) -> tuple[str, str, bytes
 
 
 async def _receive(context: Context, request: Request, token: str, name: str) -> Response:
-    body = await request.body()
+    try:
+        body = await request.body()
+    except ClientDisconnect:
+        # The charger gave up mid-upload; it reports UploadFailed and nobody reads an answer.
+        LOGGER.info("an upload to /ocpp-uploads/ was cut off by the charger")
+        return Response(status_code=status.HTTP_400_BAD_REQUEST)
     file_name, content_type, content = _file_of(body, request.headers.get("content-type", ""), name)
     store = SqlManagementStore(context.charging.engine)
     outcome = await asyncio.to_thread(

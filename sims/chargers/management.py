@@ -80,6 +80,7 @@ class ManagedDevice:
     version: str
     connectors: int = 2
     model: str = "SimCharger"
+    timeout_s: float = 10.0  # real seconds for an HTTP fetch or upload (the station's response timeout)
     settings16: dict[str, Setting] = field(default_factory=dict)
     settings2x: dict[tuple[str, str], Setting] = field(default_factory=dict)
     firmware_status: str = "Idle"
@@ -207,7 +208,7 @@ class ManagedDevice:
         await self.station.clock.sleep_until(retrieve_at)
         await self.firmware_status_notification("Downloading")
         try:
-            async with httpx.AsyncClient(timeout=10) as client:
+            async with httpx.AsyncClient(timeout=self.timeout_s) as client:
                 response = await client.get(location)
                 response.raise_for_status()
         except (httpx.HTTPError, ValueError) as error:
@@ -247,7 +248,7 @@ class ManagedDevice:
         await self.log_status_notification("Uploading")
         url = location.rstrip("/") + "/" + name
         try:
-            async with httpx.AsyncClient(timeout=10) as client:
+            async with httpx.AsyncClient(timeout=self.timeout_s) as client:
                 response = await client.put(url, content=content)
                 response.raise_for_status()
         except httpx.HTTPError as error:

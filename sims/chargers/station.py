@@ -167,7 +167,9 @@ class SimulatedChargePoint:
         self._no_network_until: datetime | None = None
         self._network_back = asyncio.Event()
         self._ever_connected = False
-        self.device = ManagedDevice(self, config.version, config.connectors, config.model)
+        self.device = ManagedDevice(
+            self, config.version, config.connectors, config.model, config.response_timeout_s
+        )
 
     # Observation ---------------------------------------------------------------------------
 
