@@ -23,7 +23,7 @@ import pow_rs
 from mobility.api.app import create_api
 from mobility.api.auth import FLEET_SCOPES, OPERATOR_SCOPES, TokenSigner
 from mobility.api.context import ApiContext
-from mobility.api.limits import STREAM_MESSAGE_MAX
+from mobility.api.limits import STREAM_MESSAGE_MAX, UPLOAD_PREFIX
 from mobility.api.store import ApiStore
 from mobility.charging.authorization import AllowListAuthorizer
 from mobility.charging.profile_ids import payment_cap
@@ -272,6 +272,8 @@ class Engine:
         # with IPPROTO_TCP, which `create_server`'s are not: without it, a response written in two
         # parts waited ~40 ms for the client's delayed ACK (Nagle).
         self._api_socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        public = self.settings.public_api_url or f"http://{self.settings.api_host}:{self.api_port}"
+        self.central.management.upload_base_url = public.rstrip("/") + UPLOAD_PREFIX
         self._tasks.append(asyncio.create_task(self._api_server.serve(sockets=[self._api_socket])))
         if self.coordinator is not None:
             self._tasks.append(

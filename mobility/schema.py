@@ -6,6 +6,7 @@ from sqlalchemy import MetaData
 from sqlmodel import SQLModel
 
 import mobility.api.models
+import mobility.charging.management_models
 import mobility.charging.models
 import mobility.fleet.models
 import mobility.ledger.models

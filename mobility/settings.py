@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     # Driver logins (challenge and answer) per source address and minute: one address can then
     # try only so many keys. Raise it where many drivers share one address (a NAT, a test city).
     login_attempts_per_minute: int = Field(default=10, ge=1)
+    # Where chargers reach the HTTP API to upload diagnostics and logs (behind a proxy, or when
+    # the API listens on 0.0.0.0); by default http://<api_host>:<bound port>.
+    public_api_url: str | None = None
     # DEBUG also logs every OCPP frame in and out (logger `ocpp_server.frames`).
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

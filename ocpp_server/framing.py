@@ -31,6 +31,9 @@ from ocpp_server.frame_log import clip
 from ocpp_server.keys import payload_of, to_snake
 from ocpp_server.schema import Check, compile_schema
 
+if TYPE_CHECKING:
+    from ocpp_server.management.block import Management
+
 LOGGER = logging.getLogger(__name__)
 # Every frame in and out, at DEBUG only: at INFO a chatty or hostile charger fills the log.
 FRAMES = logging.getLogger("ocpp_server.frames")
@@ -50,6 +53,7 @@ class ConnectionContext:
     response_timeout: float = 30.0
     log_frame: Callable[[str, str, str], None] = lambda _cp, _direction, _frame: None
     call_times: CallTimes = field(default_factory=CallTimes)
+    management: Management | None = None  # the management blocks' repositories and handlers
 
     def boot_interval(self, status: RegistrationStatus) -> int:
         """A BootNotification's interval: heartbeats once accepted, else when to boot again."""

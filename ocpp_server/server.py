@@ -19,6 +19,7 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
+from mobility.charging.management_store import SqlManagementStore
 from mobility.charging.service import ChargingService
 from ocpp_server.auth_throttle import AuthThrottle, ThrottleLimits
 from ocpp_server.call_times import CallTimes
@@ -26,6 +27,8 @@ from ocpp_server.commands import ChargePointCommands, ConfigurationCommands16, V
 from ocpp_server.frame_log import FrameLog
 from ocpp_server.framing import ConnectionContext, FramedConnection
 from ocpp_server.handshake import SUBPROTOCOLS, Gatekeeper, charge_point_id_from_path, select_subprotocol
+from ocpp_server.management.adapters import ManagementCommands
+from ocpp_server.management.block import Management
 from ocpp_server.v2x import V2Connection
 from ocpp_server.v16 import V16Connection
 from ocpp_server.v21 import V21Connection
@@ -73,9 +76,13 @@ def tls_context(certfile: str, keyfile: str) -> ssl.SSLContext:
 class CentralSystem:
     """Accepts charge points, runs their adapters, and hands out their command API."""
 
-    def __init__(self, service: ChargingService, config: ServerConfig) -> None:
+    def __init__(
+        self, service: ChargingService, config: ServerConfig, management: Management | None = None
+    ) -> None:
         self.service = service
         self.config = config
+        # Configuration, firmware, logs, reports: on the charging database unless given.
+        self.management = management or Management(SqlManagementStore(service.store.engine))
         self._frame_log = FrameLog(service)
         self._context = ConnectionContext(
             service=service,
@@ -83,6 +90,7 @@ class CentralSystem:
             boot_retry_interval=config.boot_retry_interval,
             response_timeout=config.response_timeout,
             log_frame=self._frame_log.append,
+            management=self.management,
         )
         self._connections: dict[str, FramedConnection] = {}
         self._server: Server | None = None
@@ -132,6 +140,12 @@ class CentralSystem:
     def commands(self, charge_point_id: str) -> ChargePointCommands:
         """The command API of a connected charge point."""
         return self._connection(charge_point_id)  # type: ignore[return-value]
+
+    def management_commands(self, charge_point_id: str) -> ManagementCommands:
+        """The management blocks (configuration, firmware, logs, ...) of a connected charger."""
+        connection = self._connection(charge_point_id)
+        assert isinstance(connection, ManagementCommands)
+        return connection
 
     def configuration_16(self, charge_point_id: str) -> ConfigurationCommands16:
         """1.6 configuration keys of a connected 1.6 charge point."""

@@ -12,11 +12,11 @@ from mobility.charging.events import EndReason
 from mobility.charging.timeutil import format_timestamp, parse_timestamp
 from ocpp_server._ocpp import ChargePoint16, call16, on, result16
 from ocpp_server.commands import CommandResult
-from ocpp_server.framing import FramedConnection
+from ocpp_server.management.adapters import Management16
 from ocpp_server.readings import register_samples
 
 
-class V16Connection(FramedConnection, ChargePoint16):  # type: ignore[misc]
+class V16Connection(Management16, ChargePoint16):  # type: ignore[misc]
     """A charge point speaking OCPP 1.6J."""
 
     ocpp_version = "1.6"
@@ -104,11 +104,6 @@ class V16Connection(FramedConnection, ChargePoint16):  # type: ignore[misc]
         await self.service.meter_readings(self.id, connector_id, list(register_samples(meter_value)), ref)
         return result16.MeterValues()
 
-    @on("DataTransfer")
-    async def on_data_transfer(self, vendor_id: str, **_: Any) -> Any:
-        # No vendor extensions yet; the frame itself is kept in the message log.
-        return result16.DataTransfer(status="UnknownVendorId")
-
     # Commands (ChargePointCommands) ------------------------------------------------------
 
     async def remote_start(self, connector_id: int, id_token: str) -> CommandResult:
@@ -167,17 +162,3 @@ class V16Connection(FramedConnection, ChargePoint16):  # type: ignore[misc]
         """ChangeAvailability."""
         kind = "Operative" if operative else "Inoperative"
         return await self.send_command(call16.ChangeAvailability(connector_id=connector_id, type=kind))
-
-    async def trigger_message(self, message: str, connector_id: int | None = None) -> CommandResult:
-        """TriggerMessage."""
-        return await self.send_command(
-            call16.TriggerMessage(requested_message=message, connector_id=connector_id)
-        )
-
-    async def get_configuration(self, keys: list[str] | None = None) -> CommandResult:
-        """GetConfiguration (all keys when `keys` is None)."""
-        return await self.send_command(call16.GetConfiguration(key=keys))
-
-    async def change_configuration(self, key: str, value: str) -> CommandResult:
-        """ChangeConfiguration."""
-        return await self.send_command(call16.ChangeConfiguration(key=key, value=value))

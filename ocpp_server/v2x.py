@@ -17,14 +17,15 @@ from mobility.charging.models import SessionRecord
 from mobility.charging.timeutil import format_timestamp, parse_timestamp
 from ocpp_server._ocpp import on
 from ocpp_server.commands import CommandResult
-from ocpp_server.framing import ConnectionContext, FramedConnection
+from ocpp_server.framing import ConnectionContext
 from ocpp_server.keys import to_camel
+from ocpp_server.management.adapters import Management2x
 from ocpp_server.readings import register_samples
 
 OPEN_TRANSACTIONS_KEPT = 64  # a station has one per EVSE; more means one never sent Ended
 
 
-class V2Connection(FramedConnection):
+class V2Connection(Management2x):
     """Handlers and commands shared by 2.0.1 and 2.1; mixed before the library class."""
 
     transaction_answers = frozenset({"TransactionEvent"})
@@ -213,24 +214,3 @@ class V2Connection(FramedConnection):
         evse = {"id": connector_id} if connector_id else None
         status = "Operative" if operative else "Inoperative"
         return await self.send_command(self._call.ChangeAvailability(operational_status=status, evse=evse))
-
-    async def trigger_message(self, message: str, connector_id: int | None = None) -> CommandResult:
-        """TriggerMessage, optionally for one EVSE."""
-        evse = {"id": connector_id} if connector_id else None
-        return await self.send_command(self._call.TriggerMessage(requested_message=message, evse=evse))
-
-    async def get_variables(self, names: list[tuple[str, str]]) -> CommandResult:
-        """GetVariables."""
-        data = [
-            {"component": {"name": component}, "variable": {"name": variable}}
-            for component, variable in names
-        ]
-        return await self.send_command(self._call.GetVariables(get_variable_data=data))
-
-    async def set_variables(self, values: list[tuple[str, str, str]]) -> CommandResult:
-        """SetVariables."""
-        data = [
-            {"attribute_value": value, "component": {"name": component}, "variable": {"name": variable}}
-            for component, variable, value in values
-        ]
-        return await self.send_command(self._call.SetVariables(set_variable_data=data))

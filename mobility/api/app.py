@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from mobility.api import driver, fleet, login, operator
+from mobility.api import driver, fleet, login, ocpp_uploads, operator
 from mobility.api.body_limit import BodyLimitMiddleware
 from mobility.api.context import ApiContext
 from mobility.api.limits import body_limit
@@ -31,6 +31,7 @@ def create_api(context: ApiContext) -> FastAPI:
     app.include_router(driver.router)
     app.include_router(operator.router)
     app.include_router(fleet.router)
+    app.include_router(ocpp_uploads.router)
     app.include_router(create_ledger_router(context.node, pow_policy=context.remote_pow))
     app.include_router(create_metrics_router(context))
 

@@ -20,6 +20,7 @@ from websockets.exceptions import ConnectionClosed
 from mobility.api.auth import OperatorPrincipal
 from mobility.api.context import ApiContext, Context, operator_with
 from mobility.api.models import ChargerCommandRecord
+from mobility.api.operator_management_commands import ManagementCommand, refusal
 from mobility.api.operator_store import Charger, Operators, OperatorStore
 from mobility.api.pagination import Page, Paging
 from mobility.api.problems import Problem
@@ -39,6 +40,7 @@ from ocpp_server.commands import (
     CommandResult,
     CommandTimeoutError,
 )
+from ocpp_server.management.block import NotOnThisVersionError
 from ocpp_server.server import NotConnectedError
 
 router = APIRouter()
@@ -315,14 +317,20 @@ class ClearPowerLimitCommand(_Strict):
 
 
 Command = Annotated[
-    ResetCommand | UnlockCommand | AvailabilityCommand | PowerLimitCommand | ClearPowerLimitCommand,
+    ResetCommand
+    | UnlockCommand
+    | AvailabilityCommand
+    | PowerLimitCommand
+    | ClearPowerLimitCommand
+    | ManagementCommand,
     Field(discriminator="type"),
 ]
 
 
 class CommandOut(BaseModel):
     """A command sent and how it ended: `answered` (see `status`), `error` (the charger answered
-    with a CALLERROR), `timeout`, `lost` (the connection dropped), or still `pending`."""
+    with a CALLERROR), `timeout`, `lost` (the connection dropped), `refused` (the engine could
+    not build it, e.g. no upload URL for logs), or still `pending`."""
 
     id: int
     charge_point_id: str
@@ -376,6 +384,9 @@ async def send_command(
         raise Problem(503, "Unavailable", "this engine runs without an OCPP server", "no-central-system")
     if not central.is_connected(charge_point_id):
         raise Problem(409, "Conflict", f"charge point {charge_point_id!r} is offline", "charger-offline")
+    refused = refusal(body, getattr(central.commands(charge_point_id), "ocpp_version", ""))
+    if refused is not None:
+        raise Problem(422, "Invalid request", refused, "not-on-this-version")
     command_id = await asyncio.to_thread(
         store.begin_command, caller.operator_id, charge_point_id, body.type, body.model_dump_json()
     )
@@ -389,11 +400,14 @@ async def send_command(
         finish = {"outcome": "timeout", "error": "no answer within the response timeout"}
     except (NotConnectedError, ConnectionClosed):
         finish = {"outcome": "lost", "error": "the connection closed before the answer"}
+    except NotOnThisVersionError as error:
+        finish = {"outcome": "refused", "error": str(error)}
     record = _command_out(await asyncio.to_thread(store.finish_command, command_id, **finish))
     problems = {
         "error": (502, "the charge point answered with an error", "charger-error"),
         "timeout": (504, "the charge point did not answer in time", "charger-timeout"),
         "lost": (502, "the connection to the charge point closed", "charger-disconnected"),
+        "refused": (422, "the engine cannot send this command", "not-on-this-version"),
     }
     if record.outcome in problems:
         code, detail, kind = problems[record.outcome]

@@ -30,6 +30,7 @@ from sims.chargers._ocpp import (
 )
 from sims.chargers.clock import format_timestamp
 from sims.chargers.connector import Connector, Transaction
+from sims.chargers.management import Management2x, Management16
 from sims.chargers.outbox import TxEvent, TxMessage
 from sims.chargers.profiles import Profile, parse_profile_2x, parse_profile_16
 
@@ -178,7 +179,7 @@ class AnswersInOrder:
 # OCPP 1.6 --------------------------------------------------------------------------------
 
 
-class Client16(AnswersInOrder, ChargePoint16):  # type: ignore[misc]
+class Client16(AnswersInOrder, Management16, ChargePoint16):  # type: ignore[misc]
     """A 1.6 charge point's command handlers."""
 
     target: CommandTarget
@@ -382,11 +383,11 @@ class _Handlers2x:
         return self._call_result.TriggerMessage(status=status)
 
 
-class Client201(AnswersInOrder, _Handlers2x, ChargePoint201):  # type: ignore[misc]
+class Client201(AnswersInOrder, _Handlers2x, Management2x, ChargePoint201):  # type: ignore[misc]
     """A 2.0.1 charging station's command handlers."""
 
 
-class Client21(AnswersInOrder, _Handlers2x, ChargePoint21):  # type: ignore[misc]
+class Client21(AnswersInOrder, _Handlers2x, Management2x, ChargePoint21):  # type: ignore[misc]
     """A 2.1 charging station's command handlers."""
 
 

@@ -38,6 +38,7 @@ from sims.chargers.clock import SimClock, format_timestamp, parse_timestamp
 from sims.chargers.connector import Connector, StopReason, Transaction
 from sims.chargers.dialects import DIALECTS, Dialect
 from sims.chargers.ev import EVBattery, EVSpec
+from sims.chargers.management import ManagedDevice
 from sims.chargers.outbox import Outbox, TxEvent, TxMessage
 from sims.chargers.profiles import TX_PURPOSE, Profile, ProfileSet
 
@@ -166,6 +167,9 @@ class SimulatedChargePoint:
         self._no_network_until: datetime | None = None
         self._network_back = asyncio.Event()
         self._ever_connected = False
+        self.device = ManagedDevice(
+            self, config.version, config.connectors, config.model, config.response_timeout_s
+        )
 
     # Observation ---------------------------------------------------------------------------
 
@@ -469,7 +473,8 @@ class SimulatedChargePoint:
         return removed
 
     def trigger(self, message: str, connector_id: int | None) -> str:
-        """TriggerMessage: Heartbeat, StatusNotification and MeterValues are supported.
+        """TriggerMessage: Heartbeat, StatusNotification, MeterValues (2.x: TransactionEvent)
+        here; the rest the device sends (`management.py`).
 
         Triggered meter values go through the outbox like periodic ones (context Trigger),
         so they stay in order with the transaction's other messages.
@@ -484,7 +489,7 @@ class SimulatedChargePoint:
         elif message == "StatusNotification":
             for connector in chosen:
                 self._status(connector)
-        elif message == "MeterValues":
+        elif message in ("MeterValues", "TransactionEvent"):
             now = self.clock.now()
             charging = [connector for connector in chosen if connector.transaction is not None]
             if not charging:
@@ -494,7 +499,7 @@ class SimulatedChargePoint:
                 assert connector.transaction is not None
                 self._queue(TxEvent.UPDATED, connector.transaction, connector, now, "Trigger")
         else:
-            return "NotImplemented"
+            return self.device.trigger(message)
         return "Accepted"
 
     def _integrate_all(self) -> None:
@@ -678,6 +683,14 @@ class SimulatedChargePoint:
             await self._call(client, payload)
         except TimeoutError:
             self.stats.timeouts += 1
+
+    async def call(self, payload: Any) -> Any:
+        """A CALL on the current connection (the device's reports); raises ConnectionLostError
+        when offline."""
+        client = self._client
+        if client is None:
+            raise ConnectionLostError(f"{self.id}: offline")
+        return await self._call(client, payload)
 
     async def _call(self, client: Any, payload: Any, message_id: str | None = None) -> Any:
         """One CALL; raises ConnectionLostError at once if the link dies meanwhile."""
