@@ -8,7 +8,13 @@ from typing import Annotated
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from mobility.api import operator_chargers, operator_sessions, operator_tariffs
+from mobility.api import (
+    operator_chargers,
+    operator_id_tokens,
+    operator_reservations,
+    operator_sessions,
+    operator_tariffs,
+)
 from mobility.api.auth import OperatorPrincipal
 from mobility.api.context import operator_with
 
@@ -31,3 +37,5 @@ async def me(caller: Annotated[OperatorPrincipal, operator_with()]) -> KeyInfo:
 router.include_router(operator_chargers.router)
 router.include_router(operator_tariffs.router)
 router.include_router(operator_sessions.router)
+router.include_router(operator_reservations.router)
+router.include_router(operator_id_tokens.router)

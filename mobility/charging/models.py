@@ -127,5 +127,8 @@ CHARGING_TABLE_NAMES = (
 
 def create_charging_tables(engine: Engine) -> None:
     """Create this package's tables if missing (tests of this package; the engine migrates)."""
-    tables = [SQLModel.metadata.tables[name] for name in CHARGING_TABLE_NAMES]
+    from mobility.charging.token_models import TOKEN_TABLE_NAMES
+
+    names = CHARGING_TABLE_NAMES + TOKEN_TABLE_NAMES
+    tables = [SQLModel.metadata.tables[name] for name in names]
     SQLModel.metadata.create_all(engine, tables=tables)
