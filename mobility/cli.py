@@ -96,6 +96,13 @@ def serve(
         tls_cert=tls_cert,
         tls_key=tls_key,
     )
+    from mobility.token_settings import TokenSettingsError, allow_list_for
+
+    try:
+        allow_list_for(options.allowed_tokens, options.accept_all_tokens, settings.payments_enabled)
+    except TokenSettingsError as error:
+        typer.echo(f"mobility serve: {error}", err=True)
+        raise typer.Exit(2) from error
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run_engine(settings, options))
 

@@ -25,7 +25,8 @@ from mobility.api.auth import FLEET_SCOPES, OPERATOR_SCOPES, TokenSigner
 from mobility.api.context import ApiContext
 from mobility.api.limits import STREAM_MESSAGE_MAX, UPLOAD_PREFIX
 from mobility.api.store import ApiStore
-from mobility.charging.authorization import AllowListAuthorizer
+from mobility.charging.auth_order import AuthorizationOrder
+from mobility.charging.id_tokens import SqlIdTokens
 from mobility.charging.profile_ids import payment_cap
 from mobility.charging.service import ChargingService
 from mobility.charging.store import ChargingStore
@@ -47,6 +48,7 @@ from mobility.payments.store import PaymentStore
 from mobility.ratelimit import RateLimiter
 from mobility.runtime import freeze_startup_heap, share_the_gil_quickly
 from mobility.settings import Settings
+from mobility.token_settings import allow_list_for
 from ocpp_server.server import CentralSystem, ServerConfig, tls_context
 
 __all__ = ["Engine", "EngineOptions", "LedgerSettings", "Settings", "run_engine"]
@@ -142,6 +144,10 @@ class Engine:
         the charging side takes its times from the chargers' messages, tokens and throttles
         stay on the wall clock.
         """
+        # Token options that cannot apply are an error before anything is opened.
+        allow_list = allow_list_for(
+            options.allowed_tokens, options.accept_all_tokens, settings.payments_enabled
+        )
         upgrade(settings.resolved_database_url)
         database = create_db_engine(settings.resolved_database_url)
         ledger_settings = development_ledger(ledger or LedgerSettings(), settings.data_dir)
@@ -151,11 +157,10 @@ class Engine:
 
         # One writer for the hot path: charger events and payment changes commit together.
         journal = Journal(database)
-        charging = ChargingService(
-            ChargingStore(database),
-            AllowListAuthorizer(options.allowed_tokens, options.accept_all_tokens),
-            journal=journal,
-        )
+        # Operator tokens, then the allow-list, then (below) the payment rules: one order.
+        authorization = AuthorizationOrder(SqlIdTokens(database), allow_list)
+        charging = ChargingService(ChargingStore(database), authorization, journal=journal)
+        authorization.clock = charging.clock
         config = ServerConfig(
             host=settings.ocpp_host,
             port=settings.ocpp_port,
@@ -182,7 +187,8 @@ class Engine:
                 clock=clock,
                 flag_session=charging.flag_session,
             )
-            charging.authorizer = payments
+            authorization.payments = payments
+            payments.unbilled = authorization.unbilled
             # `post`, not `handle`: a charger is answered once its event is stored; pricing and
             # enforcement follow on the channel's owner.
             charging.subscribe(payments.post)

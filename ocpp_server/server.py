@@ -27,8 +27,10 @@ from ocpp_server.commands import ChargePointCommands, ConfigurationCommands16, V
 from ocpp_server.frame_log import FrameLog
 from ocpp_server.framing import ConnectionContext, FramedConnection
 from ocpp_server.handshake import SUBPROTOCOLS, Gatekeeper, charge_point_id_from_path, select_subprotocol
+from ocpp_server.local_auth import LocalAuthCommands
 from ocpp_server.management.adapters import ManagementCommands
 from ocpp_server.management.block import Management
+from ocpp_server.reservation import ReservationCommands
 from ocpp_server.v2x import V2Connection
 from ocpp_server.v16 import V16Connection
 from ocpp_server.v21 import V21Connection
@@ -146,6 +148,14 @@ class CentralSystem:
         connection = self._connection(charge_point_id)
         assert isinstance(connection, ManagementCommands)
         return connection
+
+    def reservations(self, charge_point_id: str) -> ReservationCommands:
+        """ReserveNow / CancelReservation of a connected charge point (every version)."""
+        return self._connection(charge_point_id)  # type: ignore[return-value]
+
+    def local_auth(self, charge_point_id: str) -> LocalAuthCommands:
+        """Local list and authorization cache of a connected charge point (every version)."""
+        return self._connection(charge_point_id)  # type: ignore[return-value]
 
     def configuration_16(self, charge_point_id: str) -> ConfigurationCommands16:
         """1.6 configuration keys of a connected 1.6 charge point."""

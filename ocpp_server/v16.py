@@ -12,11 +12,13 @@ from mobility.charging.events import EndReason
 from mobility.charging.timeutil import format_timestamp, parse_timestamp
 from ocpp_server._ocpp import ChargePoint16, call16, on, result16
 from ocpp_server.commands import CommandResult
+from ocpp_server.local_auth import LocalAuth16
 from ocpp_server.management.adapters import Management16
 from ocpp_server.readings import register_samples
+from ocpp_server.reservation import Reservation16
 
 
-class V16Connection(Management16, ChargePoint16):  # type: ignore[misc]
+class V16Connection(Reservation16, LocalAuth16, Management16, ChargePoint16):  # type: ignore[misc]
     """A charge point speaking OCPP 1.6J."""
 
     ocpp_version = "1.6"
@@ -54,7 +56,13 @@ class V16Connection(Management16, ChargePoint16):  # type: ignore[misc]
 
     @on("StartTransaction")
     async def on_start_transaction(
-        self, connector_id: int, id_tag: str, meter_start: int, timestamp: str, **_: Any
+        self,
+        connector_id: int,
+        id_tag: str,
+        meter_start: int,
+        timestamp: str,
+        reservation_id: int | None = None,
+        **_: Any,
     ) -> Any:
         session = await self.service.start_session(
             self.id, connector_id, id_tag, meter_start, parse_timestamp(timestamp)
@@ -63,7 +71,9 @@ class V16Connection(Management16, ChargePoint16):  # type: ignore[misc]
         # restart) is Accepted while the session runs paid, though a remote start's pin was used
         # up by the first, which a fresh authorization of the app token would have Blocked.
         assert session.id is not None
-        result = await self.service.authorize_in_session(self.id, id_tag, session.id)
+        result = await self.service.authorize_in_session(
+            self.id, id_tag, session.id, connector_id, reservation_id
+        )
         return result16.StartTransaction(
             transaction_id=int(session.transaction_ref), id_tag_info={"status": result.status.value}
         )

@@ -19,13 +19,15 @@ from ocpp_server._ocpp import on
 from ocpp_server.commands import CommandResult
 from ocpp_server.framing import ConnectionContext
 from ocpp_server.keys import to_camel
+from ocpp_server.local_auth import LocalAuth2x
 from ocpp_server.management.adapters import Management2x
 from ocpp_server.readings import register_samples
+from ocpp_server.reservation import Reservation2x
 
 OPEN_TRANSACTIONS_KEPT = 64  # a station has one per EVSE; more means one never sent Ended
 
 
-class V2Connection(Management2x):
+class V2Connection(Reservation2x, LocalAuth2x, Management2x):
     """Handlers and commands shared by 2.0.1 and 2.1; mixed before the library class."""
 
     transaction_answers = frozenset({"TransactionEvent"})
@@ -59,7 +61,10 @@ class V2Connection(Management2x):
         return format_timestamp(self.service.clock())
 
     async def _id_token_info(
-        self, id_token: dict[str, Any] | None, session_id: int | None = None
+        self,
+        id_token: dict[str, Any] | None,
+        session_id: int | None = None,
+        start: tuple[int, int | None] | None = None,
     ) -> dict[str, Any] | None:
         if id_token is None:
             return None
@@ -67,7 +72,10 @@ class V2Connection(Management2x):
         if session_id is None:
             result = await self.service.authorize(self.id, token)
         else:
-            result = await self.service.authorize_in_session(self.id, token, session_id)
+            connector_id, reservation_id = start if start is not None else (None, None)
+            result = await self.service.authorize_in_session(
+                self.id, token, session_id, connector_id, reservation_id
+            )
         return {"status": result.status.value}
 
     @on("BootNotification")
@@ -110,6 +118,7 @@ class V2Connection(Management2x):
         evse: dict[str, Any] | None = None,
         id_token: dict[str, Any] | None = None,
         meter_value: list[dict[str, Any]] | None = None,
+        reservation_id: int | None = None,
         **_: Any,
     ) -> Any:
         at = parse_timestamp(timestamp)
@@ -130,7 +139,8 @@ class V2Connection(Management2x):
             reason = EndReason.parse(transaction_info.get("stopped_reason"))
             self._open.pop(ref, None)
             await self.service.end_session(self.id, ref, None, at, reason, session.connector_id)
-        info = await self._id_token_info(id_token, session.id)
+        start = (session.connector_id, reservation_id) if event_type == "Started" else None
+        info = await self._id_token_info(id_token, session.id, start)
         if info is None:
             return self._call_result.TransactionEvent()
         return self._call_result.TransactionEvent(id_token_info=info)

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from mobility.api import operator_chargers, operator_management, operator_sessions, operator_tariffs
+from mobility.api import (
+    operator_chargers,
+    operator_id_tokens,
+    operator_management,
+    operator_reservations,
+    operator_sessions,
+    operator_tariffs,
+)
 from mobility.api.context import operator_with
 from mobility.api.key_info import key_info_router
 
@@ -15,3 +22,5 @@ router.include_router(operator_chargers.router)
 router.include_router(operator_management.router)
 router.include_router(operator_tariffs.router)
 router.include_router(operator_sessions.router)
+router.include_router(operator_reservations.router)
+router.include_router(operator_id_tokens.router)

@@ -18,9 +18,17 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 from websockets.exceptions import ConnectionClosed
 
 from mobility.api.auth import OperatorPrincipal
+from mobility.api.command_scope import CommandScope, ScopedCommand
 from mobility.api.context import ApiContext, Context, operator_with
 from mobility.api.models import ChargerCommandRecord
+from mobility.api.operator_id_tokens import (
+    ClearCacheCommand,
+    GetLocalListVersionCommand,
+    SendLocalListCommand,
+)
 from mobility.api.operator_management_commands import ManagementCommand, refusal
+from mobility.api.operator_remote import RemoteStartCommand, RemoteStopCommand
+from mobility.api.operator_reservations import CancelReservationCommand, ReserveNowCommand
 from mobility.api.operator_store import Charger, Operators, OperatorStore
 from mobility.api.pagination import Page, Paging
 from mobility.api.problems import Problem
@@ -322,6 +330,13 @@ Command = Annotated[
     | AvailabilityCommand
     | PowerLimitCommand
     | ClearPowerLimitCommand
+    | RemoteStartCommand
+    | RemoteStopCommand
+    | ReserveNowCommand
+    | CancelReservationCommand
+    | SendLocalListCommand
+    | GetLocalListVersionCommand
+    | ClearCacheCommand
     | ManagementCommand,
     Field(discriminator="type"),
 ]
@@ -387,12 +402,18 @@ async def send_command(
     refused = refusal(body, getattr(central.commands(charge_point_id), "ocpp_version", ""))
     if refused is not None:
         raise Problem(422, "Invalid request", refused, "not-on-this-version")
+    scope = CommandScope(charge_point_id, caller.operator_id, central, context)
+    if isinstance(body, ScopedCommand):
+        await body.check(scope)  # a Problem here: nothing logged, nothing sent
     command_id = await asyncio.to_thread(
         store.begin_command, caller.operator_id, charge_point_id, body.type, body.model_dump_json()
     )
     finish: dict[str, Any]
     try:
-        result = await body.run(central.commands(charge_point_id))
+        if isinstance(body, ScopedCommand):
+            result = await body.run_in(scope)
+        else:
+            result = await body.run(central.commands(charge_point_id))
         finish = {"outcome": "answered", "status": result.status, "response": result.payload}
     except CommandRejectedError as error:
         finish = {"outcome": "error", "status": error.code, "error": error.description}

@@ -15,6 +15,7 @@ from typing import Protocol
 from mobility.charging.authorization import (
     AllowListAuthorizer,
     AuthorizationResult,
+    AuthorizationStatus,
     Authorizer,
     RegistrationStatus,
 )
@@ -30,6 +31,7 @@ from mobility.charging.events import (
 )
 from mobility.charging.models import ChargePointRecord, SessionRecord
 from mobility.charging.passwords import PasswordHasher
+from mobility.charging.reservations import ReservationBook, SqlReservations
 from mobility.charging.store import ChargingStore, ReadingOutcome, ReadingRequest
 from mobility.clock import Clock, utc_now
 from mobility.journal import FunctionBatch, Journal
@@ -59,11 +61,13 @@ class ChargingService:
         clock: Clock = utc_now,
         journal: Journal | None = None,
         passwords: PasswordHasher | None = None,
+        reservations: ReservationBook | None = None,
     ) -> None:
         self.store = store
         self.passwords = passwords or PasswordHasher()
         self.authorizer: Authorizer = authorizer or AllowListAuthorizer()
         self.clock = clock
+        self.reservations = reservations or ReservationBook(SqlReservations(store.engine), clock)
         self._subscribers: list[Subscriber] = []
         # Readings, seqNos and raw frames arrive at volume: those that come together share one
         # commit, with whatever else the engine's writers have pending (the journal).
@@ -133,15 +137,36 @@ class ChargingService:
         return await self.authorizer.authorize(charge_point_id, id_token)
 
     async def authorize_in_session(
-        self, charge_point_id: str, id_token: str, session_id: int
+        self,
+        charge_point_id: str,
+        id_token: str,
+        session_id: int,
+        connector_id: int | None = None,
+        reservation_id: int | None = None,
     ) -> AuthorizationResult:
         """Whether `id_token` may go on charging in the session it started; an authorizer that
-        knows sessions (the payment layer) answers for that session, others as for a new one."""
+        knows sessions (the payment layer) answers for that session, others as for a new one.
+
+        With `connector_id` (the session's start) a reservation comes first: a connector held
+        for another token refuses, and the token's own reservation there is used up."""
+        if connector_id is not None:
+            held = await self.reservations.claim(
+                charge_point_id, connector_id, id_token, session_id, reservation_id
+            )
+            if held is not None:
+                return AuthorizationResult(AuthorizationStatus.INVALID, held)
         by_session = getattr(self.authorizer, "authorize_session", None)
         if by_session is None:
             return await self.authorize(charge_point_id, id_token)
         result: AuthorizationResult = await by_session(session_id, charge_point_id, id_token)
         return result
+
+    async def reservation_status(self, charge_point_id: str, reservation_id: int, status: str) -> None:
+        """A charger reports a reservation gone (2.x ReservationStatusUpdate)."""
+        if not await self.reservations.reported(charge_point_id, reservation_id, status):
+            LOGGER.info(
+                "%s reported reservation %d %s: not one it holds", charge_point_id, reservation_id, status
+            )
 
     async def connector_status(
         self, charge_point_id: str, connector_id: int, status: str, error_code: str | None, at: datetime

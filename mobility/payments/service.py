@@ -119,6 +119,10 @@ class PaymentService:
         self.settings = settings or PaymentSettings()
         self.readings_loader = readings_loader
         self.clock = clock
+        # Whether a source that never bills (an operator token, the allow-list) accepts a token
+        # at a charge point: such sessions are not the payment layer's to bill or stop (the
+        # engine's `AuthorizationOrder.unbilled`; None: every session must pay).
+        self.unbilled: Callable[[str, str], Awaitable[bool]] | None = None
         self._tariffs: dict[tuple[str, int], Tariff] = {}
         self._owners: dict[str, ChannelOwner] = {}
         self._loading: dict[str, asyncio.Future[ChannelOwner | None]] = {}
@@ -443,6 +447,16 @@ class PaymentService:
     async def _started(self, event: SessionStarted) -> None:
         if event.session_id in self._session_channels or await self._channel_of(event.session_id):
             return  # a replayed start: the session already pays (or was refused)
+        if (
+            event.id_token
+            and self.unbilled is not None
+            and await self.unbilled(event.charge_point_id, event.id_token)
+        ):
+            LOGGER.info(
+                "session %s is accepted without payment (operator token or allow-list)", event.session_id
+            )
+            self._session_channels[event.session_id] = None
+            return
         owner, tariff, reason = (
             await self._choose_channel(event.charge_point_id, event.id_token, refuse_debt=False)
             if event.id_token

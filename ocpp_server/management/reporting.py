@@ -82,7 +82,6 @@ class Reporting2x(Block):
     on_report_charging_profiles = kept("ReportChargingProfiles", status_field="charging_limit_source")
     on_get_15118_ev_certificate = kept("Get15118EVCertificate", _status("Failed", exi_response=""), "action")
     on_get_certificate_status = kept("GetCertificateStatus", _status("Failed"))
-    on_reservation_status_update = kept("ReservationStatusUpdate", status_field="reservation_update_status")
 
 
 class Reporting21(Block):

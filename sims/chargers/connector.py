@@ -44,6 +44,7 @@ class Transaction:
     start_register_wh: int
     ref: str | None = None
     remote_start_id: int | None = None
+    reservation_id: int | None = None  # the reservation this start used
     target_permille: int = 1000
     seq_no: int = 0
     stop_register_wh: int | None = None

@@ -30,9 +30,11 @@ from sims.chargers._ocpp import (
 )
 from sims.chargers.clock import format_timestamp
 from sims.chargers.connector import Connector, Transaction
+from sims.chargers.local_auth import LocalAuth2x, LocalAuth16
 from sims.chargers.management import Management2x, Management16
 from sims.chargers.outbox import TxEvent, TxMessage
 from sims.chargers.profiles import Profile, parse_profile_2x, parse_profile_16
+from sims.chargers.reservations import Reservations2x, Reservations16
 
 ENERGY = "Energy.Active.Import.Register"
 POWER = "Power.Active.Import"
@@ -179,7 +181,7 @@ class AnswersInOrder:
 # OCPP 1.6 --------------------------------------------------------------------------------
 
 
-class Client16(AnswersInOrder, Management16, ChargePoint16):  # type: ignore[misc]
+class Client16(AnswersInOrder, Reservations16, LocalAuth16, Management16, ChargePoint16):  # type: ignore[misc]
     """A 1.6 charge point's command handlers."""
 
     target: CommandTarget
@@ -275,6 +277,7 @@ class Dialect16:
                 id_tag=tx.id_token,
                 meter_start=message.register_wh,
                 timestamp=at,
+                reservation_id=tx.reservation_id,
             )
         if tx.ref is None:
             return None  # its StartTransaction was refused with a CALLERROR: nothing to attach to
@@ -383,11 +386,25 @@ class _Handlers2x:
         return self._call_result.TriggerMessage(status=status)
 
 
-class Client201(AnswersInOrder, _Handlers2x, Management2x, ChargePoint201):  # type: ignore[misc]
+class Client201(
+    AnswersInOrder,
+    Reservations2x,
+    LocalAuth2x,
+    _Handlers2x,
+    Management2x,
+    ChargePoint201,  # type: ignore[misc]
+):
     """A 2.0.1 charging station's command handlers."""
 
 
-class Client21(AnswersInOrder, _Handlers2x, Management2x, ChargePoint21):  # type: ignore[misc]
+class Client21(
+    AnswersInOrder,
+    Reservations2x,
+    LocalAuth2x,
+    _Handlers2x,
+    Management2x,
+    ChargePoint21,  # type: ignore[misc]
+):
     """A 2.1 charging station's command handlers."""
 
 
@@ -438,6 +455,8 @@ class Dialect2x:
             token_type = "Central" if tx.remote_start_id is not None else "ISO14443"
             extra["evse"] = {"id": tx.connector_id, "connector_id": 1}
             extra["id_token"] = {"id_token": tx.id_token, "type": token_type}
+            if tx.reservation_id is not None:
+                extra["reservation_id"] = tx.reservation_id
         elif message.event is TxEvent.UPDATED:
             info["charging_state"] = "Charging" if message.power_w > 0 else "SuspendedEV"
         else:

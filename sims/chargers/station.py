@@ -38,9 +38,11 @@ from sims.chargers.clock import SimClock, format_timestamp, parse_timestamp
 from sims.chargers.connector import Connector, StopReason, Transaction
 from sims.chargers.dialects import DIALECTS, Dialect
 from sims.chargers.ev import EVBattery, EVSpec
+from sims.chargers.local_auth import LocalAuthList
 from sims.chargers.management import ManagedDevice
 from sims.chargers.outbox import Outbox, TxEvent, TxMessage
 from sims.chargers.profiles import TX_PURPOSE, Profile, ProfileSet
+from sims.chargers.reservations import ReservationDesk, expiry_notice
 
 LOGGER = logging.getLogger(__name__)
 
@@ -149,6 +151,8 @@ class SimulatedChargePoint:
             n: Connector(n, config.max_power_w, self.profiles) for n in range(1, config.connectors + 1)
         }
         self.outbox = Outbox()
+        self.reservations = ReservationDesk(clock.now, self.connectors, self._in_use)
+        self.local_auth = LocalAuthList()
         self.transactions: list[Transaction] = []
         self.stats = StationStats()
         self.state = LinkState.POWERED_OFF
@@ -282,8 +286,14 @@ class SimulatedChargePoint:
             raise ConnectorBusyError(f"{self.id} connector {connector_id} is occupied")
         if self.state in (LinkState.POWERED_OFF, LinkState.REBOOTING):
             return None  # a dark charger: the driver goes elsewhere
-        self.plug(connector_id, ev)
         client = self._client
+        refused_here = not self.reservations.may_start(connector_id, id_token) or (
+            not self.online and self.local_auth.refuses(id_token)
+        )
+        if refused_here:
+            self.stats.sessions_refused += 1
+            return None  # reserved for someone else, or refused by the local list offline
+        self.plug(connector_id, ev)
         if client is not None:
             try:
                 answer = await self._call(client, self.dialect.authorize(id_token))
@@ -331,6 +341,7 @@ class SimulatedChargePoint:
         )
         if self.dialect.version != "1.6":
             transaction.ref = f"{self._tx_prefix}-{self._tx_count}"
+        transaction.reservation_id = self.reservations.use(connector_id, id_token)
         connector.transaction = transaction
         self.transactions.append(transaction)
         self.stats.sessions_started += 1
@@ -369,6 +380,7 @@ class SimulatedChargePoint:
 
     def sample(self) -> None:
         """Meter every running transaction now; end those whose EV reached its target."""
+        self.expire_reservations()
         now = self.clock.now()
         for connector in self.connectors.values():
             transaction = connector.transaction
@@ -379,6 +391,21 @@ class SimulatedChargePoint:
                 self.stop(connector.connector_id, StopReason.LOCAL)
                 continue
             self._queue(TxEvent.UPDATED, transaction, connector, now, "MeterValuePeriodic")
+
+    def expire_reservations(self) -> list[int]:
+        """Drop reservations past their expiry (2.x tells the central system); their IDs."""
+        gone = self.reservations.expire()
+        for reservation_id in gone:
+            notice = expiry_notice(self.dialect.version, reservation_id)
+            if notice is not None and self.online:
+                self._notices.put_nowait(notice)
+        if gone:
+            self._notify()
+        return gone
+
+    def _in_use(self, connector_id: int) -> bool:
+        connector = self.connectors[connector_id]
+        return connector.transaction is not None or connector.ev is not None
 
     def _queue(
         self,
@@ -423,7 +450,9 @@ class SimulatedChargePoint:
         free = [
             n
             for n, connector in self.connectors.items()
-            if connector.transaction is None and (connector_id is None or n == connector_id)
+            if connector.transaction is None
+            and (connector_id is None or n == connector_id)
+            and self.reservations.may_start(n, id_token)
         ]
         if not free:
             return None
