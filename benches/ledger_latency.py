@@ -35,11 +35,11 @@ from benches.ledger_milestone import (
 )
 from mobility.db import create_db_engine
 from mobility.ledger.client import InProcessClient
-from mobility.ledger.codec import Output
 from mobility.ledger.coordinator import Coordinator
 from mobility.ledger.node import Node, SubmitResult
 from mobility.ledger.service import every, run_coordinator
 from mobility.ledger.store import LedgerStore
+from mobility.wire.codec import Output
 
 RATE = 100
 INTERVAL = 1.0

@@ -31,7 +31,11 @@ from sqlalchemy.engine import make_url
 
 import pow_rs
 from mobility.db import create_db_engine
-from mobility.ledger.codec import (
+from mobility.ledger.coordinator import Coordinator
+from mobility.ledger.node import Node, SubmitResult
+from mobility.ledger.params import NetworkParams
+from mobility.ledger.store import GENESIS_ENTRY_POINT, LedgerStore
+from mobility.wire.codec import (
     BasicOutput,
     Block,
     Ed25519Address,
@@ -43,10 +47,6 @@ from mobility.ledger.codec import (
     UtxoInput,
     output_id,
 )
-from mobility.ledger.coordinator import Coordinator
-from mobility.ledger.node import Node, SubmitResult
-from mobility.ledger.params import NetworkParams
-from mobility.ledger.store import GENESIS_ENTRY_POINT, LedgerStore
 
 COORDINATOR = pow_rs.SigningKey(pow_rs.blake2b_256(b"bench coordinator"))
 PARAMS = NetworkParams(

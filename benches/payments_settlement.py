@@ -28,15 +28,15 @@ import pow_rs
 from mobility.charging.events import EndReason, MeterReading, SessionEnded, SessionStarted
 from mobility.db import create_db_engine
 from mobility.ledger.client import InProcessClient
-from mobility.ledger.codec import BasicOutput, Output, output_id
 from mobility.ledger.coordinator import Coordinator
 from mobility.ledger.node import Node
 from mobility.ledger.store import LedgerStore
-from mobility.ledger.wallet import Wallet
 from mobility.payments.models import ChannelRecord, SessionPaymentRecord, SettlementRecord
 from mobility.payments.service import PaymentRequest, PaymentService
 from mobility.payments.settlement import SettlementPolicy, Settler
 from mobility.payments.store import PaymentStore
+from mobility.wallet.ledger import Wallet
+from mobility.wire.codec import BasicOutput, Output, output_id
 from tests.ledger.builders import COORDINATORS, GENESIS_TX, PARAMS
 from tests.payments.ledger_world import BOB_SEED, T0, TARIFF, Clock
 from tests.payments.test_service import Recorder

@@ -22,10 +22,10 @@ from sqlalchemy.engine import make_url
 
 import pow_rs
 from mobility.db import create_db_engine
-from mobility.ledger.codec import Ed25519Address, Voucher, VoucherPayload
 from mobility.payments.models import ChannelRecord
 from mobility.payments.service import PaymentService
 from mobility.payments.store import PaymentStore
+from mobility.wire.codec import Ed25519Address, Voucher, VoucherPayload
 
 PAYERS = 200
 VOUCHERS_EACH = 25

@@ -36,7 +36,6 @@ from mobility.ledger.config import LedgerSettings, open_node
 from mobility.ledger.coordinator import Coordinator
 from mobility.ledger.node import Node
 from mobility.ledger.service import every, run_coordinator
-from mobility.ledger.wallet import Wallet
 from mobility.migrate import upgrade
 from mobility.payments.pricing import MeterSample
 from mobility.payments.service import PaymentService
@@ -44,6 +43,7 @@ from mobility.payments.settlement import Settler
 from mobility.payments.store import PaymentStore
 from mobility.runtime import freeze_startup_heap
 from mobility.settings import Settings
+from mobility.wallet.ledger import Wallet
 from ocpp_server.server import CentralSystem, ServerConfig, tls_context
 
 LOGGER = logging.getLogger(__name__)

@@ -25,10 +25,10 @@ from mobility.api.driver_models import ChannelOut, OperatorOut
 from mobility.api.pagination import Page, PageParams
 from mobility.api.problems import Problem
 from mobility.ledger.client import InProcessClient
-from mobility.ledger.codec import ChannelOutput, CodecError, Ed25519Address, output_from_bytes
 from mobility.payments import accounts
 from mobility.payments.models import ChannelRecord
 from mobility.payments.service import PaymentService
+from mobility.wire.codec import ChannelOutput, CodecError, Ed25519Address, output_from_bytes
 
 ChannelPath = Annotated[str, Path(pattern=r"^[0-9a-fA-F]{64}$", description="Channel ID, hex.")]
 

@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field
 
 import pow_rs
 from mobility.api import channels
-from mobility.api.auth import FLEET_PAYER_KEY_DOMAIN, FleetPrincipal
+from mobility.api.auth import FleetPrincipal
 from mobility.api.channels import ChannelPath
 from mobility.api.context import Context, fleet_with
 from mobility.api.driver_models import ChannelIn, ChannelOut, OperatorOut
@@ -31,7 +31,8 @@ from mobility.api.models import FleetPayerKeyRecord
 from mobility.api.pagination import Page, Paging
 from mobility.api.problems import Problem
 from mobility.fleet.store import KeyTakenError
-from mobility.ledger.codec import Ed25519Address
+from mobility.wire.codec import Ed25519Address
+from mobility.wire.domains import FLEET_PAYER_KEY_DOMAIN
 
 router = APIRouter(tags=["fleet"])
 

@@ -10,10 +10,10 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 import pow_rs
-from mobility.api.auth import LOGIN_DOMAIN, SIGNUP_DOMAIN
 from mobility.api.context import Context, Driver
 from mobility.api.problems import Problem
 from mobility.api.store import AlreadyExistsError
+from mobility.wire.domains import LOGIN_DOMAIN, SIGNUP_DOMAIN
 
 router = APIRouter(prefix="/driver", tags=["driver: account"])
 

@@ -33,9 +33,9 @@ from pydantic import BaseModel, Field, ValidationError
 
 from mobility import bounded_json
 from mobility.api.context import ApiContext
-from mobility.ledger.codec import CodecError, Voucher, VoucherPayload
 from mobility.payments.service import PaymentRequest, SessionUpdate
 from mobility.payments.vouchers import VoucherRejectedError, VoucherRejection
+from mobility.wire.codec import CodecError, Voucher, VoucherPayload
 
 LOGGER = logging.getLogger(__name__)
 OUTBOX_LIMIT = 1_000

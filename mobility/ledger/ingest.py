@@ -26,7 +26,9 @@ from sqlalchemy import bindparam, update
 from sqlmodel import Session, SQLModel, col, select
 
 import pow_rs
-from mobility.ledger.codec import (
+from mobility.ledger.driver_sql import Row, bind_value, bulk_insert, rows_in
+from mobility.ledger.models import HELD_SQL, ApprovalRecord, BlockRecord
+from mobility.wire.codec import (
     Block,
     ChannelOutput,
     MilestonePayload,
@@ -34,8 +36,6 @@ from mobility.ledger.codec import (
     TransactionPayload,
     output_id,
 )
-from mobility.ledger.driver_sql import Row, bind_value, bulk_insert, rows_in
-from mobility.ledger.models import HELD_SQL, ApprovalRecord, BlockRecord
 
 BLOCK_COLUMNS = (
     "block_id",

@@ -19,12 +19,6 @@ from sqlmodel import Session, col, select
 
 import pow_rs
 from mobility.clock import Clock, utc_now
-from mobility.ledger.codec import (
-    Block,
-    ChannelOutput,
-    Output,
-    output_from_bytes,
-)
 from mobility.ledger.confirmation import (
     MilestoneError,
     WhiteFlagResult,
@@ -46,6 +40,12 @@ from mobility.ledger.models import (
 )
 from mobility.ledger.params import NetworkParams
 from mobility.ledger.solidifier import parents_of
+from mobility.wire.codec import (
+    Block,
+    ChannelOutput,
+    Output,
+    output_from_bytes,
+)
 
 GENESIS_ENTRY_POINT = bytes(32)
 

@@ -41,12 +41,12 @@ import nacl.signing
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from mobility.api.auth import FLEET_PAYER_KEY_DOMAIN, LOGIN_DOMAIN, SIGNUP_DOMAIN
-from mobility.ledger.client import HttpClient
-from mobility.ledger.codec import Ed25519Address
-from mobility.ledger.wallet import Wallet
-from mobility.payments.receipts import verify_receipt
 from mobility.wallet.driver import DriverWallet, PaymentRefusedError
+from mobility.wallet.ledger import Wallet
+from mobility.wallet.ledger_client import HttpClient
+from mobility.wire.codec import Ed25519Address
+from mobility.wire.domains import FLEET_PAYER_KEY_DOMAIN, LOGIN_DOMAIN, SIGNUP_DOMAIN
+from mobility.wire.receipts import verify_receipt
 
 Message = dict[str, Any]
 

@@ -22,10 +22,10 @@ import httpx
 from mobility.api.auth import FLEET_SCOPES, OPERATOR_SCOPES
 from mobility.api.context import ApiContext
 from mobility.devnet import faucet_seed
-from mobility.ledger.client import HttpClient
-from mobility.ledger.codec import Ed25519Address
-from mobility.ledger.wallet import Wallet
 from mobility.wallet.api_client import ApiError, DriverApi, FleetApi
+from mobility.wallet.ledger import Wallet
+from mobility.wallet.ledger_client import HttpClient
+from mobility.wire.codec import Ed25519Address
 from sims.chargers.fleet import assign_versions
 from sims.city.agents import Driver
 from sims.city.plan import behaviours, driver_seed

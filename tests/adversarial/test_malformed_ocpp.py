@@ -18,7 +18,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
 import pow_rs
-from mobility.api.auth import LOGIN_DOMAIN
+from mobility.wire.domains import LOGIN_DOMAIN
 from tests.adversarial.probe_support import BOUND, ProbeLog, Serving, serve
 from tests.api.conftest import signup_body
 from tests.engine_process import engine_env

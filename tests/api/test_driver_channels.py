@@ -10,7 +10,7 @@ import datetime as dt
 import httpx
 
 from mobility.engine import Engine
-from mobility.ledger.codec import Ed25519Address
+from mobility.wire.codec import Ed25519Address
 from tests.api.conftest import ManualClock
 from tests.api.driver_world import add_tariff, driver_api, fund, milestone, open_channel
 

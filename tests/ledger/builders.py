@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 import pow_rs
-from mobility.ledger.codec import (
+from mobility.ledger.params import NetworkParams
+from mobility.wire.codec import (
     BasicOutput,
     Block,
     ChannelOutput,
@@ -24,7 +25,6 @@ from mobility.ledger.codec import (
     UtxoInput,
     output_id,
 )
-from mobility.ledger.params import NetworkParams
 
 ALICE = pow_rs.SigningKey(bytes([0xA1]) * 32)
 BOB = pow_rs.SigningKey(bytes([0xB0]) * 32)

@@ -13,12 +13,12 @@ import pow_rs
 from mobility.db import create_db_engine
 from mobility.ledger.api import RemotePow, create_ledger_app
 from mobility.ledger.api.remote_pow import DEVELOPMENT_NETWORK
-from mobility.ledger.client import HttpClient
-from mobility.ledger.codec import BasicOutput, Block, ChannelOutput, TaggedDataPayload
 from mobility.ledger.config import LedgerSettings
 from mobility.ledger.coordinator import Coordinator
 from mobility.ledger.node import Node
 from mobility.ledger.store import GENESIS_ENTRY_POINT, LedgerStore
+from mobility.wallet.ledger_client import HttpClient
+from mobility.wire.codec import BasicOutput, Block, ChannelOutput, TaggedDataPayload
 from tests.ledger.builders import (
     ALICE,
     BOB,

@@ -9,7 +9,11 @@ import pytest
 
 import pow_rs
 from mobility.db import create_db_engine
-from mobility.ledger.codec import (
+from mobility.ledger.coordinator import Coordinator
+from mobility.ledger.node import Node
+from mobility.ledger.store import GENESIS_ENTRY_POINT, LedgerStore
+from mobility.ledger.validation import BlockRejectedError, RejectReason, check_block, check_transaction_inputs
+from mobility.wire.codec import (
     BasicOutput,
     ChannelOutput,
     Output,
@@ -19,10 +23,6 @@ from mobility.ledger.codec import (
     Voucher,
     VoucherPayload,
 )
-from mobility.ledger.coordinator import Coordinator
-from mobility.ledger.node import Node
-from mobility.ledger.store import GENESIS_ENTRY_POINT, LedgerStore
-from mobility.ledger.validation import BlockRejectedError, RejectReason, check_block, check_transaction_inputs
 from tests.ledger.builders import (
     ALICE,
     BOB,

@@ -12,7 +12,11 @@ import pytest
 
 import pow_rs
 from mobility.db import create_db_engine
-from mobility.ledger.codec import (
+from mobility.ledger.confirmation import ConflictReason
+from mobility.ledger.coordinator import Coordinator
+from mobility.ledger.node import Node
+from mobility.ledger.store import GENESIS_ENTRY_POINT, LedgerStore
+from mobility.wire.codec import (
     BasicOutput,
     Block,
     MilestoneEssence,
@@ -20,10 +24,6 @@ from mobility.ledger.codec import (
     MilestoneSignature,
     UtxoInput,
 )
-from mobility.ledger.confirmation import ConflictReason
-from mobility.ledger.coordinator import Coordinator
-from mobility.ledger.node import Node
-from mobility.ledger.store import GENESIS_ENTRY_POINT, LedgerStore
 from tests.ledger.builders import (
     ALICE,
     BOB,

@@ -11,12 +11,13 @@ import pytest
 
 from mobility.db import create_db_engine
 from mobility.ledger.api import RemotePow, create_ledger_app
-from mobility.ledger.client import HttpClient, InProcessClient, LedgerClient
+from mobility.ledger.client import InProcessClient
 from mobility.ledger.coordinator import Coordinator
 from mobility.ledger.node import Node
-from mobility.ledger.rejections import BlockRejectedError, RejectReason
 from mobility.ledger.store import LedgerStore
-from mobility.ledger.wallet import Wallet, WalletError
+from mobility.wallet.ledger import Wallet, WalletError
+from mobility.wallet.ledger_client import HttpClient, LedgerClient
+from mobility.wire.rejections import BlockRejectedError, RejectReason
 from tests.ledger.builders import ALICE as ALICE_KEY
 from tests.ledger.builders import BOB as BOB_KEY
 from tests.ledger.builders import COORDINATORS, GENESIS_TX, PARAMS, address, genesis
