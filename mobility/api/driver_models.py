@@ -1,9 +1,10 @@
-"""Request and response bodies of the driver routes. Money in micro-units, energy in Wh."""
+"""Response bodies of the driver routes, built from the engine's records (what a payer sends is
+`mobility.wire.payer_api`). Money in micro-units, energy in Wh."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -11,17 +12,6 @@ from mobility.api.schemas import ConnectorOut
 from mobility.payments.accounts import ChannelBalance
 from mobility.payments.models import SessionPaymentRecord
 from mobility.payments.tariff import Tariff
-
-HexId = Annotated[str, Field(pattern=r"^[0-9a-fA-F]{64}$", description="32 bytes, hex.")]
-ChargePointId = Annotated[str, Field(min_length=1, max_length=48)]
-
-
-class OperatorOut(BaseModel):
-    """Whom channels pay and who signs receipts: open channels to `address`."""
-
-    public_key: str
-    address: str = Field(description="hex of the 33-byte Ed25519 address")
-    address_bech32: str
 
 
 class ChargerOut(BaseModel):
@@ -35,12 +25,6 @@ class ChargerOut(BaseModel):
     online: bool
     connectors: list[ConnectorOut]
     tariff: Tariff | None
-
-
-class ChannelIn(BaseModel):
-    """A channel the driver opened on the ledger to the operator."""
-
-    channel_id: HexId
 
 
 class ChannelOut(BaseModel):
@@ -74,14 +58,6 @@ class ChannelOut(BaseModel):
             state=balance.state,
             settlement_status=balance.settlement_status,
         )
-
-
-class StartIn(BaseModel):
-    """Start charging at a connector, paying from one of the driver's channels."""
-
-    charge_point_id: ChargePointId
-    connector_id: int = Field(ge=1, le=1000)
-    channel_id: HexId
 
 
 class CommandOut(BaseModel):
