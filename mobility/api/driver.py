@@ -16,7 +16,7 @@ import pow_rs
 from mobility.api import channels, driver_stream
 from mobility.api.channels import ChannelPath
 from mobility.api.context import ApiContext, Context, Driver
-from mobility.api.driver_models import ChannelOut, ChargerOut, CommandOut, SessionOut, StartOut, StopOut
+from mobility.api.driver_models import ChannelOut, ChargerOut, SessionOut
 from mobility.api.pagination import Page, Paging
 from mobility.api.problems import Problem
 from mobility.api.schemas import ConnectorOut
@@ -24,7 +24,7 @@ from mobility.charging.nearby import charge_points_near
 from mobility.payments import accounts
 from mobility.payments.tariff import Tariff
 from mobility.wire.codec import Ed25519Address
-from mobility.wire.payer_api import ChannelIn, OperatorOut, StartIn
+from mobility.wire.payer_api import ChannelIn, CommandOut, OperatorOut, StartIn, StartOut, StopOut
 from mobility.wire.receipts import sign_receipt
 from ocpp_server.commands import CommandRejectedError, CommandResult, CommandTimeoutError
 from ocpp_server.server import CentralSystem, NotConnectedError

@@ -1,15 +1,17 @@
-"""Bodies of the payer APIs (`/driver`, `/fleet` and their streams) that a payer sends, and the
-answers it reads to sign or to pin keys: the server validates requests with these models and
-the SDK builds them with the same ones. Keys, IDs and signatures travel as hex.
+"""Bodies of the payer APIs (`/driver`, `/fleet` and their streams): what a payer sends, and
+what the engine answers about its account, channels and sessions. The server validates
+requests and documents answers with these models, and the SDK builds its requests with the same
+ones (its answers come back as JSON; `Model.model_validate(answer)` reads one). Keys, IDs and
+signatures travel as hex; money in micro-units, energy in Wh.
 
-Responses built from the engine's own records (channels, sessions, reconciliation) stay with
-their routes; the SDK reads them as JSON.
+The engine's constructors of the answers from its records live with the routes
+(`mobility.api.driver_models`); the fleet's reconciliation and exports are not here yet.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -97,12 +99,71 @@ class StartIn(BaseModel):
     channel_id: HexId
 
 
+class ChannelOut(BaseModel):
+    """A registered channel and its balance."""
+
+    channel_id: str
+    deposit: int
+    paid: int = Field(description="the best voucher's cumulative amount")
+    claimed: int = Field(description="claimed by the operator on the ledger")
+    owed: int = Field(description="billed on this channel so far")
+    owed_running: int = Field(description="billed so far by sessions still running")
+    available: int = Field(description="what new sessions can draw on")
+    voucher_nonce: int
+    expiry: datetime
+    state: str = Field(description="open, closing or closed")
+    settlement_status: str | None
+
+
+class CommandOut(BaseModel):
+    """The charge point's answer to a command."""
+
+    status: str
+    payload: dict[str, Any]
+
+
+class StartOut(BaseModel):
+    """The remote start was accepted: the session appears on the stream once it begins."""
+
+    charge_point_id: str
+    connector_id: int
+    channel_id: str
+    id_token: str
+    command: CommandOut
+
+
+class StopOut(BaseModel):
+    """The remote stop was sent; the session ends when the charger reports it."""
+
+    session_id: int
+    command: CommandOut
+
+
+class SessionOut(BaseModel):
+    """A session paid from one of the driver's channels."""
+
+    session_id: int
+    charge_point_id: str
+    connector_id: int
+    channel_id: str
+    tariff_id: str
+    tariff_version: int
+    status: str = Field(description="active, paid or unpaid")
+    energy_wh: int
+    billed: int
+    paid: int = Field(description="what the vouchers covered of the bill, once ended; 0 while active")
+    shortfall: int
+    enforcement: str | None
+    started_at: datetime
+    ended_at: datetime | None
+
+
 # Fleet ------------------------------------------------------------------------------------
 
 
 class PayerKeyIn(BaseModel):
     """A payer key and its proof: the key's signature over
-    `FLEET_PAYER_KEY_DOMAIN + <the fleet's account ID, UTF-8>` (see `GET /fleet/me`)."""
+    `b"mobility-fleet-payer-key:" + <the fleet's account ID, UTF-8>` (see `GET /fleet/me`)."""
 
     public_key: HexKey
     signature: HexSignature
