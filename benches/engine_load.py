@@ -35,14 +35,14 @@ import random
 import shutil
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 
 import pow_rs
 from benches.ocpp_throughput import _cpu_seconds, _rss
@@ -56,7 +56,7 @@ from sims.chargers.backoff import Backoff
 from sims.chargers.clock import AcceleratedClock
 from sims.chargers.fleet import assign_versions
 from sims.chargers.station import SimulatedChargePoint, StationConfig
-from tests.engine_process import engine_env, mobility, serving
+from testkit.process import engine_env, mobility, serving
 
 TARIFF = {
     "id": "default",
@@ -83,6 +83,20 @@ class Samples:
     vouchers: list[tuple[float, bool, float]] = field(default_factory=list)  # sent, accepted, seconds
     refused_by_wallet: int = 0
     requests: list[float] = field(default_factory=list)  # when each payment request arrived
+
+
+def bucket_percentile(buckets: list[tuple[float, int]], fraction: float) -> float:
+    """The upper bound of the histogram bucket holding the nearest-rank percentile (0 for an
+    empty histogram); `buckets` are (upper bound, count in it), in order."""
+    total = sum(count for _, count in buckets)
+    if not total:
+        return 0.0
+    rank, seen = min(total - 1, int(total * fraction)), 0
+    for bound, count in buckets:
+        seen += count
+        if seen > rank:
+            return bound
+    return buckets[-1][0]
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -257,12 +271,6 @@ def thread_cpu(pid: int) -> dict[int, tuple[str, float]]:
     return threads
 
 
-def _drain(stream: IO[bytes], sink: IO[bytes]) -> None:
-    """Copy the engine's log to a file: an unread pipe would fill and stall its event loop."""
-    with contextlib.suppress(ValueError, OSError):
-        shutil.copyfileobj(stream, sink, 4096)
-
-
 # The profile ------------------------------------------------------------------------------
 
 
@@ -423,6 +431,8 @@ class Summary:
     ocpp_max_ms: float
     transaction_p50_ms: float
     transaction_p99_ms: float
+    engine_reading_p50_ms: float
+    engine_reading_p99_ms: float
     vouchers_per_s: float
     vouchers_rejected: int
     voucher_p50_ms: float
@@ -434,6 +444,8 @@ class Summary:
     engine_rss_mib_start: float
     engine_rss_mib_peak: float
     harness_cpu_percent: float
+    harness_lag_p99_ms: float
+    harness_lag_max_ms: float
     database: str
     profile: str | None
     reference: Reference | None = None
@@ -448,7 +460,9 @@ class Summary:
             f"p99 {self.ocpp_p99_ms:7.1f} ms  max {self.ocpp_max_ms:7.1f} ms  ({self.ocpp_failed} failed)",
             f"  by action        {self.ocpp_by_action}",
             f"  meter readings   p50 {self.transaction_p50_ms:7.1f} ms  "
-            f"p99 {self.transaction_p99_ms:7.1f} ms",
+            f"p99 {self.transaction_p99_ms:7.1f} ms as the chargers saw them; inside the engine "
+            f"(arrival to answer, /metrics buckets) p50 <= {self.engine_reading_p50_ms:g} ms, "
+            f"p99 <= {self.engine_reading_p99_ms:g} ms",
             f"vouchers accepted  {self.vouchers_per_s:8.1f} /s     p50 {self.voucher_p50_ms:7.1f} ms  "
             f"p99 {self.voucher_p99_ms:7.1f} ms  max {self.voucher_max_ms:7.1f} ms  "
             f"({self.vouchers_rejected} rejected, {self.payment_requests} payment requests)",
@@ -456,7 +470,8 @@ class Summary:
             + ", ".join(f"{name} {pct:.1f} %" for name, pct in self.engine_threads_cpu_percent.items()),
             f"engine RSS         {self.engine_rss_mib_start:.0f} MiB at the window's start, "
             f"{self.engine_rss_mib_peak:.0f} MiB peak",
-            f"harness CPU        {self.harness_cpu_percent:6.1f} % of one core (the load generator itself)",
+            f"harness CPU        {self.harness_cpu_percent:6.1f} % of one core (the load generator itself); "
+            f"its event loop late p99 {self.harness_lag_p99_ms:.1f} ms, max {self.harness_lag_max_ms:.1f} ms",
             *([f"driver failures    {len(self.driver_failures)}: {self.driver_failures[:3]}"]
               if self.driver_failures else []),
             *(self.reference.lines(self) if self.reference is not None else []),
@@ -550,7 +565,9 @@ async def _profile(pid: int, seconds: float, rate: int, path: Path) -> asyncio.s
         print("py-spy not found: no profile (pip install -e '.[dev]')", file=sys.stderr)
         return None
     arguments = ["record", "--pid", str(pid), "--duration", str(max(1, round(seconds))), "--rate", str(rate)]
-    arguments += ["--format", "speedscope", "--output", str(path)]
+    # --nonblocking: sample without pausing the engine (a paused engine's tail latency is the
+    # profiler's, not its own); a sample may then be torn, which a summary of thousands absorbs.
+    arguments += ["--nonblocking", "--format", "speedscope", "--output", str(path)]
     return await asyncio.create_subprocess_exec(
         py_spy, *arguments, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
     )
@@ -567,11 +584,21 @@ class Measured:
     rss_start: int
     rss_peak: int
     harness_cpu_s: float
+    harness_lag_s: list[float]
     online: int
 
     @property
     def elapsed(self) -> float:
         return self.end - self.start
+
+
+async def _loop_lateness(lag: list[float], every: float = 0.01) -> None:
+    """How late this process's event loop wakes a 10 ms sleep: the harness's own queueing,
+    which every latency it measures includes (a late harness is not a slow engine)."""
+    while True:
+        asked = time.perf_counter()
+        await asyncio.sleep(every)
+        lag.append(time.perf_counter() - asked - every)
 
 
 async def _measure(pid: int, seconds: float, stations: list[TimedStation]) -> Measured:
@@ -580,10 +607,13 @@ async def _measure(pid: int, seconds: float, stations: list[TimedStation]) -> Me
     start, harness = time.perf_counter(), time.process_time()
     cpu, threads, rss = _cpu_seconds(pid), thread_cpu(pid), _rss(pid)
     peak = rss
+    lag: list[float] = []
+    lateness = asyncio.create_task(_loop_lateness(lag))
     while time.perf_counter() - start < seconds:
         await asyncio.sleep(1.0)
         peak = max(peak, _rss(pid))
     end = time.perf_counter()
+    lateness.cancel()
     by_thread: dict[str, float] = defaultdict(float)
     for tid, (name, spent) in thread_cpu(pid).items():
         by_thread["event loop" if tid == pid else "other threads"] += spent - threads.get(tid, (name, 0.0))[1]
@@ -595,6 +625,7 @@ async def _measure(pid: int, seconds: float, stations: list[TimedStation]) -> Me
         rss_start=rss,
         rss_peak=peak,
         harness_cpu_s=time.process_time() - harness,
+        harness_lag_s=lag,
         online=sum(station.online for station in stations),
     )
 
@@ -620,7 +651,12 @@ def _read_and_save(path: Path, sampled_s: float) -> ProfileReport:
 
 
 def summarise(
-    samples: Samples, measured: Measured, stations: list[TimedStation], drivers: list[Driver], database: str
+    samples: Samples,
+    measured: Measured,
+    stations: list[TimedStation],
+    drivers: list[Driver],
+    database: str,
+    engine_readings: list[tuple[float, int]],
 ) -> Summary:
     """The window's figures from the samples and /proc readings."""
     window = _cut(samples, measured.start, measured.end)
@@ -645,6 +681,8 @@ def summarise(
         ocpp_max_ms=1000 * max(ocpp, default=0.0),
         transaction_p50_ms=1000 * percentile(readings, 0.5),
         transaction_p99_ms=1000 * percentile(readings, 0.99),
+        engine_reading_p50_ms=1000 * bucket_percentile(engine_readings, 0.5),
+        engine_reading_p99_ms=1000 * bucket_percentile(engine_readings, 0.99),
         vouchers_per_s=len(accepted) / elapsed,
         vouchers_rejected=len(window.vouchers) - len(accepted),
         voucher_p50_ms=1000 * percentile(accepted, 0.5),
@@ -656,6 +694,8 @@ def summarise(
         engine_rss_mib_start=measured.rss_start / 2**20,
         engine_rss_mib_peak=measured.rss_peak / 2**20,
         harness_cpu_percent=100 * measured.harness_cpu_s / elapsed,
+        harness_lag_p99_ms=1000 * percentile(measured.harness_lag_s, 0.99),
+        harness_lag_max_ms=1000 * max(measured.harness_lag_s, default=0.0),
         database=database,
         profile=None,
     )
@@ -684,7 +724,38 @@ async def _reference(pid: int, seconds: float, stations: list[TimedStation], sam
     )
 
 
-async def drive(options: Options, pid: int, ocpp_url: str, api_url: str, database: str) -> Summary:
+READING_ACTIONS = ("MeterValues", "TransactionEvent")
+
+
+async def answer_buckets(api_url: str, admin_key: str) -> dict[float, int]:
+    """The engine's own answer times of readings so far (`mobility_ocpp_call_seconds`, both
+    reading actions summed): cumulative count per bucket bound, from its /metrics."""
+    async with httpx.AsyncClient(base_url=api_url, timeout=30) as http:
+        scrape = await http.get("/metrics", headers={"Authorization": f"Bearer {admin_key}"})
+    scrape.raise_for_status()
+    buckets: dict[float, int] = defaultdict(int)
+    for family in text_string_to_metric_families(scrape.text):
+        if family.name != "mobility_ocpp_call_seconds":
+            continue
+        for sample in family.samples:
+            if sample.name.endswith("_bucket") and sample.labels.get("action") in READING_ACTIONS:
+                buckets[float(sample.labels["le"])] += int(sample.value)
+    return buckets
+
+
+def bucket_deltas(before: dict[float, int], after: dict[float, int]) -> list[tuple[float, int]]:
+    """(bound, count in that bucket alone) over a window, from two cumulative scrapes."""
+    deltas, below = [], 0
+    for bound in sorted(after):
+        cumulative = after[bound] - before.get(bound, 0)
+        deltas.append((bound, cumulative - below))
+        below = cumulative
+    return deltas
+
+
+async def drive(
+    options: Options, pid: int, ocpp_url: str, api_url: str, database: str, admin_key: str
+) -> Summary:
     """Connect the chargers, set the drivers going, and measure a steady window."""
     samples = Samples()
     stations = _stations(options, ocpp_url, samples)
@@ -711,13 +782,15 @@ async def drive(options: Options, pid: int, ocpp_url: str, api_url: str, databas
             if options.profile
             else None
         )
+        answered_before = await answer_buckets(api_url, admin_key)
         measured = await _measure(pid, options.seconds, stations)
+        engine_readings = bucket_deltas(answered_before, await answer_buckets(api_url, admin_key))
         report = await _profile_report(spy, profile_path, options.seconds * options.profile_rate)
     finally:
         for task in [*running, *powered]:
             task.cancel()
         await asyncio.gather(*running, *powered, return_exceptions=True)
-    summary = summarise(samples, measured, stations, drivers, database)
+    summary = summarise(samples, measured, stations, drivers, database, engine_readings)
     summary.profile = str(profile_path) if report is not None else None
     summary.reference = reference
     (options.out / "summary.json").write_text(json.dumps(asdict(summary), indent=2) + "\n")
@@ -740,19 +813,17 @@ async def run(options: Options) -> Summary:
         write_genesis(data_dir, options.paying, hrp)
         env = engine_env(data_dir, url, payments_enabled="true", accept_unknown_chargers="true")
         operator_key = (await asyncio.to_thread(mobility, env, "operators", "add", "bench")).strip()
+        admin_key = (await asyncio.to_thread(mobility, env, "admins", "add", "bench")).strip()
         options.out.mkdir(parents=True, exist_ok=True)
         with (
-            serving(env, "--heartbeat-interval", str(options.heartbeat_s)) as server,
             (options.out / "engine.log").open("wb") as log,
+            serving(env, "--heartbeat-interval", str(options.heartbeat_s), log=log) as served,
         ):
-            assert server.stderr is not None
-            drain = threading.Thread(target=_drain, args=(server.stderr, log), daemon=True)
-            drain.start()
             api_url = f"http://127.0.0.1:{env['MOBILITY_API_PORT']}"
             await _post_tariff(api_url, operator_key)
             ocpp_url = f"ws://127.0.0.1:{env['MOBILITY_OCPP_PORT']}/ocpp"
             database = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
-            return await drive(options, server.pid, ocpp_url, api_url, database)
+            return await drive(options, served.process.pid, ocpp_url, api_url, database, admin_key)
 
 
 def main() -> None:

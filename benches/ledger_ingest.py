@@ -34,31 +34,28 @@ Run: `.venv/bin/python benches/ledger_ingest.py [blocks per kind, default 4000]`
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 from sqlmodel import Session, SQLModel
 
 import pow_rs
 from mobility.db import create_db_engine
-from mobility.ledger.driver_sql import bind_value, bulk_insert
+from mobility.driver_sql import bind_value, bulk_insert
 from mobility.ledger.ingest import APPROVAL_COLUMNS, BLOCK_COLUMNS, OUTPUT_COLUMNS, output_row
 from mobility.ledger.node import Node
 from mobility.ledger.params import NetworkParams
 from mobility.ledger.store import GENESIS_ENTRY_POINT, LedgerStore
 from mobility.ledger.validation import check_block, check_transaction_inputs
+from mobility.migrate import upgrade
 from mobility.runtime import freeze_startup_heap
 from mobility.wire.codec import (
     BasicOutput,
@@ -72,6 +69,7 @@ from mobility.wire.codec import (
     UtxoInput,
     output_id,
 )
+from testkit.databases import postgres_database, postgres_server_url
 
 PARAMS = NetworkParams(network_name="mobility-bench", min_pow_score=10.0)
 GENESIS_TX = pow_rs.blake2b_256(b"bench genesis")
@@ -205,8 +203,8 @@ def validate_seconds(workload: Workload, outputs: dict[bytes, Output]) -> float:
 
 
 def fresh_node(url: str, outputs: dict[bytes, Output]) -> Node:
+    upgrade(url)
     store = LedgerStore(create_db_engine(url))
-    store.create_tables()
     if outputs:
         store.add_genesis(outputs, GENESIS_TX)
     node = Node(store, PARAMS)
@@ -299,9 +297,12 @@ Ingest = Callable[[Node, list[bytes]], float]
 
 
 def ingest_seconds(
-    database: Callable[[], Iterator[str]], workload: Workload, outputs: dict[bytes, Output], ingest: Ingest
+    database: Callable[[], AbstractContextManager[str]],
+    workload: Workload,
+    outputs: dict[bytes, Output],
+    ingest: Ingest,
 ) -> float:
-    with contextmanager(database)() as url:
+    with database() as url:
         node = fresh_node(url, outputs)
         try:
             return ingest(node, workload.blocks)
@@ -309,35 +310,10 @@ def ingest_seconds(
             node.store.engine.dispose()
 
 
+@contextmanager
 def sqlite_database() -> Iterator[str]:
     with tempfile.TemporaryDirectory() as folder:
         yield f"sqlite:///{Path(folder) / 'bench.db'}"
-
-
-def postgres_admin_url() -> str | None:
-    url = os.environ.get("MOBILITY_TEST_POSTGRES_URL")
-    path = Path(__file__).resolve().parents[1] / ".ci" / ".postgres-url"
-    if not url and path.exists():
-        url = path.read_text().strip()
-    return url or None
-
-
-def postgres_database(admin_url: str) -> Callable[[], Iterator[str]]:
-    """A scratch database per ingest, dropped afterwards."""
-
-    def database() -> Iterator[str]:
-        name = f"mobility_bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-        finally:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
-
-    return database
 
 
 def main() -> None:
@@ -347,10 +323,10 @@ def main() -> None:
     transactions, outputs = transaction_workload(count)
     print(f"built and mined {2 * count} blocks in {time.perf_counter() - started:.1f} s (not timed)")
     freeze_startup_heap()
-    backends: list[tuple[str, Callable[[], Iterator[str]]]] = [("SQLite", sqlite_database)]
-    admin_url = postgres_admin_url()
-    if admin_url:
-        backends.append(("PostgreSQL", postgres_database(admin_url)))
+    backends: list[tuple[str, Callable[[], AbstractContextManager[str]]]] = [("SQLite", sqlite_database)]
+    server_url = postgres_server_url()
+    if server_url:
+        backends.append(("PostgreSQL", partial(postgres_database, server_url)))
     else:
         print("no PostgreSQL URL: SQLite only")
     # One block per commit is slow and steady: fewer blocks give the same per-block figure.

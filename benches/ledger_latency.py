@@ -30,8 +30,6 @@ from benches.ledger_milestone import (
     GENESIS_TX,
     PARAMS,
     build,
-    postgres_admin_url,
-    postgres_database,
 )
 from mobility.db import create_db_engine
 from mobility.ledger.client import InProcessClient
@@ -39,7 +37,9 @@ from mobility.ledger.coordinator import Coordinator
 from mobility.ledger.node import Node, SubmitResult
 from mobility.ledger.service import every, run_coordinator
 from mobility.ledger.store import LedgerStore
+from mobility.migrate import upgrade
 from mobility.wire.codec import Output
+from testkit.databases import postgres_database, postgres_server_url
 
 RATE = 100
 INTERVAL = 1.0
@@ -115,8 +115,8 @@ def meta_index(node: Node, block_id: bytes) -> int | None:
 def measure(
     url: str, blocks: list[bytes], outputs: dict[bytes, Output]
 ) -> tuple[list[float], list[float], float]:
+    upgrade(url)
     store = LedgerStore(create_db_engine(url))
-    store.create_tables()
     store.add_genesis(outputs, GENESIS_TX)
     try:
         return asyncio.run(run(Node(store, PARAMS), blocks))
@@ -145,11 +145,11 @@ def main() -> None:
     print(f"{count} blocks at {RATE}/s for {seconds:.0f} s, a milestone every {INTERVAL:g} s (reference)")
     with tempfile.TemporaryDirectory() as folder:
         report("SQLite", *measure(f"sqlite:///{Path(folder) / 'bench.db'}", blocks, outputs))
-    admin_url = postgres_admin_url()
-    if admin_url is None:
+    server_url = postgres_server_url()
+    if server_url is None:
         print("no PostgreSQL URL: SQLite only")
         return
-    with postgres_database(admin_url) as url:
+    with postgres_database(server_url) as url:
         report("PostgreSQL", *measure(url, blocks, outputs))
 
 

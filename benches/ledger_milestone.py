@@ -14,20 +14,13 @@ Run: `.venv/bin/python benches/ledger_milestone.py [cone size, default 10000]`.
 
 from __future__ import annotations
 
-import os
 import random
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 import pow_rs
 from mobility.db import create_db_engine
@@ -35,6 +28,7 @@ from mobility.ledger.coordinator import Coordinator
 from mobility.ledger.node import Node, SubmitResult
 from mobility.ledger.params import NetworkParams
 from mobility.ledger.store import GENESIS_ENTRY_POINT, LedgerStore
+from mobility.migrate import upgrade
 from mobility.wire.codec import (
     BasicOutput,
     Block,
@@ -47,6 +41,7 @@ from mobility.wire.codec import (
     UtxoInput,
     output_id,
 )
+from testkit.databases import postgres_database, postgres_server_url
 
 COORDINATOR = pow_rs.SigningKey(pow_rs.blake2b_256(b"bench coordinator"))
 PARAMS = NetworkParams(
@@ -98,8 +93,8 @@ def build(count: int) -> tuple[list[bytes], dict[bytes, Output]]:
 
 def measure(url: str, blocks: list[bytes], outputs: dict[bytes, Output]) -> tuple[float, float, float]:
     """Seconds to ingest the cone, to build the milestone, to apply it on arrival."""
+    upgrade(url)
     store = LedgerStore(create_db_engine(url))
-    store.create_tables()
     store.add_genesis(outputs, GENESIS_TX)
     node = Node(store, PARAMS)
     try:
@@ -126,29 +121,6 @@ def measure(url: str, blocks: list[bytes], outputs: dict[bytes, Output]) -> tupl
         store.engine.dispose()
 
 
-@contextmanager
-def postgres_database(admin_url: str) -> Iterator[str]:
-    """A scratch database, dropped afterwards."""
-    name = f"mobility_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-def postgres_admin_url() -> str | None:
-    url = os.environ.get("MOBILITY_TEST_POSTGRES_URL")
-    path = Path(__file__).resolve().parents[1] / ".ci" / ".postgres-url"
-    if not url and path.exists():
-        url = path.read_text().strip()
-    return url or None
-
-
 def report(backend: str, count: int, ingest: float, build_seconds: float, apply: float) -> None:
     per_ingest = ingest / count * 1e6
     per_apply = apply / count * 1e6
@@ -173,11 +145,11 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory() as folder:
         report("SQLite", count, *measure(f"sqlite:///{Path(folder) / 'bench.db'}", blocks, outputs))
-    admin_url = postgres_admin_url()
-    if admin_url is None:
+    server_url = postgres_server_url()
+    if server_url is None:
         print("no PostgreSQL URL: SQLite only")
         return
-    with postgres_database(admin_url) as url:
+    with postgres_database(server_url) as url:
         report("PostgreSQL", count, *measure(url, blocks, outputs))
 
 

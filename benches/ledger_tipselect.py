@@ -13,19 +13,13 @@ Run: `.venv/bin/python -m benches.ledger_tipselect`.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from functools import partial
 
-from benches.ledger_ingest import (
-    batched,
-    fresh_node,
-    postgres_admin_url,
-    postgres_database,
-    sqlite_database,
-    tagged_workload,
-)
+from benches.ledger_ingest import batched, fresh_node, sqlite_database, tagged_workload
 from mobility.ledger.tipselect import non_lazy_tips
+from testkit.databases import postgres_database, postgres_server_url
 
 SIZES = (250, 1000, 2000)
 ROUNDS = 5
@@ -41,17 +35,17 @@ def best_of(call: Callable[[], object]) -> float:
 
 
 def main() -> None:
-    backends: list[tuple[str, Callable[[], Iterator[str]]]] = [("SQLite", sqlite_database)]
-    admin_url = postgres_admin_url()
-    if admin_url:
-        backends.append(("PostgreSQL", postgres_database(admin_url)))
+    backends: list[tuple[str, Callable[[], AbstractContextManager[str]]]] = [("SQLite", sqlite_database)]
+    server_url = postgres_server_url()
+    if server_url:
+        backends.append(("PostgreSQL", partial(postgres_database, server_url)))
     print(
         f"{'backend':<11} {'blocks':>6} {'tips':>5} {'tips() ms':>10} {'non_lazy_tips ms':>17} {'ratio':>7}"
     )
     for size in SIZES:
         workload = tagged_workload(size)
         for backend, database in backends:
-            with contextmanager(database)() as url:
+            with database() as url:
                 node = fresh_node(url, {})
                 batched(node, workload.blocks, 1000)
                 tips = node.store.tips()

@@ -74,16 +74,18 @@ async def _bare_server(port: int) -> None:
 
 async def _engine_server(port: int, database_url: str) -> None:
     from mobility.charging.authorization import AllowListAuthorizer
-    from mobility.charging.models import create_charging_tables
     from mobility.charging.service import ChargingService
     from mobility.charging.store import ChargingStore
     from mobility.db import create_db_engine
+    from mobility.migrate import upgrade
+    from mobility.runtime import share_the_gil_quickly
     from ocpp_server.server import CentralSystem, ServerConfig
 
+    upgrade(database_url)
     engine = create_db_engine(database_url)
-    create_charging_tables(engine)
     service = ChargingService(ChargingStore(engine), AllowListAuthorizer(accept_all=True))
     central = CentralSystem(service, ServerConfig(port=port, accept_unknown_chargers=True))
+    share_the_gil_quickly()  # as `mobility serve` does
     await central.serve_forever()
 
 

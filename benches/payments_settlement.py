@@ -31,15 +31,17 @@ from mobility.ledger.client import InProcessClient
 from mobility.ledger.coordinator import Coordinator
 from mobility.ledger.node import Node
 from mobility.ledger.store import LedgerStore
+from mobility.migrate import upgrade
 from mobility.payments.models import ChannelRecord, SessionPaymentRecord, SettlementRecord
 from mobility.payments.service import PaymentRequest, PaymentService
 from mobility.payments.settlement import SettlementPolicy, Settler
 from mobility.payments.store import PaymentStore
+from mobility.payments.tariff import Tariff
 from mobility.wallet.ledger import Wallet
 from mobility.wire.codec import BasicOutput, Output, output_id
-from tests.ledger.builders import COORDINATORS, GENESIS_TX, PARAMS
-from tests.payments.ledger_world import BOB_SEED, T0, TARIFF, Clock
-from tests.payments.test_service import Recorder
+from testkit.clock import ManualClock
+from testkit.commands import Recorder
+from testkit.ledger import COORDINATORS, GENESIS_TX, PARAMS
 
 SESSIONS = 1_000
 PAYERS = 100
@@ -51,6 +53,15 @@ READING_EVERY = dt.timedelta(minutes=7)  # 432 Wh a reading: under the 0.5 kWh c
 FUNDS = 200_000_000  # micro-units in genesis for each payer
 DEPOSIT = 100_000_000
 SEED = 5
+T0 = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
+OPERATOR_SEED = bytes([0xB0]) * 32
+TARIFF = Tariff.model_validate(
+    {
+        "id": "city",
+        "currency": "EUR",
+        "elements": [{"price_components": [{"type": "ENERGY", "price": 300_000}]}],
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,14 +146,14 @@ class World:
     """Node, coordinator, wallets and the payment engine on one SQLite file."""
 
     def __init__(self, database_url: str) -> None:
+        upgrade(database_url)
         self.engine = create_db_engine(database_url)
         ledger = LedgerStore(self.engine)
-        ledger.create_tables()
         self.node = Node(ledger, PARAMS)
         self.client = InProcessClient(self.node)
-        self.clock = Clock()
+        self.clock = ManualClock(T0)
         self.payers = [Wallet(self.client, seed_of(n)) for n in range(PAYERS)]
-        self.operator = Wallet(self.client, BOB_SEED)
+        self.operator = Wallet(self.client, OPERATOR_SEED)
         ledger.add_genesis(genesis(self.payers, self.operator), GENESIS_TX)
         self.coordinator = Coordinator(self.node, COORDINATORS[:2], clock=self.clock)
         self.milestones = 0

@@ -11,21 +11,18 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import os
 import tempfile
 import time
-import uuid
 from pathlib import Path
-
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 import pow_rs
 from mobility.db import create_db_engine
+from mobility.migrate import upgrade
 from mobility.payments.models import ChannelRecord
 from mobility.payments.service import PaymentService
 from mobility.payments.store import PaymentStore
 from mobility.wire.codec import Ed25519Address, Voucher, VoucherPayload
+from testkit.databases import postgres_database, postgres_server_url
 
 PAYERS = 200
 VOUCHERS_EACH = 25
@@ -59,6 +56,7 @@ def make_vouchers() -> tuple[list[tuple[bytes, bytes]], list[list[VoucherPayload
 
 
 def engine_rate(url: str, channels: list[tuple[bytes, bytes]], streams: list[list[VoucherPayload]]) -> float:
+    upgrade(url)
     engine = create_db_engine(url)
     store = PaymentStore(engine)
     store.add_account("fleet", "fleet")
@@ -101,14 +99,6 @@ def verify_rate(streams: list[list[VoucherPayload]]) -> float:
     return len(items) / best
 
 
-def postgres_url() -> str | None:
-    url = os.environ.get("MOBILITY_TEST_POSTGRES_URL")
-    path = Path(__file__).resolve().parents[1] / ".ci" / ".postgres-url"
-    if not url and path.exists():
-        url = path.read_text().strip()
-    return url or None
-
-
 def report(backend: str, rate: float, reference: float) -> None:
     share = rate / reference
     print(f"engine on {backend + ':':<12} {rate:,.0f} vouchers/s = {share:.2f} of reference (goal >= 0.5)")
@@ -122,20 +112,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         rate = engine_rate(f"sqlite:///{Path(folder) / 'bench.db'}", channels, streams)
         report("SQLite", rate, reference)
-    admin_url = postgres_url()
-    if admin_url:
-        name = f"mobility_bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    server_url = postgres_server_url()
+    if server_url:
+        with postgres_database(server_url) as url:
             rate = engine_rate(url, channels, streams)
-            report("PostgreSQL", rate, reference)
-        finally:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
+        report("PostgreSQL", rate, reference)
 
 
 if __name__ == "__main__":

@@ -146,10 +146,11 @@ def chargers_add(
     that connected unknown and waits for approval is approved. The password is stored as a
     salted scrypt hash.
     """
-    from mobility.api.operator_store import ChargerSpec, OperatorStore
+    from mobility.api.operator_store import OperatorStore
     from mobility.api.store import ApiStore
     from mobility.charging.charger_rules import id_problem, password_problem
     from mobility.charging.passwords import hash_password
+    from mobility.charging.store import ChargerSpec
 
     if problem := id_problem(charge_point_id):
         raise typer.BadParameter(problem, param_hint="CHARGE_POINT_ID")

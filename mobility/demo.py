@@ -32,6 +32,8 @@ def show(record: RunRecord, console: Console) -> None:
     table = differences(record)
     if table is not None:
         console.print(table)
+        for row in (row for row in record.sessions if not row.balanced):
+            console.print(f"  session {row.session_id} ({row.charge_point_id}): {row.reason or row.status}")
     for key, value in sorted(record.notes.items()):
         console.print(f"  {key}: {value}")
     verdict = "[green]balanced[/green]" if record.balanced else "[red]NOT balanced[/red]"

@@ -12,6 +12,7 @@ import contextlib
 import logging
 import socket
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import partial
 from typing import Any
 
@@ -20,7 +21,7 @@ from fastapi import FastAPI
 
 import pow_rs
 from mobility.api.app import create_api
-from mobility.api.auth import TokenSigner
+from mobility.api.auth import FLEET_SCOPES, OPERATOR_SCOPES, TokenSigner
 from mobility.api.context import ApiContext
 from mobility.api.limits import STREAM_MESSAGE_MAX
 from mobility.api.store import ApiStore
@@ -28,8 +29,9 @@ from mobility.charging.authorization import AllowListAuthorizer
 from mobility.charging.profile_ids import payment_cap
 from mobility.charging.service import ChargingService
 from mobility.charging.store import ChargingStore
+from mobility.clock import Clock, utc_now
 from mobility.db import create_db_engine
-from mobility.devnet import api_token_secret, development_ledger, operator_seed
+from mobility.devnet import api_token_secret, development_ledger, faucet_seed, operator_seed
 from mobility.journal import Journal
 from mobility.ledger.client import InProcessClient
 from mobility.ledger.config import LedgerSettings, open_node
@@ -39,12 +41,15 @@ from mobility.ledger.service import every, run_coordinator
 from mobility.migrate import upgrade
 from mobility.payments.pricing import MeterSample
 from mobility.payments.service import PaymentService
-from mobility.payments.settlement import Settler
+from mobility.payments.settlement import SettlementPolicy, Settler
 from mobility.payments.store import PaymentStore
-from mobility.runtime import freeze_startup_heap
+from mobility.ratelimit import RateLimiter
+from mobility.runtime import freeze_startup_heap, share_the_gil_quickly
 from mobility.settings import Settings
 from mobility.wallet.ledger import Wallet
 from ocpp_server.server import CentralSystem, ServerConfig, tls_context
+
+__all__ = ["Engine", "EngineOptions", "LedgerSettings", "Settings", "run_engine"]
 
 LOGGER = logging.getLogger(__name__)
 
@@ -124,9 +129,19 @@ class Engine:
 
     @classmethod
     def build(
-        cls, settings: Settings, options: EngineOptions, ledger: LedgerSettings | None = None
+        cls,
+        settings: Settings,
+        options: EngineOptions,
+        ledger: LedgerSettings | None = None,
+        clock: Clock = utc_now,
     ) -> Engine:
-        """Migrate and open the database, and assemble the parts (blocking: off the event loop)."""
+        """Migrate and open the database, and assemble the parts (blocking: off the event loop).
+
+        `clock` is the engine's business time: tariffs' time of day, how long a payer may lag,
+        when a claim is due, the API's timestamps. Tests and the simulated city pass their own;
+        the charging side takes its times from the chargers' messages, tokens and throttles
+        stay on the wall clock.
+        """
         upgrade(settings.resolved_database_url)
         database = create_db_engine(settings.resolved_database_url)
         ledger_settings = development_ledger(ledger or LedgerSettings(), settings.data_dir)
@@ -164,6 +179,7 @@ class Engine:
                 journal=journal,
                 ends_loader=charging.store.ended_sessions,
                 readings_loader=partial(energy_so_far, charging.store),
+                clock=clock,
                 flag_session=charging.flag_session,
             )
             charging.authorizer = payments
@@ -172,7 +188,12 @@ class Engine:
             charging.subscribe(payments.post)
             client = InProcessClient(node)
             wallet = Wallet(client, operator_seed(settings.data_dir))
-            settler = Settler(store, wallet, client, on_confirmed=payments.claim_confirmed)
+            policy = SettlementPolicy(
+                threshold=settings.settlement_threshold,
+                interval=settings.settlement_interval,
+                expiry_margin=settings.settlement_expiry_margin,
+            )
+            settler = Settler(store, wallet, client, policy, clock, on_confirmed=payments.claim_confirmed)
 
         payment_store = PaymentStore(database)
         context = ApiContext(
@@ -186,6 +207,8 @@ class Engine:
             payments=payments,
             passwords=charging.passwords,
             remote_pow=ledger_settings.remote_pow_policy(),
+            clock=clock,
+            login_limiter=RateLimiter(settings.login_attempts_per_minute, timedelta(minutes=1)),
         )
         api = create_api(context)
 
@@ -201,6 +224,25 @@ class Engine:
             settler=settler,
             options=options,
         )
+
+    def add_operator(self, operator_id: str, name: str = "") -> str:
+        """Register an operator; its new API key with every operator scope (what
+        `mobility operators add` prints). Blocking: call it off the event loop."""
+        store: ApiStore = self.api.state.context.api_store
+        store.add_operator(operator_id, name)
+        return store.add_api_key("operator", operator_id, OPERATOR_SCOPES).key
+
+    def add_fleet(self, account_id: str, name: str = "") -> str:
+        """Register a fleet account; its new API key with every fleet scope (what
+        `mobility fleets add` prints). Blocking: call it off the event loop."""
+        context: ApiContext = self.api.state.context
+        context.payment_store.add_account(account_id, "fleet", name)
+        return context.api_store.add_api_key("fleet", account_id, FLEET_SCOPES).key
+
+    def faucet_seed(self) -> bytes:
+        """The development network's faucet seed (it holds the genesis funds), for whoever
+        funds test wallets: only a development network written under the data directory has one."""
+        return faucet_seed(self.settings.data_dir)
 
     @property
     def api_port(self) -> int:
@@ -265,6 +307,8 @@ class Engine:
                 await settler.run_once()
             except Exception:
                 LOGGER.exception("settlement pass failed")
+            if self.payments is not None:
+                self.payments.evict_idle_owners()
 
     async def stop(self) -> None:
         """Stop listening and end the background loops."""
@@ -287,6 +331,7 @@ class Engine:
 
 async def run_engine(settings: Settings, options: EngineOptions) -> None:
     """Build, start and run the engine until cancelled."""
+    share_the_gil_quickly()
     engine = await asyncio.to_thread(Engine.build, settings, options)
     await engine.start()
     freeze_startup_heap()

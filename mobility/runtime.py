@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import sys
 
 
 def freeze_startup_heap() -> None:
@@ -19,3 +20,17 @@ def freeze_startup_heap() -> None:
     """
     gc.collect()
     gc.freeze()
+
+
+GIL_SWITCH_INTERVAL_S = 0.0005
+
+
+def share_the_gil_quickly() -> None:
+    """Let a thread waiting for the GIL have it after 0.5 ms instead of CPython's 5 ms.
+
+    The journal commits on a thread of its own; SQLite releases the GIL around every statement,
+    so each statement of a batch asks for it back, and while the event loop is busy (a burst of
+    readings) each ask waited up to the 5 ms switch interval: a batch of ten statements took
+    50 ms where its work took 5, and every reading in it waited that long for its answer.
+    """
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)

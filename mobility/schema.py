@@ -7,6 +7,7 @@ from sqlmodel import SQLModel
 
 import mobility.api.models
 import mobility.charging.models
+import mobility.fleet.models
 import mobility.ledger.models
 import mobility.payments.models  # noqa: F401  (the imports register the tables)
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -27,6 +29,16 @@ class Settings(BaseSettings):
     # operator APIs (which register accounts, channels and tariffs) are part of the engine.
     payments_enabled: bool = False
     default_tariff_id: str = "default"
+    # Settlement (`mobility.payments.settlement`): a channel is claimed on the ledger once its
+    # unclaimed value reaches the threshold (micro-units), or once an ended session has waited
+    # the interval unclaimed, and always the expiry margin before the channel expires. Durations
+    # in ISO 8601 (`PT6H`, `PT10M`).
+    settlement_threshold: int = Field(default=5_000_000, ge=1)
+    settlement_interval: timedelta = timedelta(hours=6)
+    settlement_expiry_margin: timedelta = timedelta(hours=12)
+    # Driver logins (challenge and answer) per source address and minute: one address can then
+    # try only so many keys. Raise it where many drivers share one address (a NAT, a test city).
+    login_attempts_per_minute: int = Field(default=10, ge=1)
     # DEBUG also logs every OCPP frame in and out (logger `ocpp_server.frames`).
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

@@ -21,6 +21,7 @@ from websockets.typing import Subprotocol
 
 from mobility.charging.service import ChargingService
 from ocpp_server.auth_throttle import AuthThrottle, ThrottleLimits
+from ocpp_server.call_times import CallTimes
 from ocpp_server.commands import ChargePointCommands, ConfigurationCommands16, VariableCommands2x
 from ocpp_server.frame_log import FrameLog
 from ocpp_server.framing import ConnectionContext, FramedConnection
@@ -155,6 +156,11 @@ class CentralSystem:
     def is_connected(self, charge_point_id: str) -> bool:
         """True while the charge point has an open connection."""
         return charge_point_id in self._connections
+
+    @property
+    def call_times(self) -> CallTimes:
+        """How long this server took to answer CALLs, by action (the metrics endpoint's histogram)."""
+        return self._context.call_times
 
     @property
     def connection_count(self) -> int:

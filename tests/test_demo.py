@@ -1,53 +1,40 @@
 """A short run of `mobility demo`: the simulated city against the whole engine reconciles, with
 every kind of payer in it (fleets paying on the fleet stream) and chargers dropping, going
 offline and losing power, the fleets' own reconciliation over the API agrees with the run, a
-difference injected afterwards makes the exit code 1, and the same seed gives the same run."""
+difference injected afterwards makes the exit code 1, the same seed gives the same run, and an
+engine whose price is off by one micro-unit fails the city's own check."""
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
 from pathlib import Path
 
 import pytest
-from sqlmodel import Session, col, select
 
+import mobility.payments.pricing
+import mobility.payments.service
 from mobility.charging.events import EndReason
-from mobility.charging.models import SessionRecord
-from mobility.db import create_db_engine
-from mobility.demo import exit_code
-from mobility.payments.models import SessionPaymentRecord
+from mobility.demo import exit_code, run_demo
+from mobility.payments.pricing import MeterSample
+from mobility.payments.tariff import Tariff
 from sims.city.run import CityRun, simulate
 from sims.city.scenario import DEFAULT_SCENARIO, load
 
 CI_SCENARIO = DEFAULT_SCENARIO.parent / "ci_city.toml"
 
 
-def overbill_one_session(url: str) -> int:
-    """Add one micro-unit to a paid session's bill: what a pricing bug would look like."""
-    engine = create_db_engine(url)
-    try:
-        with Session(engine) as db:
-            record = db.exec(
-                select(SessionPaymentRecord)
-                .where(col(SessionPaymentRecord.status) == "paid")
-                .order_by(col(SessionPaymentRecord.session_id))
-            ).first()
-            assert record is not None
-            record.billed += 1
-            db.add(record)
-            db.commit()
-            return record.session_id
-    finally:
-        engine.dispose()
+def overbill_one_session(run: CityRun) -> int:
+    """Add one micro-unit to a paid session's bill as the engine reported it: what a pricing
+    bug would look like to the city."""
+    session = min((s for s in run.report.sessions if s["status"] == "paid"), key=lambda s: s["id"])
+    session["billed"] += 1
+    return int(session["id"])
 
 
-def end_reasons(url: str) -> dict[int, str | None]:
-    """How each charging session ended, as the charger reported it."""
-    engine = create_db_engine(url)
-    try:
-        with Session(engine) as db:
-            return {row.id: row.end_reason for row in db.exec(select(SessionRecord)) if row.id is not None}
-    finally:
-        engine.dispose()
+def end_reasons(run: CityRun) -> dict[int, str | None]:
+    """How each charging session ended, as the engine reports the charger said."""
+    return {int(s["id"]): s["end_reason"] for s in run.report.sessions}
 
 
 Outcome = list[tuple[object, ...]]
@@ -90,7 +77,7 @@ def test_a_short_city_run_balances_and_a_difference_fails_it(city_run: tuple[Cit
     assert record.samples[-1].settled == sum(row.settled for row in rows)
     assert all(row.block_id and row.milestone_index for row in rows if row.settled)
     # Drivers who pay on time charge until they leave: never stopped, never refused by the charger.
-    reasons = end_reasons(run.database_url)
+    reasons = end_reasons(run)
     prompt = [row for row in rows if row.behaviour == "prompt"]
     assert prompt
     assert all(not (row.enforcement or "").startswith("stop") for row in prompt), prompt
@@ -112,7 +99,24 @@ def test_a_short_city_run_balances_and_a_difference_fails_it(city_run: tuple[Cit
     reported[0]["settled"] -= 1
     assert run.reconcile().balanced
 
-    tampered = overbill_one_session(run.database_url)
+    # What settled is what the ledger proves: a claim it does not prove settles nothing, and a
+    # channel said to have paid more than its wallet signed does not balance.
+    block_id = next(row.block_id for row in rows if row.status == "ok" and row.settled and row.block_id)
+    proven = run.report.claims[block_id]
+    run.report.claims[block_id] = "the Merkle path does not reach the milestone's inclusion root"
+    unproven = [row for row in run.reconcile().sessions if row.status == "unsettled"]
+    assert unproven
+    assert not run.record.balanced
+    assert all(row.settled == 0 and row.block_id is None for row in unproven)
+    run.report.claims[block_id] = proven
+    signed = dict(run.books.signed)
+    run.books.signed.update(dict.fromkeys(signed, 0))
+    assert all("wallet signed" in row.reason for row in run.reconcile().sessions if row.paid)
+    assert not run.record.balanced
+    run.books.signed.update(signed)
+    assert run.reconcile().balanced
+
+    tampered = overbill_one_session(run)
     again = run.reconcile()
     assert [row.status for row in again.sessions if row.session_id == tampered] == ["mismatch"]
     assert not again.balanced
@@ -125,3 +129,26 @@ def test_the_same_seed_gives_the_same_run(city_run: tuple[CityRun, Outcome], tmp
     assert any(row.paid for row in run.record.sessions)  # a run with money in it, not an empty one
     again = simulate(load(CI_SCENARIO), seed=3, data_dir=tmp_path)
     assert outcome(again) == first
+
+
+def test_an_engine_that_bills_one_micro_unit_too_much_fails_the_city(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The city prices every session itself, from its meters and the scenario's tariffs: the
+    engine's pricing, one micro-unit high, makes the demo exit 1 and name each session."""
+    exact = mobility.payments.pricing.session_total
+
+    def one_too_many(
+        tariff: Tariff, started_at: datetime, samples: list[MeterSample], ended_at: datetime | None = None
+    ) -> tuple[int, int]:
+        total, energy_wh = exact(tariff, started_at, samples, ended_at)
+        return total + 1, energy_wh
+
+    monkeypatch.setattr(mobility.payments.service, "session_total", one_too_many)
+    code = run_demo(3, 0.25, None, None, tmp_path, scenario_file=CI_SCENARIO)
+    out = capsys.readouterr().out
+    assert code == 1, out
+    named = re.findall(r"session (\d+) \([^)]*\): billed (\d+), the city prices it at (\d+)", out)
+    assert named, out
+    assert all(int(billed) == int(price) + 1 for _, billed, price in named), named
+    assert "NOT balanced" in out

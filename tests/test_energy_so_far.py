@@ -4,9 +4,9 @@ side's durable energy (without it, a price lost in a crash stayed low until the 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 
-from mobility.charging.models import create_charging_tables
 from mobility.charging.store import ChargingStore, ReadingRequest
 from mobility.db import create_db_engine
 from mobility.engine import energy_so_far
@@ -15,9 +15,10 @@ from mobility.payments.pricing import MeterSample
 T0 = dt.datetime(2026, 1, 1, 12, tzinfo=dt.UTC)
 
 
-def test_a_running_sessions_energy_is_one_sample_at_its_last_reading(tmp_path: Path) -> None:
-    engine = create_db_engine(f"sqlite:///{tmp_path / 'e.db'}")
-    create_charging_tables(engine)
+def test_a_running_sessions_energy_is_one_sample_at_its_last_reading(
+    tmp_path: Path, migrated_sqlite: Callable[[Path], str]
+) -> None:
+    engine = create_db_engine(migrated_sqlite(tmp_path / "e.db"))
     store = ChargingStore(engine)
     store.ensure_charge_point("CP1", False)
     session, _ = store.start_session("CP1", 1, "TAG", 1_000, T0, "tx1")

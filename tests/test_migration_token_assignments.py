@@ -8,14 +8,14 @@ from datetime import UTC, datetime
 from sqlalchemy import text
 from sqlmodel import Session, select
 
-from mobility.api.models import TokenAssignmentRecord
 from mobility.db import create_db_engine
+from mobility.fleet.models import TokenAssignmentRecord
 from mobility.migrate import upgrade
 
 
-def test_existing_fleet_tokens_get_an_assignment_since_always(database_url: str) -> None:
-    upgrade(database_url, "payments_1")
-    engine = create_db_engine(database_url)
+def test_existing_fleet_tokens_get_an_assignment_since_always(empty_database_url: str) -> None:
+    upgrade(empty_database_url, "payments_1")
+    engine = create_db_engine(empty_database_url)
     with engine.begin() as connection:
         connection.execute(text("INSERT INTO payment_account (id, kind, name) VALUES ('f', 'fleet', '')"))
         connection.execute(
@@ -24,7 +24,7 @@ def test_existing_fleet_tokens_get_an_assignment_since_always(database_url: str)
                 " ('04AA', 'f', 'veh-1', 'Alice'), ('APPDRIVER', 'f', NULL, NULL)"
             )
         )
-    upgrade(database_url)
+    upgrade(empty_database_url)
     with Session(engine) as db:
         rows = db.exec(select(TokenAssignmentRecord)).all()
     assert [(r.token, r.account_id, r.vehicle_id, r.driver_name) for r in rows] == [

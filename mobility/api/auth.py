@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from mobility.clock import Clock, utc_now
-from mobility.ratelimit import RateLimiter as RateLimiter  # re-exported: its home until issue 14
 
 API_KEY_PREFIX = "mob_"
 
@@ -150,6 +149,11 @@ class OperatorPrincipal:
     operator_id: str
     scopes: frozenset[str]
 
+    @property
+    def tenant_id(self) -> str:
+        """The key's tenant: the operator."""
+        return self.operator_id
+
 
 @dataclass(frozen=True, slots=True)
 class FleetPrincipal:
@@ -157,3 +161,8 @@ class FleetPrincipal:
 
     account_id: str
     scopes: frozenset[str]
+
+    @property
+    def tenant_id(self) -> str:
+        """The key's tenant: the fleet's account."""
+        return self.account_id

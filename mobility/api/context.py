@@ -17,7 +17,6 @@ from mobility.api.auth import (
     DriverPrincipal,
     FleetPrincipal,
     OperatorPrincipal,
-    RateLimiter,
     TokenSigner,
 )
 from mobility.api.problems import Problem
@@ -29,6 +28,7 @@ from mobility.ledger.api.remote_pow import RemotePow
 from mobility.ledger.node import Node
 from mobility.payments.service import PaymentService
 from mobility.payments.store import PaymentStore
+from mobility.ratelimit import RateLimiter
 from ocpp_server.server import CentralSystem
 
 
@@ -77,9 +77,9 @@ def _credential(credentials: HTTPAuthorizationCredentials | None) -> str:
     return credentials.credentials
 
 
-def current_driver(context: Context, credentials: Credentials) -> DriverPrincipal:
-    """The driver whose bearer token this is; 401 without a valid one, 403 for an API key."""
-    token = _credential(credentials)
+def driver_of(context: ApiContext, token: str) -> DriverPrincipal:
+    """The driver whose token this is; 401 for an invalid one, 403 for an API key (the route
+    dependency and the driver stream both read tokens here)."""
     account_id = context.tokens.verify(token)
     if account_id is None:
         if token.startswith("mob_"):
@@ -88,12 +88,16 @@ def current_driver(context: Context, credentials: Credentials) -> DriverPrincipa
     return DriverPrincipal(account_id)
 
 
-async def _api_key(
-    context: ApiContext, credentials: HTTPAuthorizationCredentials | None, *roles: str
-) -> tuple[str, str, frozenset[str]]:
-    """The role, tenant and scopes of a live API key of one of `roles`."""
+def current_driver(context: Context, credentials: Credentials) -> DriverPrincipal:
+    """The driver whose bearer token this is; 401 without a valid one, 403 for an API key."""
+    return driver_of(context, _credential(credentials))
+
+
+async def api_key_of(context: ApiContext, token: str, *roles: str) -> tuple[str, str, frozenset[str]]:
+    """The role, tenant and scopes of a live API key of one of `roles`: 401 for an unknown or
+    revoked key, 403 for a driver token or another role's key (routes and the fleet stream
+    both read keys here)."""
     wanted = " or ".join(roles)
-    token = _credential(credentials)
     if context.tokens.verify(token) is not None:
         raise Problem(403, "Forbidden", f"this route needs a {wanted} API key", "wrong-role")
     record = await asyncio.to_thread(context.api_store.api_key, token)
@@ -106,7 +110,7 @@ async def _api_key(
     return record.role, record.tenant_id, frozenset(record.scopes.split())
 
 
-def _require_scope(scopes: frozenset[str], scope: str | None) -> None:
+def require_scope(scopes: frozenset[str], scope: str | None) -> None:
     if scope is not None and scope not in scopes:
         raise Problem(403, "Forbidden", f"this API key lacks the scope {scope!r}", "missing-scope")
 
@@ -115,8 +119,8 @@ def operator_with(scope: str | None = None) -> Any:
     """A dependency: the calling operator, holding `scope` if given."""
 
     async def dependency(context: Context, credentials: Credentials) -> OperatorPrincipal:
-        _, tenant, scopes = await _api_key(context, credentials, "operator")
-        _require_scope(scopes, scope)
+        _, tenant, scopes = await api_key_of(context, _credential(credentials), "operator")
+        require_scope(scopes, scope)
         return OperatorPrincipal(tenant, scopes)
 
     return Depends(dependency)
@@ -126,8 +130,8 @@ def fleet_with(scope: str | None = None) -> Any:
     """A dependency: the calling fleet, holding `scope` if given."""
 
     async def dependency(context: Context, credentials: Credentials) -> FleetPrincipal:
-        _, tenant, scopes = await _api_key(context, credentials, "fleet")
-        _require_scope(scopes, scope)
+        _, tenant, scopes = await api_key_of(context, _credential(credentials), "fleet")
+        require_scope(scopes, scope)
         return FleetPrincipal(tenant, scopes)
 
     return Depends(dependency)
@@ -136,8 +140,8 @@ def fleet_with(scope: str | None = None) -> Any:
 async def metrics_reader(context: Context, credentials: Credentials) -> str | None:
     """Whose figures a `/metrics` scrape may read: None (the whole engine) for an engine-admin
     key, else the calling operator's ID; either key needs the `metrics` scope."""
-    role, tenant, scopes = await _api_key(context, credentials, ADMIN_ROLE, "operator")
-    _require_scope(scopes, "metrics")
+    role, tenant, scopes = await api_key_of(context, _credential(credentials), ADMIN_ROLE, "operator")
+    require_scope(scopes, "metrics")
     return None if role == ADMIN_ROLE else tenant
 
 

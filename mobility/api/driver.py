@@ -10,21 +10,21 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query
 
 import pow_rs
 from mobility.api import channels, driver_stream
-from mobility.api.channels import ChannelPath
-from mobility.api.context import ApiContext, Context, Driver
-from mobility.api.driver_models import ChannelOut, ChargerOut, SessionOut
+from mobility.api.context import ApiContext, Context, Driver, current_driver
+from mobility.api.driver_models import ChargerOut, SessionOut
 from mobility.api.pagination import Page, Paging
+from mobility.api.payer_routes import PayerKind, payer_router
 from mobility.api.problems import Problem
 from mobility.api.schemas import ConnectorOut
 from mobility.charging.nearby import charge_points_near
 from mobility.payments import accounts
 from mobility.payments.tariff import Tariff
 from mobility.wire.codec import Ed25519Address
-from mobility.wire.payer_api import ChannelIn, CommandOut, OperatorOut, StartIn, StartOut, StopOut
+from mobility.wire.payer_api import CommandOut, StartIn, StartOut, StopOut
 from mobility.wire.receipts import sign_receipt
 from ocpp_server.commands import CommandRejectedError, CommandResult, CommandTimeoutError
 from ocpp_server.server import CentralSystem, NotConnectedError
@@ -46,13 +46,7 @@ def _command_out(result: CommandResult) -> CommandOut:
     return CommandOut(status=result.status, payload=result.payload)
 
 
-# Operator and chargers -----------------------------------------------------------------------
-
-
-@router.get("/operator", response_model=OperatorOut)
-async def operator_info(driver: Driver, context: Context) -> OperatorOut:
-    """The operator's key and address: channels are opened to it, receipts are signed by it."""
-    return channels.operator_out(context)
+# Chargers ------------------------------------------------------------------------------------
 
 
 @router.get("/chargers", response_model=Page[ChargerOut])
@@ -104,8 +98,7 @@ async def chargers_near(
     return Page[ChargerOut].of(items, len(found), paging)
 
 
-# Channels ------------------------------------------------------------------------------------
-# The rules are shared with the fleet's channels (`mobility.api.channels`); a driver's channel
+# Channels and the operator: the routes every payer has (`payer_routes`); a driver's channel
 # must pay from the one key the driver signed up with.
 
 
@@ -118,51 +111,18 @@ async def _driver_payers(context: ApiContext, account_id: str) -> list[Ed25519Ad
     return [Ed25519Address.from_public_key(public_key)] if pow_rs.ed25519_strong_key(public_key) else []
 
 
-@router.post(
-    "/channels",
-    response_model=ChannelOut,
-    status_code=201,
-    responses={200: {"description": "registered already", "model": ChannelOut}},
-)
-async def register_channel(
-    body: ChannelIn, driver: Driver, context: Context, response: Response
-) -> ChannelOut:
-    """Register a channel the driver opened on the ledger: accepted only if it pays from the
-    driver's key to the operator and has not expired or begun closing."""
-    payers = await _driver_payers(context, driver.account_id)
-    return await channels.register(
-        context,
-        driver.account_id,
-        body.channel_id,
-        payers,
-        "the channel's payer is not your key's address",
-        response,
+router.include_router(
+    payer_router(
+        PayerKind(
+            keys="the driver's key",
+            reader=Depends(current_driver),
+            writer=Depends(current_driver),
+            payers=_driver_payers,
+            wrong_payer="the channel's payer is not your key's address",
+            refund_to="the driver",
+        )
     )
-
-
-@router.get("/channels", response_model=Page[ChannelOut])
-async def list_channels(driver: Driver, context: Context, paging: Paging) -> Page[ChannelOut]:
-    """The driver's channels, soonest expiry first, with their balances."""
-    return await channels.page(context, driver.account_id, paging)
-
-
-@router.get("/channels/{channel_id}", response_model=ChannelOut)
-async def get_channel(channel_id: ChannelPath, driver: Driver, context: Context) -> ChannelOut:
-    """One channel: deposit, paid, claimed, owed, available."""
-    return await channels.view(context, await channels.own(context, driver.account_id, channel_id))
-
-
-@router.post("/channels/{channel_id}/refresh", response_model=ChannelOut)
-async def refresh_channel(channel_id: ChannelPath, driver: Driver, context: Context) -> ChannelOut:
-    """Re-read the deposit and expiry from the ledger after a top-up."""
-    return await channels.refresh(context, driver.account_id, channel_id)
-
-
-@router.post("/channels/{channel_id}/close", response_model=ChannelOut, status_code=202)
-async def close_channel(channel_id: ChannelPath, driver: Driver, context: Context) -> ChannelOut:
-    """Ask the operator to claim what the vouchers pay and close the channel, refunding the rest
-    to the driver. The claim goes through settlement; watch `state` become "closed"."""
-    return await channels.close(context, driver.account_id, channel_id)
+)
 
 
 # Sessions ------------------------------------------------------------------------------------

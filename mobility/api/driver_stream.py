@@ -6,8 +6,8 @@ payment requests, vouchers and their verdicts) is the same for every payer: see
 `mobility.api.payer_stream`.
 
 The token is checked when the stream opens (a stream outlives the token's 15 minutes; the
-app logs in again only to reconnect). Authentication failures close with 4401 (no valid
-token) or 4403 (not a driver's token).
+app logs in again only to reconnect), by the driver routes' reader (`context.driver_of`).
+Authentication failures close with 4401 (no valid token) or 4403 (not a driver's token).
 """
 
 from __future__ import annotations
@@ -15,23 +15,16 @@ from __future__ import annotations
 from fastapi import APIRouter, WebSocket
 
 from mobility.api import payer_stream
-from mobility.api.context import ApiContext
+from mobility.api.context import ApiContext, driver_of
 
 router = APIRouter(tags=["driver"])  # included under /driver by `driver.router`
+
+
+async def _driver(context: ApiContext, token: str) -> tuple[str, str | None]:
+    return driver_of(context, token).account_id, None
 
 
 @router.websocket("/stream")
 async def stream(websocket: WebSocket, token: str | None = None) -> None:
     """Live session updates and payment requests; vouchers in, their verdicts out."""
-    context: ApiContext = websocket.app.state.context
-    token = await payer_stream.accept_with_token(websocket, token)
-    if token is None:
-        return
-    account_id = context.tokens.verify(token)
-    if account_id is None:
-        wrong_role = token.startswith("mob_")
-        await websocket.close(
-            4403 if wrong_role else 4401, "driver token needed" if wrong_role else "invalid token"
-        )
-        return
-    await payer_stream.serve(websocket, account_id)
+    await payer_stream.open_stream(websocket, token, _driver)

@@ -1,4 +1,5 @@
-"""Fleet routes for payer keys and channels (`/fleet/payer-keys`, `/fleet/channels/...`).
+"""Fleet routes for payer keys (`/fleet/payer-keys`), and the payer routes (`/fleet/operator`,
+`/fleet/channels/...`, written once in `payer_routes`) with the fleet's keys as payers.
 
 A fleet pays from channels it opened on the ledger with its own keys. Before the engine takes
 a channel on the fleet's account, the fleet proves it holds the channel's payer key: it signs
@@ -21,19 +22,17 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
 import pow_rs
-from mobility.api import channels
 from mobility.api.auth import FleetPrincipal
-from mobility.api.channels import ChannelPath
-from mobility.api.context import Context, fleet_with
-from mobility.api.driver_models import ChannelOut
+from mobility.api.context import ApiContext, Context, fleet_with
 from mobility.api.fleet_vehicles import fleet_store
-from mobility.api.models import FleetPayerKeyRecord
 from mobility.api.pagination import Page, Paging
+from mobility.api.payer_routes import PayerKind, payer_router
 from mobility.api.problems import Problem
+from mobility.fleet.models import FleetPayerKeyRecord
 from mobility.fleet.store import KeyTakenError
 from mobility.wire.codec import Ed25519Address
 from mobility.wire.domains import FLEET_PAYER_KEY_DOMAIN
-from mobility.wire.payer_api import ChannelIn, OperatorOut, PayerKeyIn
+from mobility.wire.payer_api import PayerKeyIn
 
 router = APIRouter(tags=["fleet"])
 
@@ -59,12 +58,6 @@ class PayerKeyOut(BaseModel):
         return cls(
             public_key=record.public_key, address=address.to_bytes().hex(), address_bech32=address.bech32(hrp)
         )
-
-
-@router.get("/operator", response_model=OperatorOut)
-async def operator_info(caller: Reader, context: Context) -> OperatorOut:
-    """The operator's key and address: open channels to it; it signs receipts."""
-    return channels.operator_out(context)
 
 
 @router.post(
@@ -97,12 +90,15 @@ async def add_payer_key(
             "the signature does not verify: sign b'mobility-fleet-payer-key:' + your account ID",
             "invalid-proof",
         )
+    taken = Problem(409, "Conflict", "this key belongs to another account", "key-taken")
+    if await asyncio.to_thread(context.api_store.driver_by_key, public_key) is not None:
+        raise taken  # a driver's key: it names the driver's account
     try:
         record, new = await asyncio.to_thread(
             fleet_store(context).add_payer_key, caller.account_id, body.public_key, context.clock()
         )
     except KeyTakenError as error:
-        raise Problem(409, "Conflict", "this key belongs to another account", "key-taken") from error
+        raise taken from error
     if not new:
         response.status_code = 200
     return PayerKeyOut.of(record, context.node.params.bech32_hrp)
@@ -118,51 +114,21 @@ async def list_payer_keys(caller: Reader, context: Context, paging: Paging) -> P
     return Page[PayerKeyOut].of([PayerKeyOut.of(row, hrp) for row in rows], total, paging)
 
 
-@router.post(
-    "/channels",
-    response_model=ChannelOut,
-    status_code=201,
-    responses={200: {"description": "registered already", "model": ChannelOut}},
-)
-async def register_channel(
-    body: ChannelIn, caller: Writer, context: Context, response: Response
-) -> ChannelOut:
-    """Register a channel the fleet opened on the ledger: accepted only if it pays from one of
-    the fleet's payer keys to the operator and has not expired or begun closing. Sessions of
-    the fleet's RFID tokens are then paid from it."""
-    keys = await asyncio.to_thread(fleet_store(context).payer_public_keys, caller.account_id)
+async def _fleet_payers(context: ApiContext, account_id: str) -> set[Ed25519Address]:
+    keys = await asyncio.to_thread(fleet_store(context).payer_public_keys, account_id)
     # A weak key stored before keys were checked pays for no channel: anyone can sign for it.
-    payers = {Ed25519Address.from_public_key(key) for key in keys if pow_rs.ed25519_strong_key(key)}
-    return await channels.register(
-        context,
-        caller.account_id,
-        body.channel_id,
-        payers,
-        "the channel's payer is none of your payer keys (POST /fleet/payer-keys first)",
-        response,
+    return {Ed25519Address.from_public_key(key) for key in keys if pow_rs.ed25519_strong_key(key)}
+
+
+router.include_router(
+    payer_router(
+        PayerKind(
+            keys="one of the fleet's payer keys",
+            reader=fleet_with("fleet:read"),
+            writer=fleet_with("fleet:write"),
+            payers=_fleet_payers,
+            wrong_payer="the channel's payer is none of your payer keys (POST /fleet/payer-keys first)",
+            refund_to="the fleet's key",
+        )
     )
-
-
-@router.get("/channels", response_model=Page[ChannelOut])
-async def list_channels(caller: Reader, context: Context, paging: Paging) -> Page[ChannelOut]:
-    """The fleet's channels, soonest expiry first: deposit, paid, claimed, owed, available."""
-    return await channels.page(context, caller.account_id, paging)
-
-
-@router.get("/channels/{channel_id}", response_model=ChannelOut)
-async def get_channel(channel_id: ChannelPath, caller: Reader, context: Context) -> ChannelOut:
-    """One of the fleet's channels with its balance."""
-    return await channels.view(context, await channels.own(context, caller.account_id, channel_id))
-
-
-@router.post("/channels/{channel_id}/refresh", response_model=ChannelOut)
-async def refresh_channel(channel_id: ChannelPath, caller: Writer, context: Context) -> ChannelOut:
-    """Re-read the deposit and expiry from the ledger after a top-up."""
-    return await channels.refresh(context, caller.account_id, channel_id)
-
-
-@router.post("/channels/{channel_id}/close", response_model=ChannelOut, status_code=202)
-async def close_channel(channel_id: ChannelPath, caller: Writer, context: Context) -> ChannelOut:
-    """Ask the operator to claim what the vouchers pay and close the channel, refunding the rest
-    to the fleet's key. The claim goes through settlement; watch `state` become "closed"."""
-    return await channels.close(context, caller.account_id, channel_id)
+)

@@ -9,38 +9,27 @@ Vouchers for channels that are not the fleet's are refused.
 
 A key with `fleet:read` may watch; paying needs `fleet:write` (vouchers on a read-only stream
 are refused with reason "forbidden"). The key is checked when the stream opens. Failures close
-with 4401 (no valid key) or 4403 (a driver token, an operator key, or no `fleet:read`).
+with 4401 (no valid key) or 4403 (a driver token, an operator key, or no `fleet:read`): the key
+is read as the fleet routes read it (`context.api_key_of`).
 """
 
 from __future__ import annotations
 
-import asyncio
-
 from fastapi import APIRouter, WebSocket
 
 from mobility.api import payer_stream
-from mobility.api.context import ApiContext
+from mobility.api.context import ApiContext, api_key_of, require_scope
 
 router = APIRouter(tags=["fleet"])  # included under /fleet by `fleet.router`
+
+
+async def _fleet(context: ApiContext, token: str) -> tuple[str, str | None]:
+    _, account_id, scopes = await api_key_of(context, token, "fleet")
+    require_scope(scopes, "fleet:read")
+    return account_id, None if "fleet:write" in scopes else "this API key lacks the scope 'fleet:write'"
 
 
 @router.websocket("/stream")
 async def stream(websocket: WebSocket, token: str | None = None) -> None:
     """Live sessions and payment requests for the fleet's channels; vouchers in, verdicts out."""
-    context: ApiContext = websocket.app.state.context
-    token = await payer_stream.accept_with_token(websocket, token)
-    if token is None:
-        return
-    if context.tokens.verify(token) is not None:
-        await websocket.close(4403, "fleet API key needed")
-        return
-    record = await asyncio.to_thread(context.api_store.api_key, token)
-    if record is None:
-        await websocket.close(4401, "invalid or revoked API key")
-        return
-    scopes = set(record.scopes.split())
-    if record.role != "fleet" or "fleet:read" not in scopes:
-        await websocket.close(4403, "fleet API key with fleet:read needed")
-        return
-    refusal = None if "fleet:write" in scopes else "this API key lacks the scope 'fleet:write'"
-    await payer_stream.serve(websocket, record.tenant_id, refusal)
+    await payer_stream.open_stream(websocket, token, _fleet)

@@ -15,9 +15,9 @@ from pydantic import BaseModel
 
 from mobility.api.auth import FleetPrincipal
 from mobility.api.context import Context, fleet_with
-from mobility.api.models import VehicleRecord
 from mobility.api.pagination import Page, Paging
 from mobility.api.problems import Problem
+from mobility.fleet.models import VehicleRecord
 from mobility.fleet.store import FleetStore, TokenTakenError
 from mobility.payments.accounts import is_app_token
 from mobility.payments.models import IdTokenRecord

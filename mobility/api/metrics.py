@@ -16,7 +16,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
-from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.metrics_core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 from prometheus_client.registry import Collector
 from sqlalchemy import Connection, Select, func, select
 from sqlmodel import col
@@ -24,6 +29,7 @@ from sqlmodel import col
 from mobility.api.context import ApiContext, metrics_reader
 from mobility.charging.models import ChargePointRecord, SessionRecord
 from mobility.payments.models import SessionPaymentRecord, SettlementRecord
+from ocpp_server.call_times import BUCKETS_S
 
 SETTLEMENT_STATUSES = ("intent", "built", "submitted", "confirmed", "failed")
 
@@ -102,6 +108,7 @@ class EngineCollector(Collector):
 
         if self.operator_id is None:
             yield self._vouchers()
+            yield self._call_times()
 
         latest = context.node.store.latest_milestone()
         yield GaugeMetricFamily(
@@ -109,6 +116,23 @@ class EngineCollector(Collector):
             "Index of the latest applied milestone (0: none yet).",
             value=latest.milestone_index if latest is not None else 0,
         )
+
+    def _call_times(self) -> Metric:
+        """Engine-wide like the voucher counts: a charger's CALL is not tied to an operator's
+        share of the histogram."""
+        histogram = HistogramMetricFamily(
+            "mobility_ocpp_call_seconds",
+            "Time from a CALL's arrival to its answer handed to the socket, by action.",
+            labels=["action"],
+        )
+        central = self.context.central
+        for action, times in sorted((central.call_times.snapshot() if central is not None else {}).items()):
+            cumulative, buckets = 0, []
+            for bound, count in zip([*map(str, BUCKETS_S), "+Inf"], times.counts, strict=True):
+                cumulative += count
+                buckets.append((bound, cumulative))
+            histogram.add_metric([action], buckets, sum_value=times.total_s)
+        return histogram
 
     def _vouchers(self) -> Metric:
         vouchers = CounterMetricFamily(

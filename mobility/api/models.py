@@ -1,9 +1,10 @@
 """Tables of the API layer: operators (tenants owning charge points), API keys for operators
-and fleets, drivers' public keys, fleet vehicles and fleets' payer keys.
+and fleets, drivers' public keys, which operator owns a tariff, and the commands operators sent.
+`ApiStore` and `OperatorStore` write them.
 
-Charge points carry their operator, site, location and tariff in `charging_charge_point`;
-id tokens carry their vehicle and driver in `payment_id_token`, and each registration of one in
-`fleet_token_assignment` (what sessions are attributed to).
+Charge points carry their operator, site, location and tariff in `charging_charge_point`
+(written by `ChargingStore`); fleets' vehicles, payer keys and token assignments are in
+`mobility.fleet.models`.
 """
 
 from __future__ import annotations
@@ -49,43 +50,6 @@ class DriverKeyRecord(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime)
 
 
-class VehicleRecord(SQLModel, table=True):
-    """A vehicle of a fleet; its id tokens point at it (`payment_id_token.vehicle_id`)."""
-
-    __tablename__ = "fleet_vehicle"
-
-    id: str = Field(primary_key=True, max_length=64)
-    account_id: str = Field(foreign_key="payment_account.id", index=True, max_length=64)
-    label: str = Field(default="", max_length=200)
-
-
-class FleetPayerKeyRecord(SQLModel, table=True):
-    """An Ed25519 key a fleet proved it holds (by signing its account ID): the fleet's channels
-    must pay from one of these keys' addresses. A key belongs to at most one account."""
-
-    __tablename__ = "fleet_payer_key"
-
-    public_key: str = Field(primary_key=True, max_length=64)  # hex
-    account_id: str = Field(foreign_key="payment_account.id", index=True, max_length=64)
-    created_at: datetime = Field(sa_type=UTCDateTime)
-
-
-class TokenAssignmentRecord(SQLModel, table=True):
-    """Who drove with a fleet's id token from `valid_from` on: one row each time the token is
-    registered to a vehicle and driver. A session is attributed to the assignment in force when
-    it started, so registering a token again does not rewrite who charged before."""
-
-    __tablename__ = "fleet_token_assignment"
-    __table_args__ = (Index("ix_fleet_token_assignment_token", "token", "valid_from"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    token: str = Field(max_length=64)  # upper-case, as `payment_id_token.token`
-    account_id: str = Field(foreign_key="payment_account.id", max_length=64)
-    vehicle_id: str = Field(max_length=64)
-    driver_name: str = Field(max_length=200)
-    valid_from: datetime = Field(sa_type=UTCDateTime)
-
-
 class OperatorTariffRecord(SQLModel, table=True):
     """Which operator a tariff ID (all its versions) belongs to: whoever created version 1.
 
@@ -121,14 +85,3 @@ class ChargerCommandRecord(SQLModel, table=True):
     error: str | None = Field(default=None, max_length=200)
     created_at: datetime = Field(sa_type=UTCDateTime)
     answered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-
-
-API_TABLE_NAMES = (
-    "api_operator",
-    "api_key",
-    "api_driver_key",
-    "fleet_vehicle",
-    "fleet_payer_key",
-    "api_operator_tariff",
-    "api_charger_command",
-)

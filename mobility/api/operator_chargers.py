@@ -20,7 +20,7 @@ from websockets.exceptions import ConnectionClosed
 from mobility.api.auth import OperatorPrincipal
 from mobility.api.context import ApiContext, Context, operator_with
 from mobility.api.models import ChargerCommandRecord
-from mobility.api.operator_store import Charger, ChargerSpec, Operators, OperatorStore
+from mobility.api.operator_store import Charger, Operators, OperatorStore
 from mobility.api.pagination import Page, Paging
 from mobility.api.problems import Problem
 from mobility.api.schemas import ConnectorOut
@@ -32,6 +32,7 @@ from mobility.charging.charger_rules import (
 )
 from mobility.charging.passwords import BusyError
 from mobility.charging.profile_ids import OPERATOR_LIMIT
+from mobility.charging.store import ChargerSpec
 from ocpp_server.commands import (
     ChargePointCommands,
     CommandRejectedError,

@@ -37,6 +37,8 @@ class SessionOut(BaseModel):
 
     `status`: active (still charging), paid or unpaid (ended and billed; unpaid leaves a
     `shortfall`), unbilled (ended with no payment: refused, or payments were off).
+    `enforcement`: the last power limit or stop for lagging payment and why ("limit:...",
+    "stop:..."), None if the payer never lagged.
     """
 
     id: int
@@ -58,6 +60,7 @@ class SessionOut(BaseModel):
     tariff_version: int | None
     settlement_id: int | None
     settlement_status: str | None
+    enforcement: str | None = None
 
 
 class RevenueOut(BaseModel):
@@ -146,6 +149,7 @@ def _session_out(row: SessionRow) -> SessionOut:
         tariff_version=payment.tariff_version if payment is not None else None,
         settlement_id=payment.settlement_id if payment is not None else None,
         settlement_status=row.settlement_status,
+        enforcement=payment.enforcement if payment is not None else None,
     )
 
 

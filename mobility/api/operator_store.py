@@ -23,30 +23,11 @@ from mobility.api.context import Context
 from mobility.api.models import ChargerCommandRecord, OperatorTariffRecord
 from mobility.api.pagination import PageParams
 from mobility.charging.models import ChargePointRecord, ConnectorRecord, SessionRecord
+from mobility.charging.store import ChargerSpec, ChargingStore
 from mobility.clock import Clock, utc_now
 from mobility.payments.models import SessionPaymentRecord, SettlementRecord, TariffRecord
 
 IN_FLIGHT = ("intent", "built", "submitted")
-
-
-def _unclaimed(record: ChargePointRecord) -> bool:
-    """Admitted unknown (MOBILITY_ACCEPT_UNKNOWN_CHARGERS) and nobody's yet: no operator, and no
-    password (or pending approval). One registered with a password but no operator (by the CLI)
-    is not: someone chose its credentials."""
-    return record.operator_id is None and (record.pending or record.password_hash is None)
-
-
-@dataclass(frozen=True, slots=True)
-class ChargerSpec:
-    """A charge point to register; its password already hashed (`hash_password`), so the
-    hashing runs where the caller chooses, off the database's worker threads."""
-
-    charge_point_id: str
-    password_hash: str
-    site: str | None = None
-    latitude: float | None = None
-    longitude: float | None = None
-    tariff_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,9 +88,11 @@ class TariffOwnedElsewhereError(Exception):
 class OperatorStore:
     """Charge points, command log, tariff ownership and reporting for operators."""
 
-    def __init__(self, engine: Engine, clock: Clock = utc_now) -> None:
+    def __init__(self, engine: Engine, clock: Clock = utc_now, charging: ChargingStore | None = None) -> None:
         self.engine = engine
         self.clock = clock
+        # Charge points have one writer, the charging store; this store reads them.
+        self.charging = charging or ChargingStore(engine)
 
     def _session(self) -> Session:
         return Session(self.engine, expire_on_commit=False)
@@ -117,32 +100,10 @@ class OperatorStore:
     # Charge points -----------------------------------------------------------------------
 
     def register_charger(self, operator_id: str, spec: ChargerSpec) -> Charger | None:
-        """Create a charge point owned by `operator_id`, or claim one that connected unknown
-        (`unclaimed`: pending approval, or admitted outright); None if the ID is taken otherwise."""
-        fields: dict[str, Any] = {
-            "password_hash": spec.password_hash,
-            "operator_id": operator_id,
-            "site": spec.site,
-            "latitude": spec.latitude,
-            "longitude": spec.longitude,
-            "tariff_id": spec.tariff_id,
-            "pending": False,
-        }
-        with self._session() as db:
-            record = db.get(ChargePointRecord, spec.charge_point_id, with_for_update=True)
-            if record is None:
-                record = ChargePointRecord(id=spec.charge_point_id, **fields)
-            elif _unclaimed(record):
-                for name, value in fields.items():
-                    setattr(record, name, value)
-            else:
-                return None
-            db.add(record)
-            try:
-                db.commit()
-            except IntegrityError:  # registered concurrently
-                return None
-        return Charger(record)
+        """Create a charge point owned by `operator_id`, or claim one that connected unknown;
+        None if the ID is taken otherwise (the charging store writes it)."""
+        record = self.charging.claim_charge_point(operator_id, spec)
+        return Charger(record) if record is not None else None
 
     def unclaimed_chargers(self, page: PageParams) -> tuple[list[Charger], int]:
         """A page of the charge points admitted unknown that no operator has claimed (by ID)."""
@@ -202,15 +163,7 @@ class OperatorStore:
 
     def update_charger(self, operator_id: str, charge_point_id: str, changes: dict[str, Any]) -> bool:
         """Set the given columns of the operator's charge point; False if it is not theirs."""
-        with self._session() as db:
-            record = self._owned(db, operator_id, charge_point_id)
-            if record is None:
-                return False
-            for name, value in changes.items():
-                setattr(record, name, value)
-            db.add(record)
-            db.commit()
-            return True
+        return self.charging.update_owned_charge_point(operator_id, charge_point_id, changes)
 
     def set_password(self, operator_id: str, charge_point_id: str, password_hash: str) -> bool:
         """Replace the charge point's Basic-auth password (hashed); False if it is not theirs."""
@@ -488,7 +441,7 @@ class OperatorStore:
 
 def operator_store(context: Context) -> OperatorStore:
     """A dependency: the store over the app's database (stateless, so one per request)."""
-    return OperatorStore(context.api_store.engine, context.clock)
+    return OperatorStore(context.api_store.engine, context.clock, context.charging)
 
 
 Operators = Annotated[OperatorStore, Depends(operator_store)]
@@ -496,7 +449,6 @@ Operators = Annotated[OperatorStore, Depends(operator_store)]
 
 __all__ = [
     "Charger",
-    "ChargerSpec",
     "OperatorStore",
     "Operators",
     "Revenue",

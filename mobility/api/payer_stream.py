@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -33,6 +34,7 @@ from pydantic import ValidationError
 
 from mobility import bounded_json
 from mobility.api.context import ApiContext
+from mobility.api.problems import Problem
 from mobility.payments.service import PaymentRequest, SessionUpdate
 from mobility.payments.vouchers import VoucherRejectedError, VoucherRejection
 from mobility.wire.codec import CodecError
@@ -184,6 +186,26 @@ async def accept_with_token(websocket: WebSocket, token: str | None) -> str | No
     except (TimeoutError, ValidationError, ValueError, KeyError):
         await websocket.close(4401, 'send {"type": "auth", "token": ...} first')
         return None
+
+
+Authenticate = Callable[[ApiContext, str], Awaitable[tuple[str, str | None]]]
+"""Reads a stream's credential: the payer account it is for, and why vouchers on it are refused
+(None: it may pay); raises a `Problem` (401, 403) for a credential it does not take."""
+
+
+async def open_stream(websocket: WebSocket, token: str | None, authenticate: Authenticate) -> None:
+    """Accept a payer's stream, authenticate it, and serve it until the client leaves. A refused
+    credential closes it with 4000 + the problem's status (4401, 4403), its detail the reason."""
+    context: ApiContext = websocket.app.state.context
+    token = await accept_with_token(websocket, token)
+    if token is None:
+        return
+    try:
+        account_id, refusal = await authenticate(context, token)
+    except Problem as problem:
+        await websocket.close(4000 + problem.status, (problem.detail or problem.title)[:120])
+        return
+    await serve(websocket, account_id, refusal)
 
 
 async def _receive_json(websocket: WebSocket) -> Any:

@@ -3,6 +3,7 @@ through `asyncio.to_thread` or from sync endpoints, which FastAPI runs in its th
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 
@@ -11,9 +12,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from mobility.api.auth import NewApiKey, new_api_key, secret_digest, split_api_key
-from mobility.api.models import ApiKeyRecord, DriverKeyRecord, FleetPayerKeyRecord, OperatorRecord
+from mobility.api.models import ApiKeyRecord, DriverKeyRecord, OperatorRecord
 from mobility.clock import Clock, utc_now
-from mobility.payments.models import AccountRecord
+from mobility.fleet.models import FleetPayerKeyRecord
+from mobility.payments.store import PaymentStore
 
 
 class AlreadyExistsError(Exception):
@@ -92,8 +94,11 @@ class ApiStore:
                 raise AlreadyExistsError("this public key is signed up already")
             if db.get(FleetPayerKeyRecord, public_key.hex()) is not None:
                 raise AlreadyExistsError("this public key is a fleet's payer key")
-            db.add(AccountRecord(id=account_id, kind="driver", name=name))
-            db.flush()
+        # The account is the payment layer's row (its one writer); its ID follows from the key, so
+        # a sign-up that loses the race below finds the same account made already.
+        with contextlib.suppress(IntegrityError):  # made by a concurrent sign-up with this key
+            PaymentStore(self.engine).add_account(account_id, "driver", name)
+        with self._session() as db:
             db.add(
                 DriverKeyRecord(public_key=public_key.hex(), account_id=account_id, created_at=self.clock())
             )

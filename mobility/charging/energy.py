@@ -14,7 +14,7 @@ from fractions import Fraction
 from mobility.limits import MAX_REGISTER_WH
 
 ENERGY_REGISTER = "Energy.Active.Import.Register"
-_UNIT_FACTORS = {"wh": Fraction(1), "kwh": Fraction(1000)}
+_UNIT_FACTORS = {"wh": 1, "kwh": 1000}
 # A plain decimal with an exponent of at most 4 digits: `Fraction("1e-999999999")` and
 # `Fraction(10) ** 999999999` would each compute a billion-digit integer first.
 _DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d{1,4})?")
@@ -36,7 +36,10 @@ def register_wh(value: str | int | float, unit: str | None = None, multiplier: i
         raise ValueError(f"unit multiplier {multiplier} is outside +-{MAX_MULTIPLIER}")
     if len(text) > 64 or not _DECIMAL.fullmatch(text):
         raise ValueError(f"register {text[:64]!r} is not a decimal number")
-    wh = int(Fraction(text) * factor * Fraction(10) ** multiplier // 1)
+    if multiplier == 0 and text.isdigit():
+        wh = int(text) * factor  # whole Wh or kWh, as most meters send: exact without Fraction
+    else:
+        wh = int(Fraction(text) * factor * Fraction(10) ** multiplier // 1)
     if not 0 <= wh <= MAX_REGISTER_WH:
         raise ValueError(f"register of {text} {unit or 'Wh'} is outside 0 to {MAX_REGISTER_WH} Wh")
     return wh

@@ -1,14 +1,14 @@
 """Persistent state of the charging side: charge points, connectors, sessions, readings, raw log.
 
-The engine's schema comes from the Alembic migrations; `create_charging_tables` builds this
-package's tables alone for its tests. Energy is integer Wh; times are UTC-aware (`UTCDateTime`).
+The tables come from the Alembic migrations (`migrations/`), never from these classes.
+Energy is integer Wh; times are UTC-aware (`UTCDateTime`).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, Engine, Index, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from mobility.db import UTCDateTime
@@ -113,19 +113,3 @@ class MessageLogRecord(SQLModel, table=True):
     direction: str = Field(max_length=3)
     frame: str = Field(sa_column=Column(Text, nullable=False))
     at: datetime = Field(sa_type=UTCDateTime)
-
-
-CHARGING_TABLE_NAMES = (
-    "charging_charge_point",
-    "charging_connector",
-    "charging_session",
-    "charging_meter_reading",
-    "charging_message_log",
-    "charging_device_event",
-)
-
-
-def create_charging_tables(engine: Engine) -> None:
-    """Create this package's tables if missing (tests of this package; the engine migrates)."""
-    tables = [SQLModel.metadata.tables[name] for name in CHARGING_TABLE_NAMES]
-    SQLModel.metadata.create_all(engine, tables=tables)

@@ -189,21 +189,6 @@ class ChargingService:
             )
         return session
 
-    async def meter_reading(
-        self,
-        charge_point_id: str,
-        connector_id: int,
-        register_wh: int,
-        at: datetime,
-        transaction_ref: str | None = None,
-        context: str | None = None,
-    ) -> ReadingOutcome:
-        """Store a register reading, attach it to its session, publish MeterReading."""
-        request = ReadingRequest(charge_point_id, connector_id, register_wh, at, transaction_ref, context)
-        outcome = await self.journal.write(self._readings, request)
-        await self._published(request, outcome)
-        return outcome
-
     async def meter_readings(
         self,
         charge_point_id: str,
@@ -287,11 +272,6 @@ class ChargingService:
     async def session_by_ref(self, charge_point_id: str, transaction_ref: str) -> SessionRecord | None:
         """The session a charge point knows by `transaction_ref`."""
         return await asyncio.to_thread(self.store.session_by_ref, charge_point_id, transaction_ref)
-
-    async def transaction_seq_no(self, charge_point_id: str, transaction_ref: str, seq_no: int) -> None:
-        """Track a 2.x transaction's seqNo; gaps are counted on the session and logged."""
-        skipped = await self.journal.write(self._seq_nos, (charge_point_id, transaction_ref, seq_no))
-        self._note_skipped(transaction_ref, charge_point_id, seq_no, skipped)
 
     @staticmethod
     def _note_skipped(transaction_ref: str, charge_point_id: str, seq_no: int, skipped: int) -> None:

@@ -7,11 +7,13 @@ key (transaction reference, connector), which is what makes offline replays appl
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, Protocol
 
-from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, tuple_, update
+from sqlalchemy import Connection, Engine, bindparam, delete, func, tuple_, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, select
 
 from mobility.charging.authorization import RegistrationStatus
@@ -25,6 +27,7 @@ from mobility.charging.models import (
     SessionRecord,
 )
 from mobility.charging.passwords import hash_password
+from mobility.driver_sql import bind_processor, bulk_insert, driver_executemany
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,10 +130,47 @@ class _LiveSession:
             row.flag_reason,
         )
 
-    def changes(self) -> dict[str, object]:
-        values: dict[str, object] = {name: getattr(self, name) for name in self.UPDATED}
-        values["_id"] = self.id
-        return values
+    def changes(self, time: Callable[[datetime], object]) -> tuple[object, ...]:
+        """The UPDATED values and the ID, in the driver's terms (`_UPDATE_LIVE_SESSION`)."""
+        return (
+            self.meter_start_wh,
+            self.meter_start_known,
+            self.last_register_wh,
+            time(self.last_reading_at),
+            self.energy_wh,
+            self.flagged,
+            self.flag_reason,
+            self.id,
+        )
+
+
+_UPDATE_LIVE_SESSION = "UPDATE {table} SET {columns} WHERE id = ?".format(
+    table=_SESSION_TABLE.name, columns=", ".join(f"{name} = ?" for name in _LiveSession.UPDATED)
+)
+_READING_TABLE = SQLModel.metadata.tables["charging_meter_reading"]
+_READING_COLUMNS = ("charge_point_id", "connector_id", "session_id", "register_wh", "context", "taken_at")
+_FRAME_TABLE = SQLModel.metadata.tables["charging_message_log"]
+_FRAME_COLUMNS = ("charge_point_id", "direction", "frame", "at")
+
+
+@dataclass(frozen=True, slots=True)
+class ChargerSpec:
+    """A charge point an operator registers; its password already hashed (`hash_password`), so
+    the hashing runs where the caller chooses, off the database's worker threads."""
+
+    charge_point_id: str
+    password_hash: str
+    site: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    tariff_id: str | None = None
+
+
+def unclaimed(record: ChargePointRecord) -> bool:
+    """Admitted unknown (MOBILITY_ACCEPT_UNKNOWN_CHARGERS) and nobody's yet: no operator, and no
+    password (or pending approval). One registered with a password but no operator (by the CLI)
+    is not: someone chose its credentials."""
+    return record.operator_id is None and (record.pending or record.password_hash is None)
 
 
 class ChargingStore:
@@ -171,6 +211,48 @@ class ChargingStore:
                 db.add(record)
                 db.commit()
             return record
+
+    def claim_charge_point(self, operator_id: str, spec: ChargerSpec) -> ChargePointRecord | None:
+        """Register a charge point for `operator_id`, or let the operator claim one that
+        connected unknown (`unclaimed`); None if the ID is taken otherwise."""
+        fields: dict[str, Any] = {
+            "password_hash": spec.password_hash,
+            "operator_id": operator_id,
+            "site": spec.site,
+            "latitude": spec.latitude,
+            "longitude": spec.longitude,
+            "tariff_id": spec.tariff_id,
+            "pending": False,
+        }
+        with self._session() as db:
+            record = db.get(ChargePointRecord, spec.charge_point_id, with_for_update=True)
+            if record is None:
+                record = ChargePointRecord(id=spec.charge_point_id, **fields)
+            elif unclaimed(record):
+                for name, value in fields.items():
+                    setattr(record, name, value)
+            else:
+                return None
+            db.add(record)
+            try:
+                db.commit()
+            except IntegrityError:  # registered concurrently
+                return None
+        return record
+
+    def update_owned_charge_point(
+        self, operator_id: str, charge_point_id: str, changes: dict[str, Any]
+    ) -> bool:
+        """Set the given columns of the operator's charge point; False if it is not theirs."""
+        with self._session() as db:
+            record = db.get(ChargePointRecord, charge_point_id)
+            if record is None or record.operator_id != operator_id:
+                return False
+            for name, value in changes.items():
+                setattr(record, name, value)
+            db.add(record)
+            db.commit()
+            return True
 
     def unclaimed_charge_points(self) -> list[str]:
         """Charge points admitted unknown that no operator has claimed yet (no operator, no
@@ -323,12 +405,13 @@ class ChargingStore:
 
         Without a ref, a reading goes to the connector's open session, else it is kept as a
         connector reading. Readings for an ended session are stored but move nothing. This is
-        the hot path, so it is SQLAlchemy Core: one select for the sessions, one bulk insert,
-        one executemany update, one commit, however many readings are in the batch.
+        the hot path: one select for the sessions, one bulk insert and one executemany update
+        through the driver (`mobility.driver_sql`), however many readings are in the batch.
         """
         sessions = _SESSION_TABLE
         outcomes: list[ReadingOutcome] = []
-        rows: list[dict[str, object]] = []
+        rows: list[tuple[object, ...]] = []
+        reading_time = bind_processor(db, _READING_TABLE.c.taken_at)
         live: dict[tuple[str, str, int], _LiveSession | None] = {}
         keyed = {(r.charge_point_id, r.transaction_ref) for r in requests if r.transaction_ref is not None}
         if keyed:
@@ -361,14 +444,14 @@ class ChargingStore:
                 live[key] = _LiveSession.of(row) if row is not None else None
             session = live[key]
             rows.append(
-                {
-                    "charge_point_id": cp_id,
-                    "connector_id": request.connector_id,
-                    "session_id": session.id if session else None,
-                    "register_wh": request.register_wh,
-                    "context": request.context,
-                    "taken_at": request.at,
-                }
+                (
+                    cp_id,
+                    request.connector_id,
+                    session.id if session else None,
+                    request.register_wh,
+                    request.context,
+                    reading_time(request.at),
+                )
             )
             if session is None:
                 outcomes.append(ReadingOutcome(None, None, False, None))
@@ -378,15 +461,15 @@ class ChargingStore:
                 newly_flagged = self._advance(session, request.register_wh, request.at)
                 session.dirty = True
             outcomes.append(ReadingOutcome(session.id, session.energy_wh, newly_flagged, session.flag_reason))
-        db.execute(insert(MeterReadingRecord), rows)
-        changed = [session.changes() for session in live.values() if session is not None and session.dirty]
+        bulk_insert(db, _READING_TABLE.name, _READING_COLUMNS, rows)
+        session_time = bind_processor(db, sessions.c.last_reading_at)
+        changed = [
+            session.changes(session_time)
+            for session in live.values()
+            if session is not None and session.dirty
+        ]
         if changed:
-            db.execute(
-                update(sessions)
-                .where(sessions.c.id == bindparam("_id"))
-                .values({name: bindparam(name) for name in _LiveSession.UPDATED}),
-                changed,
-            )
+            driver_executemany(db, _UPDATE_LIVE_SESSION, changed)
         return outcomes
 
     def end_session(
@@ -519,11 +602,9 @@ class ChargingStore:
         """
         if not frames:
             return
-        rows = [
-            {"charge_point_id": cp_id, "direction": direction, "frame": frame, "at": at}
-            for cp_id, direction, frame, at in frames
-        ]
-        db.execute(insert(MessageLogRecord), rows)
+        time = bind_processor(db, _FRAME_TABLE.c.at)
+        rows = [(cp_id, direction, frame, time(at)) for cp_id, direction, frame, at in frames]
+        bulk_insert(db, _FRAME_TABLE.name, _FRAME_COLUMNS, rows)
         for cp_id, _, _, _ in frames:
             self._log_growth[cp_id] = self._log_growth.get(cp_id, 0) + 1
         due = [cp_id for cp_id, grown in self._log_growth.items() if grown >= max(self._log_keep // 10, 1)]

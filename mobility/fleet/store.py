@@ -17,8 +17,8 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from mobility.api.models import DriverKeyRecord, FleetPayerKeyRecord, TokenAssignmentRecord, VehicleRecord
 from mobility.charging.models import ChargePointRecord, MeterReadingRecord, SessionRecord
+from mobility.fleet.models import FleetPayerKeyRecord, TokenAssignmentRecord, VehicleRecord
 from mobility.payments.models import (
     ChannelRecord,
     IdTokenRecord,
@@ -143,7 +143,8 @@ class FleetStore:
     ) -> tuple[FleetPayerKeyRecord, bool]:
         """Record a key the fleet proved it holds (hex, stored lower-case); the record and
         whether it is new. A key is one account's only, so a channel's payer names at most one
-        account: a key another fleet or a driver holds raises `KeyTakenError`."""
+        account: a key another fleet holds raises `KeyTakenError` (the route refuses drivers'
+        keys before, from the API's table of them)."""
         public_key = public_key.lower()
         with self._session() as db:
             existing = db.get(FleetPayerKeyRecord, public_key)
@@ -151,8 +152,6 @@ class FleetStore:
                 if existing.account_id != account_id:
                     raise KeyTakenError(public_key)
                 return existing, False
-            if db.get(DriverKeyRecord, public_key) is not None:
-                raise KeyTakenError(public_key)
             record = FleetPayerKeyRecord(public_key=public_key, account_id=account_id, created_at=now)
             db.add(record)
             try:

@@ -74,10 +74,10 @@ class LedgerSettings(BaseSettings):
 
 
 def open_node(settings: LedgerSettings, database_url: str, clock: Clock = utc_now) -> Node:
-    """A node on `database_url`: tables created, genesis recorded once (on the first start)."""
+    """A node on `database_url`, which the migrations have brought up to date (`mobility db
+    upgrade`); genesis is recorded once, on the first start."""
     params = settings.network_params()
     store = LedgerStore(create_db_engine(database_url), clock=clock)
-    store.create_tables()
     if settings.genesis_file is not None:
         outputs = load_genesis(settings.genesis_file, params)
         if outputs and store.output(next(iter(outputs))) is None:

@@ -26,7 +26,7 @@ from sqlalchemy import text
 from sqlmodel import Session, SQLModel, col, select
 
 import pow_rs
-from mobility.ledger.driver_sql import driver_executemany, rows_in
+from mobility.driver_sql import driver_executemany, rows_in
 from mobility.ledger.models import MilestoneRecord
 from mobility.ledger.params import NetworkParams
 from mobility.ledger.validation import BlockRejectedError, check_transaction_inputs
@@ -87,7 +87,7 @@ def _load_cone(session: Session, parents: tuple[bytes, ...]) -> dict[bytes, _Con
 
     Walking block by block cost two ORM round trips and a parse per block (a 10,000-block
     cone took seconds on SQLite, far more on PostgreSQL). The recursion stops at blocks a
-    milestone already referenced and at parents the node does not have: `white_flag_order`
+    milestone already referenced and at parents the node does not have: `_white_flag`
     tells those apart with one more query over the boundary.
     """
     block = SQLModel.metadata.tables["ledger_block"]
@@ -129,13 +129,6 @@ def _check_boundary(session: Session, boundary: set[bytes]) -> None:
     for block_id in wanted:
         if block_id not in found:
             raise MilestoneError(f"past cone is not solid at {block_id.hex()}")
-
-
-def white_flag_order(
-    session: Session, parents: tuple[bytes, ...], entry_points: frozenset[bytes]
-) -> list[bytes]:
-    """Block IDs of the unreferenced past cone of `parents`, post-order, parents left to right."""
-    return _white_flag(session, parents, entry_points)[0]
 
 
 def _white_flag(

@@ -26,7 +26,7 @@ from sqlalchemy import bindparam, update
 from sqlmodel import Session, SQLModel, col, select
 
 import pow_rs
-from mobility.ledger.driver_sql import Row, bind_value, bulk_insert, rows_in
+from mobility.driver_sql import Row, bind_value, bulk_insert, rows_in
 from mobility.ledger.models import HELD_SQL, ApprovalRecord, BlockRecord
 from mobility.wire.codec import (
     Block,

@@ -1,15 +1,15 @@
 """Ledger tables: blocks with their metadata, approvals (parent to child), outputs and spends.
 
-The engine's schema comes from the Alembic migrations; `create_ledger_tables` builds these
-tables alone for tests. IDs are raw bytes (BLOB / bytea), amounts are integer micro-units in
-BIGINT (the token supply parameter keeps them below 2**63), times are UTC-aware.
+The tables come from the Alembic migrations (`migrations/`), never from these classes. IDs are
+raw bytes (BLOB / bytea), amounts are integer micro-units in BIGINT (the token supply parameter
+keeps them below 2**63), times are UTC-aware.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Engine, Index, LargeBinary, text
+from sqlalchemy import BigInteger, Index, LargeBinary, text
 from sqlmodel import Field, SQLModel
 
 from mobility.db import UTCDateTime
@@ -124,21 +124,3 @@ class MilestoneRecord(SQLModel, table=True):
     applied_merkle_root: bytes = Field(sa_type=LargeBinary)
     referenced_count: int
     applied_count: int
-
-
-LEDGER_TABLE_NAMES = (
-    "ledger_block",
-    "ledger_approval",
-    "ledger_output",
-    "ledger_spend",
-    "ledger_milestone",
-)
-
-
-def create_ledger_tables(engine: Engine) -> None:
-    """Create the ledger's tables (only those) if they do not exist, and any index added since."""
-    tables = [SQLModel.metadata.tables[name] for name in LEDGER_TABLE_NAMES]
-    SQLModel.metadata.create_all(engine, tables=tables)
-    for table in tables:
-        for index in table.indexes:
-            index.create(engine, checkfirst=True)

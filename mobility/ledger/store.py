@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 
 import pow_rs
 from mobility.clock import Clock, utc_now
+from mobility.driver_sql import rows_in
 from mobility.ledger.confirmation import (
     MilestoneError,
     WhiteFlagResult,
@@ -26,7 +27,6 @@ from mobility.ledger.confirmation import (
     latest_milestone,
     walk,
 )
-from mobility.ledger.driver_sql import rows_in
 from mobility.ledger.held import HeldLimits, Pruned
 from mobility.ledger.held import prune as prune_held
 from mobility.ledger.ingest import BatchWriter, PutResult
@@ -36,7 +36,6 @@ from mobility.ledger.models import (
     MilestoneRecord,
     OutputRecord,
     SpendRecord,
-    create_ledger_tables,
 )
 from mobility.ledger.params import NetworkParams
 from mobility.ledger.solidifier import parents_of
@@ -99,10 +98,6 @@ class LedgerStore:
         self.clock = clock
         self.solid_entry_points = frozenset(solid_entry_points)
         self._lock = threading.Lock()
-
-    def create_tables(self) -> None:
-        """Create the ledger tables if missing."""
-        create_ledger_tables(self.engine)
 
     @contextmanager
     def _session(self) -> Iterator[Session]:

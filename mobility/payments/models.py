@@ -1,12 +1,12 @@
 """Payment tables: accounts and their id tokens, channels as the engine tracks them, tariff
 versions, remote starts awaiting the charger, and what each session owes and has been paid.
-Money is integer micro-units."""
+Money is integer micro-units. The tables come from the Alembic migrations (`migrations/`)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Engine, LargeBinary, Text
+from sqlalchemy import BigInteger, LargeBinary, Text
 from sqlmodel import Field, SQLModel
 
 from mobility.db import UTCDateTime
@@ -122,19 +122,3 @@ class SettlementRecord(SQLModel, table=True):
     failure: str | None = Field(default=None, max_length=200)
     created_at: datetime = Field(sa_type=UTCDateTime)
     confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-
-
-PAYMENT_TABLE_NAMES = (
-    "payment_account",
-    "payment_id_token",
-    "payment_channel",
-    "payment_tariff",
-    "payment_settlement",
-    "payment_session",
-    "payment_remote_start_pin",
-)
-
-
-def create_payment_tables(engine: Engine) -> None:
-    """Create this package's tables if missing."""
-    SQLModel.metadata.create_all(engine, tables=[SQLModel.metadata.tables[n] for n in PAYMENT_TABLE_NAMES])

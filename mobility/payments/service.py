@@ -68,6 +68,7 @@ class PaymentSettings:
     expiry_margin: timedelta = timedelta(hours=1)
     command_retry_delays: tuple[float, ...] = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
     pin_lifetime: timedelta = timedelta(minutes=15)
+    idle_owner_after: timedelta = timedelta(minutes=10)
 
 
 def flat_fee(tariff: Tariff) -> int:
@@ -122,6 +123,7 @@ class PaymentService:
         self._owners: dict[str, ChannelOwner] = {}
         self._loading: dict[str, asyncio.Future[ChannelOwner | None]] = {}
         self._mailboxes: dict[str, Mailbox] = {}
+        self._last_used: dict[str, datetime] = {}  # by channel: when its owner was last asked for
         # Which channel a session pays from; None: it pays from none (refused, or no payment).
         self._session_channels: dict[int, str | None] = {}
         self._refused: set[int] = set()  # sessions with no channel, stopped at their start
@@ -159,6 +161,7 @@ class PaymentService:
 
     async def _owner(self, channel_id: str) -> ChannelOwner | None:
         """The channel's owner, loaded from the database on first use (None: no such channel)."""
+        self._last_used[channel_id] = self.clock()
         owner = self._owners.get(channel_id)
         if owner is not None:
             return owner
@@ -224,6 +227,31 @@ class PaymentService:
             raise LookupError(f"tariff {record.tariff_id} v{record.tariff_version} is gone")
         window = credit_window(tariff, self.settings.fallback_window)
         return RunningSession(record, tariff, [], window, flat_fee(tariff))
+
+    def evict_idle_owners(self) -> int:
+        """Drop the owners (and mailboxes) of channels with no running session, nothing queued
+        and no event for `idle_owner_after`; how many. Their state is all in the database (every
+        change is written through the journal, long committed by then), so a later event loads
+        it again as after a restart, while an engine up for months kept one per channel it ever
+        saw."""
+        horizon = self.clock() - self.settings.idle_owner_after
+        evicted = 0
+        for channel_id, owner in list(self._owners.items()):
+            mailbox = self._mailboxes.get(channel_id)
+            if owner.running or (mailbox is not None and mailbox.pending) or channel_id in self._loading:
+                continue
+            if self._last_used.get(channel_id, horizon) > horizon:
+                continue
+            del self._owners[channel_id]
+            self._mailboxes.pop(channel_id, None)
+            self._last_used.pop(channel_id, None)
+            evicted += 1
+        return evicted
+
+    @property
+    def owners_in_memory(self) -> int:
+        """How many channel owners are loaded now (tests and metrics)."""
+        return len(self._owners)
 
     def _mailbox(self, channel_id: str) -> Mailbox:
         mailbox = self._mailboxes.get(channel_id)

@@ -22,7 +22,6 @@ from mobility.payments.models import (
     SessionPaymentRecord,
     SettlementRecord,
     TariffRecord,
-    create_payment_tables,
 )
 from mobility.payments.tariff import Tariff
 from mobility.payments.vouchers import (
@@ -92,7 +91,6 @@ class PaymentStore:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        create_payment_tables(engine)
 
     def _session(self) -> Session:
         return Session(self.engine, expire_on_commit=False)

@@ -8,7 +8,7 @@ under the limits in force, split wherever a charging-profile period changes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -49,6 +49,9 @@ class Transaction:
     stop_register_wh: int | None = None
     stopped_at: datetime | None = None
     stop_reason: StopReason | None = None
+    # Every register value this transaction reported (start, meter values, stop), with the
+    # time its message carried: what a bill for it can be checked against.
+    reported: list[tuple[datetime, int]] = field(default_factory=list)
 
     def next_seq_no(self) -> int:
         """2.x TransactionEvent sequence numbers: 0, 1, 2, ... per transaction."""

@@ -34,7 +34,7 @@ from websockets.typing import Subprotocol
 
 from sims.chargers._ocpp import OCPPError
 from sims.chargers.backoff import Backoff
-from sims.chargers.clock import SimClock
+from sims.chargers.clock import SimClock, format_timestamp, parse_timestamp
 from sims.chargers.connector import Connector, StopReason, Transaction
 from sims.chargers.dialects import DIALECTS, Dialect
 from sims.chargers.ev import EVBattery, EVSpec
@@ -389,6 +389,7 @@ class SimulatedChargePoint:
         offline = not self.online
         if offline:
             self.stats.offline_messages += 1
+        transaction.reported.append((parse_timestamp(format_timestamp(at)), connector.register_wh))
         self.outbox.put(
             TxMessage(
                 event=event,

@@ -41,6 +41,7 @@ class CityLog:
     counts: Counter[str] = field(default_factory=Counter)
     recent: deque[str] = field(default_factory=lambda: deque(maxlen=6))
     behaviour_of: dict[int, str] = field(default_factory=dict)  # engine session ID -> behaviour
+    driver_of: dict[int, int] = field(default_factory=dict)  # engine session ID -> driver index
     stopped: set[int] = field(default_factory=set)  # sessions the engine stopped for payment
 
     def event(self, text: str, count: str | None = None) -> None:
@@ -134,6 +135,7 @@ class DriverAgent:
             self.log.event(f"driver {self.driver.index}: the session never showed", "lost")
             return
         self.log.behaviour_of[session_id] = self.driver.behaviour
+        self.log.driver_of[session_id] = self.driver.index
         self.log.event(f"{station.id}/{connector_id}: driver {self.driver.index} ({self.driver.behaviour})")
         dwell = asyncio.create_task(self.clock.sleep(arrival.dwell_s))
         leave = asyncio.create_task(self.leaving.wait())

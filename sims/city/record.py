@@ -56,6 +56,8 @@ class SessionRow:
     milestone_index: int | None
     settlement_latency_s: float | None  # session end to confirmed claim, simulated seconds
     status: str  # one of SESSION_STATUSES
+    expected: int = -1  # the city's own price of the simulated session (-1: none to price)
+    reason: str = ""  # why the status is not ok, in the city's words
 
     @property
     def balanced(self) -> bool:

@@ -1,13 +1,17 @@
 """A whole city run against a fresh engine: set up, let the city live for simulated hours, drain,
 reconcile, and leave a `RunRecord`.
 
-The engine runs in this process on its embedded defaults (SQLite, in-process ledger node and
-coordinator, payments on); the city reaches it only over its websockets and HTTP (fleets pay
-on the fleet stream, see `FleetPayer`), except for the set-up steps that have no API (see
-`setup`), the engine's clocks and settlement policy (simulated time, so tariffs, enforcement
-and settlement intervals follow the city), and reading the final state to reconcile.
+The engine runs in this process, built through its entry point (`mobility.engine`) on its
+embedded defaults (SQLite, in-process ledger node and coordinator, payments on) with the city's
+clock and the scenario's settlement interval as its options; the city reaches it only over its
+websockets and HTTP (fleets pay on the fleet stream, see `FleetPayer`), except for the set-up
+steps that have no API, which go through the entry point as the command line's do (see
+`setup`).
 
-At the end each fleet asks the engine for its reconciliation of the run's period
+The money is checked by the city itself (`sims.city.reconcile`): it prices every session from
+its simulated meter and the scenario's tariff with its own arithmetic, and takes what settled
+from the ledger's public routes and inclusion proofs; the engine's word is only what is
+compared. At the end each fleet also asks the engine for its reconciliation of the run's period
 (`GET /fleet/reconciliation`) and the run compares it, session by session, with its own rows
 for that fleet: any disagreement is noted and makes the run not balanced.
 
@@ -28,73 +32,53 @@ import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlmodel import Session, col, select
 
-from mobility.api.auth import RateLimiter
-from mobility.charging.models import SessionRecord
-from mobility.db import create_db_engine
-from mobility.engine import Engine, EngineOptions
-from mobility.fleet.reconcile import reconcile_session
-from mobility.fleet.store import FleetStore
-from mobility.ledger.config import LedgerSettings
-from mobility.payments.settlement import SettlementPolicy
-from mobility.payments.store import PaymentStore
+from mobility.engine import Engine, EngineOptions, LedgerSettings
 from mobility.settings import Settings
 from mobility.wallet.api_client import ApiError
 from sims.chargers.clock import SteppedClock
-from sims.chargers.connector import Transaction
 from sims.chargers.faults import strike
 from sims.chargers.station import SimulatedChargePoint, StationConfig, cancel_tasks
 from sims.city import setup
 from sims.city.agents import CityLog, Driver, DriverAgent, FleetAgent, FleetPayer
 from sims.city.plan import Arrival, arrivals, fleet_visits
 from sims.city.quiet import SimulationLoop, quiet
+from sims.city.reconcile import CityBooks, EngineReport, Payer, SimulatedSession, fetch_report, reconcile
 from sims.city.record import RunRecord, Sample, SessionRow
 from sims.city.scenario import Scenario
+from sims.city.tariffs import Reading
 from sims.city.view import LiveView, Status
 
 LOGGER = logging.getLogger(__name__)
 DRAIN_LIMIT_S = 120.0  # real seconds for sessions to end and claims to confirm after the run
-EPOCH, END_OF_TIME = datetime(1970, 1, 1, tzinfo=UTC), datetime(9999, 1, 1, tzinfo=UTC)
-
-
-@dataclass(frozen=True, slots=True)
-class SimulatedSession:
-    """A transaction as the simulated charger knows it: where, and the energy its meter delivered."""
-
-    charge_point_id: str
-    ref: str | None
-    site: str
-    delivered_wh: int
+LOGINS_PER_DRIVER = 100  # a minute: every driver of the city logs in from 127.0.0.1
 
 
 @dataclass
 class CityRun:
-    """A finished run: its record, and what it takes to reconcile the engine's database again."""
+    """A finished run: its record, and what it takes to reconcile it again (the city's books
+    and the engine's report, fetched before the engine stopped)."""
 
     record: RunRecord
-    database_url: str
-    simulated: list[SimulatedSession]
-    payers: dict[str, str]  # account -> "driver" or "fleet"
-    behaviour_of: dict[int, str]
-    baseline: int  # sessions with an ID up to this were in the database before the run
-    notes: dict[str, str] = field(default_factory=dict)
+    books: CityBooks
+    report: EngineReport
     fleet_reports: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # fleet -> API sessions
 
     def reconcile(self) -> RunRecord:
-        """Reconcile the engine's (final) database again, replace the record's sessions, and
-        compare them with what each fleet's reconciliation API told the fleet."""
-        self.record.sessions = reconcile_sessions(
-            self.database_url, self.simulated, self.payers, self.behaviour_of, self.baseline
-        )
+        """Reconcile the city's books with the engine's report again, replace the record's
+        sessions, and compare them with what each fleet's reconciliation API told the fleet."""
+        self.record.sessions, notes = reconcile(self.books, self.report)
+        self.record.notes = {
+            k: v for k, v in self.record.notes.items() if not k.startswith(("channel ", "claim "))
+        } | notes
         self.record.fleet_disagreements = 0
         for fleet_id, sessions in sorted(self.fleet_reports.items()):
-            differences = compare_fleet_report(self.record.sessions, fleet_id, sessions, self.baseline)
+            differences = compare_fleet_report(self.record.sessions, fleet_id, sessions)
             self.record.fleet_disagreements += len(differences)
             self.record.notes[f"fleet {fleet_id} API reconciliation"] = describe_comparison(
                 len(sessions), differences
@@ -129,23 +113,17 @@ async def run_city(
     hours = scenario.hours if hours is None else hours
     speed = scenario.speed if speed is None else speed
     clock = SteppedClock(quiet, speed, start=scenario.start)
-    engine = await asyncio.to_thread(_build_engine, scenario, data_dir)
-    # Every driver of the city logs in from 127.0.0.1: the per-address login limit (10 a minute)
-    # is meant for a world with more than one address, so the run widens it.
-    engine.api.state.context.login_limiter = RateLimiter(100 * scenario.drivers.count, timedelta(minutes=1))
-    database_url = engine.settings.resolved_database_url
-    baseline = await asyncio.to_thread(_last_session_id, database_url)
+    engine = await asyncio.to_thread(build_engine, scenario, data_dir, clock)
     await engine.start()
     city: City | None = None
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{engine.api_port}", timeout=60.0) as http:
             city = City(scenario, seed, hours, engine, http, clock, view)
             await city.set_up()
-            # From here on payments and settlement run on simulated time (charging timestamps come
-            # from the stations' simulated clocks; API tokens and logs still read the wall clock).
-            _simulated_time(engine, clock, scenario)
             await city.live()
             await city.drain()
+            report = await fetch_report(http, city.operator_headers)
+            books = await city.books()
     finally:
         if city is not None:
             await city.power_off()
@@ -153,20 +131,14 @@ async def run_city(
     record = RunRecord(
         scenario.name, seed, hours, speed, scenario.start, samples=city.samples, notes=city.notes
     )
-    run = CityRun(
-        record,
-        database_url,
-        city.simulated(),
-        city.payers,
-        dict(city.log.behaviour_of),
-        baseline,
-        fleet_reports=city.fleet_reports,
-    )
-    await asyncio.to_thread(run.reconcile)
+    run = CityRun(record, books, report, fleet_reports=city.fleet_reports)
+    run.reconcile()
     return run
 
 
-def _build_engine(scenario: Scenario, data_dir: Path) -> Engine:
+def build_engine(scenario: Scenario, data_dir: Path, clock: SteppedClock) -> Engine:
+    """The engine through its entry point, on the city's simulated clock: tariffs' time of day,
+    the lag before power is limited and the settlement interval follow the city."""
     settings = Settings(
         data_dir=data_dir,
         database_url=f"sqlite:///{data_dir / 'mobility.db'}",
@@ -176,20 +148,13 @@ def _build_engine(scenario: Scenario, data_dir: Path) -> Engine:
         api_port=0,
         accept_unknown_chargers=False,
         payments_enabled=True,
+        settlement_interval=timedelta(minutes=scenario.engine.settlement_minutes),
+        # The per-address login limit is meant for a world with more than one address.
+        login_attempts_per_minute=LOGINS_PER_DRIVER * scenario.drivers.count,
     )
     ledger = LedgerSettings(milestone_interval_seconds=scenario.engine.milestone_seconds)
     options = EngineOptions(heartbeat_interval=600, settlement_interval=1.0)
-    return Engine.build(settings, options, ledger)
-
-
-def _simulated_time(engine: Engine, clock: SteppedClock, scenario: Scenario) -> None:
-    """The payment layer and the settler read the city's clock: time-of-day tariffs, the lag
-    before power is limited and the settlement interval are then in simulated time."""
-    assert engine.payments is not None
-    assert engine.settler is not None
-    engine.payments.clock = clock.now
-    engine.settler.clock = clock.now
-    engine.settler.policy = SettlementPolicy(interval=timedelta(minutes=scenario.engine.settlement_minutes))
+    return Engine.build(settings, options, ledger, clock=clock.now)
 
 
 class City:
@@ -207,7 +172,6 @@ class City:
     ) -> None:
         self.scenario, self.seed, self.hours = scenario, seed, hours
         self.engine, self.http, self.clock, self.view = engine, http, clock, view
-        self.context = engine.api.state.context
         self.log = CityLog(clock)
         self.plans = setup.station_plans(scenario, seed)
         url = f"ws://127.0.0.1:{engine.central.port}/ocpp"
@@ -248,15 +212,15 @@ class City:
         """Operator, chargers online, fleets, drivers with channels."""
         scenario, http = self.scenario, self.http
         self._status("setting up: operator, tariffs, chargers")
-        self.operator_headers = await setup.operator(http, self.context, scenario, self.plans)
+        self.operator_headers = await setup.operator(http, self.engine, scenario, self.plans)
         self._status("setting up: drivers sign up, the faucet funds them")
         apis = await setup.drivers_signed_up(http, scenario, self.seed)
         fleets = [
-            (spec, await setup.fleet_api(http, self.context, spec, self.seed)) for spec in scenario.fleets
+            (spec, await setup.fleet_api(http, self.engine, spec, self.seed)) for spec in scenario.fleets
         ]
         funding = [((await api.wallet()).ledger.address, scenario.drivers.deposit) for api in apis]
         funding += [((await fleet.wallet()).ledger.address, spec.deposit) for spec, fleet in fleets]
-        await setup.fund(http, self.engine.settings.data_dir, funding)
+        await setup.fund(http, await asyncio.to_thread(self.engine.faucet_seed), funding)
         self._status("setting up: channels open on the ledger")
         expiry = setup.channel_expiry(scenario, self.hours)
         self.drivers = await setup.driver_channels(apis, scenario, self.seed, expiry)
@@ -408,8 +372,8 @@ class City:
         for station in self.stations.values():
             with contextlib.suppress(TimeoutError):
                 await station.wait_until(lambda s=station: s.online and not s.outbox, 30.0)  # type: ignore[misc]
-        assert self.engine.settler is not None
-        self.engine.settler.policy = SettlementPolicy(threshold=1, interval=timedelta(0))  # claim it all now
+        # Simulated time goes on (the sampler's steps) until the engine's settlement interval
+        # has passed for the last session ended, and its claim is confirmed.
         try:
             async with asyncio.timeout(DRAIN_LIMIT_S):
                 while True:
@@ -457,122 +421,55 @@ class City:
         await cancel_tasks(*self._background, *self._powered, *(t for _, t in self._visits))
 
     def simulated(self) -> list[SimulatedSession]:
-        """Every transaction the simulated chargers ran, with the energy their meters delivered."""
+        """Every transaction the simulated chargers ran: where, when, and what their meters
+        reported (session Wh, from the registers their messages carried)."""
         found = []
         for station in self.stations.values():
             for tx in station.transactions:
                 register = station.connectors[tx.connector_id].register_wh
+                reported = tx.reported or [(tx.started_at, tx.start_register_wh)]
+                readings = tuple(Reading(at, wh - tx.start_register_wh) for at, wh in reported)
                 found.append(
-                    SimulatedSession(station.id, tx.ref, self.site_of[station.id], _delivered(tx, register))
-                )
+                    SimulatedSession(
+                        station.id, tx.ref, self.site_of[station.id], tx.delivered_wh(register),
+                        readings[0].at, readings[-1].at, readings,
+                    )
+                )  # fmt: skip
         return found
+
+    async def books(self) -> CityBooks:
+        """What the city knows of its own money: meters, tariffs, who paid from which channel,
+        and what each wallet signed."""
+        payer_of_session = {}
+        for session_id, index in self.log.driver_of.items():
+            driver = self.drivers[index]
+            assert driver.api.account_id is not None
+            payer_of_session[session_id] = Payer(driver.api.account_id, "driver", driver.channel_id.hex())
+        payer_of_token = {
+            vehicle.token.upper(): Payer(payer.fleet_id, "fleet", payer.channel_id.hex())
+            for payer in self.fleet_payers
+            for spec in self.scenario.fleets
+            if spec.id == payer.fleet_id
+            for vehicle in spec.vehicles
+        }
+        signed = {
+            driver.channel_id.hex(): (await driver.api.wallet()).signed(driver.channel_id)
+            for driver in self.drivers
+        }
+        for payer in self.fleet_payers:
+            signed[payer.channel_id.hex()] = (await payer.api.wallet()).signed(payer.channel_id)
+        return CityBooks(
+            simulated=self.simulated(),
+            tariff_of_site={site.id: self.scenario.tariff(site.tariff) for site in self.scenario.sites},
+            payer_of_session=payer_of_session,
+            payer_of_token=payer_of_token,
+            behaviour_of=dict(self.log.behaviour_of),
+            signed=signed,
+        )
 
     def _status(self, text: str) -> None:
         if self.view is not None:
             self.view.note(text)
-
-
-def _delivered(tx: Transaction, register_wh: int) -> int:
-    return tx.delivered_wh(register_wh)
-
-
-def _last_session_id(url: str) -> int:
-    engine = create_db_engine(url)
-    try:
-        with Session(engine) as db:
-            last = db.exec(select(SessionRecord.id).order_by(col(SessionRecord.id).desc()).limit(1)).first()
-    finally:
-        engine.dispose()
-    return int(last or 0)
-
-
-# Reconciliation -------------------------------------------------------------------------------
-
-
-def reconcile_sessions(
-    url: str,
-    simulated: list[SimulatedSession],
-    payers: dict[str, str],
-    behaviour_of: dict[int, str],
-    baseline: int,
-) -> list[SessionRow]:
-    """One row per session: the simulated meter against the engine's reconciliation of it
-    (`mobility.fleet.reconcile`, the same checks the fleet API reports), plus a mismatch row
-    for a session only one side knows."""
-    database = create_db_engine(url)
-    try:
-        store, payments = FleetStore(database), PaymentStore(database)
-        by_ref = {(s.charge_point_id, s.ref): s for s in simulated}
-        rows: list[SessionRow] = []
-        seen: set[int] = set()
-        for account, kind in sorted(payers.items()):
-            for facts in store.session_facts(account, EPOCH, END_OF_TIME):
-                session = facts.session
-                assert session.id is not None
-                if session.id <= baseline or session.id in seen:
-                    continue
-                seen.add(session.id)
-                line = reconcile_session(facts, payments.tariff)
-                twin = by_ref.pop((session.charge_point_id, session.transaction_ref), None)
-                record = facts.settlement
-                latency = None
-                if (
-                    line.settlement is not None
-                    and record is not None
-                    and record.confirmed_at
-                    and session.ended_at
-                ):
-                    latency = (record.confirmed_at - session.ended_at).total_seconds()
-                rows.append(
-                    SessionRow(
-                        session_id=session.id,
-                        site=facts.site or "",
-                        charge_point_id=session.charge_point_id,
-                        payer=account,
-                        payer_kind=kind,
-                        behaviour=behaviour_of.get(session.id, "rfid" if kind == "fleet" else "unknown"),
-                        started_at=session.started_at,
-                        ended_at=session.ended_at,
-                        simulated_wh=twin.delivered_wh if twin is not None else -1,
-                        metered_wh=line.metered_wh,
-                        billed=line.billed or 0,
-                        paid=line.paid or 0,
-                        settled=line.settled,
-                        shortfall=facts.payment.shortfall if facts.payment is not None else 0,
-                        enforcement=facts.payment.enforcement if facts.payment is not None else None,
-                        block_id=line.settlement.block_id if line.settlement else None,
-                        milestone_index=line.settlement.milestone_index if line.settlement else None,
-                        settlement_latency_s=latency,
-                        status=line.status.value,
-                    )
-                )
-        with Session(database) as db:
-            strays = db.exec(select(SessionRecord).where(col(SessionRecord.id) > baseline)).all()
-        for session in strays:
-            assert session.id is not None
-            if session.id not in seen:  # nobody of the city paid for it
-                twin = by_ref.pop((session.charge_point_id, session.transaction_ref), None)
-                rows.append(_stray(session, twin))
-        rows.extend(_unseen(twin) for twin in by_ref.values())
-    finally:
-        database.dispose()
-    return sorted(rows, key=lambda r: (r.started_at, r.session_id))
-
-
-def _stray(session: SessionRecord, twin: SimulatedSession | None) -> SessionRow:
-    assert session.id is not None
-    return SessionRow(
-        session.id, twin.site if twin else "", session.charge_point_id, session.id_token or "", "unknown",
-        "unknown", session.started_at, session.ended_at, twin.delivered_wh if twin else -1,
-        session.energy_wh, 0, 0, 0, 0, None, None, None, None, "mismatch",
-    )  # fmt: skip
-
-
-def _unseen(twin: SimulatedSession) -> SessionRow:
-    return SessionRow(
-        -1, twin.site, twin.charge_point_id, "", "unknown", "unknown", EPOCH, None,
-        twin.delivered_wh, 0, 0, 0, 0, 0, None, None, None, None, "mismatch",
-    )  # fmt: skip
 
 
 COMPARED = (  # (the run's row field, the fleet API's session field)
@@ -584,17 +481,13 @@ COMPARED = (  # (the run's row field, the fleet API's session field)
 )
 
 
-def compare_fleet_report(
-    rows: list[SessionRow], fleet_id: str, sessions: list[dict[str, Any]], baseline: int
-) -> list[str]:
+def compare_fleet_report(rows: list[SessionRow], fleet_id: str, sessions: list[dict[str, Any]]) -> list[str]:
     """Where the fleet's `GET /fleet/reconciliation` sessions and the run's rows for that fleet
     differ: one line per session that only one side has or whose status, energy, billed,
     paid or settled amount differ (an unknown amount on the API side counts as 0, as in the
     rows)."""
     ours = {row.session_id: row for row in rows if row.payer == fleet_id and row.payer_kind == "fleet"}
-    theirs = {
-        int(s["session_id"]): s for s in sessions if int(s["session_id"]) > baseline or s["session_id"] == -1
-    }
+    theirs = {int(s["session_id"]): s for s in sessions}
     differences = []
     for session_id in sorted(ours.keys() | theirs.keys()):
         row, reported = ours.get(session_id), theirs.get(session_id)
@@ -621,6 +514,3 @@ def describe_comparison(reported: int, differences: list[str]) -> str:
         f"; and {len(differences) - 5} more" if len(differences) > 5 else ""
     )
     return f"{len(differences)} disagreements over {reported} sessions: {shown}"
-
-
-Tamper = Callable[[str], Any]

@@ -2,8 +2,9 @@
 
 The loader checks everything a run would otherwise trip over half-way (unknown tariffs, shares
 that sum to nothing, a daily profile without 24 hours, charge point IDs the operator API would
-refuse), so a bad file fails at once with the offending key named. Tariffs are validated with
-the engine's own OCPI-shaped model, exactly as the operator API will take them.
+refuse), so a bad file fails at once with the offending key named. Tariffs are read by the
+city's own model (`sims.city.tariffs`), which refuses shapes the city cannot price itself; the
+operator API checks them again when the run posts them.
 Money is integer micro-units, energy Wh, power W, times of day UTC.
 """
 
@@ -16,9 +17,7 @@ from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
-from mobility.payments.tariff import Tariff
+from sims.city.tariffs import CityTariff, TariffShapeError, parse_tariff
 
 BEHAVIOURS = ("prompt", "slow", "stops paying")
 VERSIONS = ("1.6", "2.0.1", "2.1")
@@ -128,7 +127,7 @@ class Scenario:
     speed: float
     sample_minutes: float
     sites: tuple[Site, ...]
-    tariffs: tuple[Tariff, ...]
+    tariffs: tuple[CityTariff, ...]
     drivers: Drivers
     fleets: tuple[FleetSpec, ...]
     engine: EngineKnobs = field(default_factory=EngineKnobs)
@@ -137,6 +136,10 @@ class Scenario:
     def site(self, site_id: str) -> Site:
         """The site with that ID."""
         return next(s for s in self.sites if s.id == site_id)
+
+    def tariff(self, tariff_id: str) -> CityTariff:
+        """The tariff with that ID."""
+        return next(t for t in self.tariffs if t.id == tariff_id)
 
     def with_chargers(self, total: int) -> Scenario:
         """The same city with `total` chargers spread over the sites in their current ratio
@@ -270,10 +273,10 @@ def _shares(raw: Any, where: str, allowed: tuple[str, ...]) -> dict[str, float]:
     return shares
 
 
-def _tariff(raw: Any, where: str) -> Tariff:
+def _tariff(raw: Any, where: str) -> CityTariff:
     try:
-        return Tariff.model_validate(raw)
-    except ValidationError as error:
+        return parse_tariff(raw)
+    except TariffShapeError as error:
         raise ScenarioError(f"{where}: {error}") from error
 
 

@@ -4,9 +4,10 @@ The operator posts its tariffs and registers every charger (site, location, tari
 the fleet adds its vans and their RFID tags, proves its payer key, opens a channel with it and
 registers it (the fleet SDK, `FleetApi`); every driver signs up, logs in, gets funds from the
 development faucet, opens a channel to the operator with their own wallet and registers it.
-In-process only where the engine has no API: creating the operator and fleet accounts with
-their API keys (what `mobility operators add` / `mobility fleets add` do) and reading the
-faucet's seed from the data directory.
+Where the engine has no API it is asked through its entry point (`mobility.engine.Engine`),
+as its command line does: creating the operator and fleet accounts with their API keys (what
+`mobility operators add` / `mobility fleets add` do) and the development faucet's seed. The
+faucet then pays like any wallet, through the SDK.
 """
 
 from __future__ import annotations
@@ -15,16 +16,11 @@ import asyncio
 import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import httpx
 
-from mobility.api.auth import FLEET_SCOPES, OPERATOR_SCOPES
-from mobility.api.context import ApiContext
-from mobility.devnet import faucet_seed
+from mobility.engine import Engine
 from mobility.wallet.api_client import ApiError, DriverApi, FleetApi
-from mobility.wallet.ledger import Wallet
-from mobility.wallet.ledger_client import HttpClient
 from mobility.wire.codec import Ed25519Address
 from sims.chargers.fleet import assign_versions
 from sims.city.agents import Driver
@@ -75,15 +71,15 @@ def _check(response: httpx.Response, what: str) -> dict[str, object]:
 
 
 async def operator(
-    http: httpx.AsyncClient, context: ApiContext, scenario: Scenario, stations: list[StationPlan]
+    http: httpx.AsyncClient, engine: Engine, scenario: Scenario, stations: list[StationPlan]
 ) -> dict[str, str]:
     """The operator's API key; its tariffs posted and its chargers registered through the API."""
-    await asyncio.to_thread(context.api_store.add_operator, OPERATOR_ID, "City Energy")
-    key = await asyncio.to_thread(context.api_store.add_api_key, "operator", OPERATOR_ID, OPERATOR_SCOPES)
-    headers = {"Authorization": f"Bearer {key.key}"}
+    key = await asyncio.to_thread(engine.add_operator, OPERATOR_ID, "City Energy")
+    headers = {"Authorization": f"Bearer {key}"}
     for tariff in scenario.tariffs:
-        body = tariff.model_dump(mode="json", exclude={"version"})
-        _check(await http.post("/operator/tariffs", json=body, headers=headers), f"tariff {tariff.id}")
+        _check(
+            await http.post("/operator/tariffs", json=tariff.document, headers=headers), f"tariff {tariff.id}"
+        )
     for plan in stations:
         site = scenario.site(plan.site)
         body = {
@@ -101,14 +97,13 @@ async def operator(
     return headers
 
 
-async def fleet_api(http: httpx.AsyncClient, context: ApiContext, spec: FleetSpec, seed: int) -> FleetApi:
-    """The fleet's account and API key (in-process, as `mobility fleets add`), then its vans and
-    RFID tags added through the fleet API. The SDK holds the fleet's payer key, its own,
-    derived from the run seed."""
-    await asyncio.to_thread(context.payment_store.add_account, spec.id, "fleet", spec.id)
-    key = await asyncio.to_thread(context.api_store.add_api_key, "fleet", spec.id, FLEET_SCOPES)
+async def fleet_api(http: httpx.AsyncClient, engine: Engine, spec: FleetSpec, seed: int) -> FleetApi:
+    """The fleet's account and API key (through the engine, as `mobility fleets add`), then its
+    vans and RFID tags added through the fleet API. The SDK holds the fleet's payer key, its
+    own, derived from the run seed."""
+    key = await asyncio.to_thread(engine.add_fleet, spec.id, spec.id)
     payer_seed = random.Random(f"fleet-key:{seed}:{spec.id}").randbytes(32)
-    api = FleetApi(http, key.key, payer_seed, max_step=MAX_STEP)
+    api = FleetApi(http, key, payer_seed, max_step=MAX_STEP)
     try:
         for vehicle in spec.vehicles:
             added = await api.add_vehicle(vehicle.label)
@@ -135,10 +130,12 @@ def channel_expiry(scenario: Scenario, hours: float) -> datetime:
     return (end + timedelta(days=30)).replace(microsecond=0)
 
 
-async def fund(http: httpx.AsyncClient, data_dir: Path, payments: list[tuple[Ed25519Address, int]]) -> None:
-    """The development faucet pays everyone in one transaction (at most 127 per block)."""
-    info = (await http.get("/ledger/info")).json()
-    faucet = Wallet(HttpClient(http, info["bech32_hrp"]), faucet_seed(data_dir))
+async def fund(
+    http: httpx.AsyncClient, faucet_seed: bytes, payments: list[tuple[Ed25519Address, int]]
+) -> None:
+    """The development faucet pays everyone in one transaction (at most 127 per block), from
+    the SDK's ledger wallet holding the faucet's key."""
+    faucet = (await DriverApi(http, faucet_seed).wallet()).ledger
     for start in range(0, len(payments), 127):
         block_id = await faucet.transfer_many(payments[start : start + 127])
         async with asyncio.timeout(CONFIRM_LIMIT_S):

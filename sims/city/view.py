@@ -170,6 +170,7 @@ def differences(record: RunRecord) -> Table | None:
         "sim Wh",
         "metered Wh",
         "billed",
+        "city's price",
         "paid",
         "settled",
     ):
@@ -177,6 +178,6 @@ def differences(record: RunRecord) -> Table | None:
     for row in bad:
         table.add_row(
             str(row.session_id), row.charge_point_id, row.behaviour, row.status, str(row.simulated_wh),
-            str(row.metered_wh), str(row.billed), str(row.paid), str(row.settled),
+            str(row.metered_wh), str(row.billed), str(row.expected), str(row.paid), str(row.settled),
         )  # fmt: skip
     return table

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
+from testkit.process import engine_env, mobility, serving
 from tests.adversarial.probe_support import ProbeLog
-from tests.engine_process import engine_env, mobility, serving
 
 CHARGER_PASSWORD = "adversarial-pw-0001"  # 19 characters: within the API's 16-40
 

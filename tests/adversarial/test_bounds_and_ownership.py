@@ -24,9 +24,9 @@ import pow_rs
 from mobility.limits import MAX_PRICE
 from mobility.payments.accounts import app_id_token
 from mobility.wire.codec import Block, TaggedDataPayload
-from tests.adversarial.probe_support import BOUND, ProbeLog, Serving, serve
+from testkit.process import Serving, engine_env, mobility, serving
+from tests.adversarial.probe_support import BOUND, ProbeLog
 from tests.api.conftest import signup_body
-from tests.engine_process import engine_env, mobility
 from tests.ocpp.conftest import basic_auth
 
 HELD_CAP = 10
@@ -64,9 +64,9 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     operator_a = bearer(mobility(env, "operators", "add", "op-a"))
     operator_b = bearer(mobility(env, "operators", "add", "op-b"))
     fleet = bearer(mobility(env, "fleets", "add", "fleet-p"))
-    with serve(env) as serving:
+    with serving(env) as served:
         yield Engine(
-            serving,
+            served,
             f"http://127.0.0.1:{env['MOBILITY_API_PORT']}",
             f"ws://127.0.0.1:{env['MOBILITY_OCPP_PORT']}/ocpp",
             operator_a,

@@ -19,9 +19,9 @@ from websockets.typing import Subprotocol
 
 import pow_rs
 from mobility.wire.domains import LOGIN_DOMAIN
-from tests.adversarial.probe_support import BOUND, ProbeLog, Serving, serve
+from testkit.process import Serving, engine_env, serving
+from tests.adversarial.probe_support import BOUND, ProbeLog
 from tests.api.conftest import signup_body
-from tests.engine_process import engine_env
 
 NOW = "2026-01-01T12:00:00Z"
 UNPARSEABLE = {"1.6": "FormationViolation", "2.0.1": "RpcFrameworkError"}
@@ -46,8 +46,8 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
         ledger_min_pow_score="1",
         ledger_milestone_interval_seconds="3600",
     )
-    with serve(env) as serving:
-        yield Engine(serving, env)
+    with serving(env) as served:
+        yield Engine(served, env)
 
 
 @pytest.fixture(scope="module")

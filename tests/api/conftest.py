@@ -25,19 +25,6 @@ Headers = dict[str, str]
 SETTLE_AT_ONCE = SettlementPolicy(threshold=1, interval=dt.timedelta(0))
 
 
-class ManualClock:
-    """A clock tests move by hand."""
-
-    def __init__(self, start: dt.datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += dt.timedelta(**delta)
-
-
 @contextlib.asynccontextmanager
 async def running_engine(database_url: str, data_dir: Path) -> AsyncIterator[Engine]:
     """The whole engine on `database_url`: payments on, unknown chargers admitted, ports

@@ -9,10 +9,11 @@ import datetime as dt
 import httpx
 
 import pow_rs
-from mobility.api.auth import RateLimiter
 from mobility.engine import Engine
+from mobility.ratelimit import RateLimiter
 from mobility.wire.domains import FLEET_PAYER_KEY_DOMAIN, LOGIN_DOMAIN
-from tests.api.conftest import ManualClock, bearer, driver, fleet, log_in, operator, sign_up, signup_body
+from testkit.clock import ManualClock
+from tests.api.conftest import bearer, driver, fleet, log_in, operator, sign_up, signup_body
 
 PROBLEM = "application/problem+json"
 

@@ -24,7 +24,8 @@ from mobility.api.fleet_channels import payer_key_message
 from mobility.engine import Engine
 from mobility.wallet.api_client import ApiError, FleetApi, FleetStream, Message
 from mobility.wire.codec import Ed25519Address
-from tests.api.conftest import Headers, ManualClock, bearer, driver, fleet, operator
+from testkit.clock import ManualClock
+from tests.api.conftest import Headers, bearer, driver, fleet, operator
 from tests.api.driver_world import add_tariff, charger, fund, milestone
 from tests.api.test_fleet_reconciliation import charge, settle_everything
 from tests.api.test_fleet_vehicles import add_vehicle

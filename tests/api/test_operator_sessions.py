@@ -130,6 +130,13 @@ async def test_sessions_revenue_and_settlements_of_an_operator(
         assert metric(scrape.text, 'mobility_vouchers_total{outcome="accepted",reason=""}') == payer.nonce
         assert metric(scrape.text, 'mobility_settlements{status="confirmed"}') == 1
         assert metric(scrape.text, "mobility_ledger_milestone_index") >= 1
+        # How long the engine took to answer each CALL (three connections, each booted once and
+        # three sessions started), engine-wide like the voucher counts.
+        for action in ("BootNotification", "StartTransaction"):
+            assert metric(scrape.text, f'mobility_ocpp_call_seconds_count{{action="{action}"}}') == 3
+            every = f'mobility_ocpp_call_seconds_bucket{{action="{action}",le="+Inf"}}'
+            assert metric(scrape.text, every) == 3
+        assert metric(scrape.text, 'mobility_ocpp_call_seconds_sum{action="StartTransaction"}') > 0
         # An operator's key sees its own figures only (issue 14, point 13).
         own = await http.get("/metrics", headers=await operator(engine, "op-s", frozenset({"metrics"})))
         assert own.status_code == 200
@@ -138,6 +145,7 @@ async def test_sessions_revenue_and_settlements_of_an_operator(
         assert metric(own.text, "mobility_energy_delivered_wh_total") == 4 * KW_11
         assert metric(own.text, 'mobility_settlements{status="confirmed"}') == 1
         assert "mobility_vouchers" not in own.text  # counted engine-wide only
+        assert "mobility_ocpp_call_seconds" not in own.text
         theirs_scrape = await http.get(
             "/metrics", headers=await operator(engine, "op-t", frozenset({"metrics"}))
         )

@@ -21,8 +21,8 @@ from schemathesis.core.result import Ok
 
 import pow_rs
 from mobility.wire.domains import LOGIN_DOMAIN
+from testkit.process import engine_env, mobility, serving
 from tests.api.conftest import signup_body
-from tests.engine_process import engine_env, mobility, serving
 
 EXAMPLES = int(os.environ.get("MOBILITY_SCHEMA_FUZZ_EXAMPLES", "25"))
 

@@ -6,7 +6,9 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 import pow_rs
-from mobility.ledger.params import NetworkParams
+from mobility.db import create_db_engine
+from mobility.ledger.node import Node
+from mobility.ledger.store import LedgerStore
 from mobility.wire.codec import (
     BasicOutput,
     Block,
@@ -25,20 +27,14 @@ from mobility.wire.codec import (
     UtxoInput,
     output_id,
 )
+from testkit.ledger import COORDINATORS as COORDINATORS
+from testkit.ledger import GENESIS_TX as GENESIS_TX
+from testkit.ledger import PARAMS as PARAMS
 
 ALICE = pow_rs.SigningKey(bytes([0xA1]) * 32)
 BOB = pow_rs.SigningKey(bytes([0xB0]) * 32)
 CAROL = pow_rs.SigningKey(bytes([0xC4]) * 32)
-COORDINATORS = [pow_rs.SigningKey(bytes([0xD0 + i]) * 32) for i in range(3)]
-
-PARAMS = NetworkParams(
-    network_name="mobility-test",
-    min_pow_score=20.0,
-    coordinator_public_keys=frozenset(key.public_key for key in COORDINATORS),
-    coordinator_threshold=2,
-)
 PARENT = pow_rs.blake2b_256(b"some parent block")
-GENESIS_TX = pow_rs.blake2b_256(b"genesis")
 
 
 def address(key: pow_rs.SigningKey) -> Ed25519Address:
@@ -102,3 +98,11 @@ def milestone(
         key=lambda item: item.public_key,
     )
     return MilestonePayload(essence, tuple(signatures))
+
+
+def funded_node(url: str) -> Node:
+    """A node of the test network on the (migrated) database at `url`, its genesis giving
+    ALICE, BOB and CAROL their funds."""
+    store = LedgerStore(create_db_engine(url))
+    store.add_genesis(genesis(), GENESIS_TX)
+    return Node(store, PARAMS)

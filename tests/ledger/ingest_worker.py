@@ -15,7 +15,6 @@ from tests.ledger.builders import PARAMS, mined
 
 def main(url: str) -> None:
     store = LedgerStore(create_db_engine(url))
-    store.create_tables()
     node = Node(store, PARAMS)
     parent = GENESIS_ENTRY_POINT
     index = 0

@@ -10,46 +10,27 @@ import pytest
 from fastapi.testclient import TestClient
 
 import pow_rs
-from mobility.db import create_db_engine
 from mobility.ledger.api import RemotePow, create_ledger_app
 from mobility.ledger.api.remote_pow import DEVELOPMENT_NETWORK
 from mobility.ledger.config import LedgerSettings
 from mobility.ledger.coordinator import Coordinator
 from mobility.ledger.node import Node
-from mobility.ledger.store import GENESIS_ENTRY_POINT, LedgerStore
+from mobility.ledger.store import GENESIS_ENTRY_POINT
 from mobility.wallet.ledger_client import HttpClient
 from mobility.wire.codec import BasicOutput, Block, ChannelOutput, TaggedDataPayload
+from testkit.clock import ManualClock
 from tests.ledger.builders import (
     ALICE,
     BOB,
     COORDINATORS,
-    GENESIS_TX,
     PARAMS,
     address,
-    genesis,
     mined,
     spend,
     transfer,
 )
 
 ROOT = (GENESIS_ENTRY_POINT,)
-
-
-class ManualClock:
-    def __init__(self, start: dt.datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-
-@pytest.fixture
-def node(database_url: str) -> Iterator[Node]:
-    store = LedgerStore(create_db_engine(database_url))
-    store.create_tables()
-    store.add_genesis(genesis(), GENESIS_TX)
-    yield Node(store, PARAMS)
-    store.engine.dispose()
 
 
 @pytest.fixture

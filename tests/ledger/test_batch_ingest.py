@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -22,16 +22,26 @@ from mobility.ledger.node import Node, SubmitResult
 from mobility.ledger.store import GENESIS_ENTRY_POINT, LedgerStore
 from mobility.ledger.validation import BlockRejectedError, RejectReason
 from mobility.wire.codec import BasicOutput, Block, TaggedDataPayload, UtxoInput
-from tests.ledger.builders import ALICE, BOB, CAROL, COORDINATORS, address, mined, spend, transfer
-from tests.ledger.test_confirmation import clock, make_node, scenario
-from tests.ledger.test_store import T0, FakeClock, random_dag
+from testkit.clock import ManualClock
+from tests.ledger.builders import (
+    ALICE,
+    BOB,
+    CAROL,
+    COORDINATORS,
+    address,
+    funded_node,
+    mined,
+    spend,
+    transfer,
+)
+from tests.ledger.test_confirmation import clock, scenario
+from tests.ledger.test_store import T0, random_dag
 
 ROOT = (GENESIS_ENTRY_POINT,)
 
 
 def new_store(url: str) -> LedgerStore:
-    store = LedgerStore(create_db_engine(url), clock=FakeClock())
-    store.create_tables()
+    store = LedgerStore(create_db_engine(url), clock=ManualClock(T0))
     return store
 
 
@@ -62,13 +72,15 @@ def approval_count(store: LedgerStore) -> int:
 
 
 @pytest.mark.parametrize("seed", ["a", "b", "c", "d"])
-def test_batches_match_one_by_one(database_url: str, tmp_path: Path, seed: str) -> None:
+def test_batches_match_one_by_one(
+    database_url: str, tmp_path: Path, migrated_sqlite: Callable[[Path], str], seed: str
+) -> None:
     blocks = random_dag(seed, 40)
     rng = random.Random(seed)
     arrival = blocks[:] + rng.sample(blocks, 5)  # some blocks arrive twice
     rng.shuffle(arrival)
 
-    single = new_store(f"sqlite:///{tmp_path / 'single.db'}")
+    single = new_store(migrated_sqlite(tmp_path / "single.db"))
     expected = [single.put_block(item) for item in arrival]
 
     batched = new_store(database_url)
@@ -109,7 +121,7 @@ def test_held_chain_stored_earlier_is_solidified_by_a_later_batch(database_url: 
 
 @pytest.fixture
 def node(database_url: str) -> Iterator[Node]:
-    made = make_node(database_url)
+    made = funded_node(database_url)
     yield made
     made.store.engine.dispose()
 
@@ -138,11 +150,13 @@ def test_submit_many_rejects_only_the_bad_blocks(node: Node) -> None:
     assert approvals_without_child(node.store) == 0  # a rejected block left nothing behind
 
 
-def test_submit_many_in_any_cut_reaches_the_same_ledger(node: Node, tmp_path: Path) -> None:
+def test_submit_many_in_any_cut_reaches_the_same_ledger(
+    node: Node, tmp_path: Path, migrated_sqlite: Callable[[Path], str]
+) -> None:
     blocks = scenario(node, Coordinator(node, COORDINATORS[:2], clock=clock))
     digest = node.store.state_digest()
     for seed in range(3):
-        other = make_node(f"sqlite:///{tmp_path / f'other-{seed}.db'}")
+        other = funded_node(migrated_sqlite(tmp_path / f"other-{seed}.db"))
         rng = random.Random(seed)
         shuffled = blocks[:]
         rng.shuffle(shuffled)

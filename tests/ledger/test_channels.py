@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 import pow_rs
-from mobility.db import create_db_engine
 from mobility.ledger.coordinator import Coordinator
 from mobility.ledger.node import Node
-from mobility.ledger.store import GENESIS_ENTRY_POINT, LedgerStore
+from mobility.ledger.store import GENESIS_ENTRY_POINT
 from mobility.ledger.validation import BlockRejectedError, RejectReason, check_block, check_transaction_inputs
 from mobility.wire.codec import (
     BasicOutput,
@@ -23,6 +22,7 @@ from mobility.wire.codec import (
     Voucher,
     VoucherPayload,
 )
+from testkit.clock import ManualClock
 from tests.ledger.builders import (
     ALICE,
     BOB,
@@ -249,25 +249,8 @@ def test_forged_voucher_signature_is_rejected_on_arrival() -> None:
 # Through the node: milestone time decides.
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime.fromtimestamp(NOW, UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def node(database_url: str) -> Iterator[Node]:
-    store = LedgerStore(create_db_engine(database_url))
-    store.create_tables()
-    store.add_genesis(genesis(), GENESIS_TX)
-    yield Node(store, PARAMS)
-    store.engine.dispose()
-
-
 def test_channel_life_cycle_on_the_ledger(node: Node) -> None:
-    clock = Clock()
+    clock = ManualClock(datetime.fromtimestamp(NOW, UTC))
     coordinator = Coordinator(node, COORDINATORS[:2], clock=clock)
     root = (GENESIS_ENTRY_POINT,)
     open_tx = tx([opening(expiry=NOW + 600)], [ALICE], inputs=[FUNDS_IN])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,11 +11,10 @@ from pathlib import Path
 import pytest
 
 import pow_rs
-from mobility.db import create_db_engine
 from mobility.ledger.confirmation import ConflictReason
 from mobility.ledger.coordinator import Coordinator
 from mobility.ledger.node import Node
-from mobility.ledger.store import GENESIS_ENTRY_POINT, LedgerStore
+from mobility.ledger.store import GENESIS_ENTRY_POINT
 from mobility.wire.codec import (
     BasicOutput,
     Block,
@@ -29,10 +28,9 @@ from tests.ledger.builders import (
     BOB,
     CAROL,
     COORDINATORS,
-    GENESIS_TX,
     PARAMS,
     address,
-    genesis,
+    funded_node,
     mined,
     spend,
     transfer,
@@ -43,20 +41,6 @@ ROOT = (GENESIS_ENTRY_POINT,)
 
 def clock() -> datetime:
     return datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
-
-
-def make_node(url: str) -> Node:
-    store = LedgerStore(create_db_engine(url))
-    store.create_tables()
-    store.add_genesis(genesis(), GENESIS_TX)
-    return Node(store, PARAMS)
-
-
-@pytest.fixture
-def node(database_url: str) -> Iterator[Node]:
-    made = make_node(database_url)
-    yield made
-    made.store.engine.dispose()
 
 
 @pytest.fixture
@@ -209,7 +193,7 @@ def scenario(node: Node, coordinator: Coordinator) -> list[bytes]:
 
 
 def test_two_nodes_reach_identical_state_in_any_order(
-    node: Node, coordinator: Coordinator, tmp_path: Path
+    node: Node, coordinator: Coordinator, tmp_path: Path, migrated_sqlite: Callable[[Path], str]
 ) -> None:
     blocks = scenario(node, coordinator)
     latest = node.store.latest_milestone()
@@ -219,12 +203,12 @@ def test_two_nodes_reach_identical_state_in_any_order(
     conflicts = [node.store.metadata(Block.from_bytes(data).block_id) for data in blocks]
     assert sum(1 for meta in conflicts if meta is not None and meta.conflict_reason) == 1
     assert balance(node, CAROL) == 900_000
-    fresh = make_node(f"sqlite:///{tmp_path / 'fresh.db'}")
+    fresh = funded_node(migrated_sqlite(tmp_path / "fresh.db"))
     assert fresh.store.state_digest() != digest
     fresh.store.engine.dispose()
 
     for seed in range(3):
-        other = make_node(f"sqlite:///{tmp_path / f'other-{seed}.db'}")
+        other = funded_node(migrated_sqlite(tmp_path / f"other-{seed}.db"))
         shuffled = blocks[:]
         random.Random(seed).shuffle(shuffled)
         for data in shuffled:

@@ -16,30 +16,22 @@ from mobility.ledger.models import OutputRecord
 from mobility.ledger.node import Node
 from mobility.ledger.store import GENESIS_ENTRY_POINT, LedgerStore
 from mobility.wire.codec import BasicOutput, Block, TaggedDataPayload, output_id
+from testkit.clock import ManualClock
 from tests.ledger.builders import ALICE, BOB, GENESIS_TX, PARAMS, address, genesis, mined, spend, transfer
 
 ROOT = (GENESIS_ENTRY_POINT,)
 T0 = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> dt.datetime:
-        return self.now
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(T0)
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def store(database_url: str, clock: Clock) -> Iterator[LedgerStore]:
+def store(database_url: str, clock: ManualClock) -> Iterator[LedgerStore]:
     engine = create_db_engine(database_url)
     ledger = LedgerStore(engine, clock=clock)
-    ledger.create_tables()
     ledger.add_genesis(genesis(), GENESIS_TX)
     yield ledger
     engine.dispose()
@@ -53,7 +45,7 @@ def junk(n: int) -> bytes:
     return mined(TaggedDataPayload(b"junk", b"%d" % n), parents=invented(n))
 
 
-def test_held_blocks_are_capped_oldest_first(store: LedgerStore, clock: Clock) -> None:
+def test_held_blocks_are_capped_oldest_first(store: LedgerStore, clock: ManualClock) -> None:
     node = Node(store, PARAMS, HeldLimits(max_count=10, max_age=dt.timedelta(hours=1)))
     ids = []
     for n in range(50):
@@ -66,7 +58,7 @@ def test_held_blocks_are_capped_oldest_first(store: LedgerStore, clock: Clock) -
     assert len(store.missing_parents()) == 10  # their invented parents went with them
 
 
-def test_held_blocks_expire(store: LedgerStore, clock: Clock) -> None:
+def test_held_blocks_expire(store: LedgerStore, clock: ManualClock) -> None:
     node = Node(store, PARAMS, HeldLimits(max_count=100, max_age=dt.timedelta(minutes=10)))
     early = [node.submit(junk(n)).block_id for n in range(5)]
     clock.now = T0 + dt.timedelta(minutes=11)
@@ -83,7 +75,7 @@ def test_held_blocks_expire(store: LedgerStore, clock: Clock) -> None:
 
 
 def test_a_pruned_transaction_takes_its_outputs_unless_another_block_carries_it(
-    store: LedgerStore, clock: Clock
+    store: LedgerStore, clock: ManualClock
 ) -> None:
     node = Node(store, PARAMS, HeldLimits(max_count=100, max_age=dt.timedelta(minutes=10)))
     orphan = transfer([spend(0)], [BasicOutput(1_000_000, address(BOB))], [ALICE])

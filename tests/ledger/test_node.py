@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,26 +19,13 @@ from tests.ledger.builders import (
     ALICE,
     BOB,
     CAROL,
-    GENESIS_TX,
-    PARAMS,
     address,
-    genesis,
     mined,
     spend,
     transfer,
 )
 
 ROOT = (GENESIS_ENTRY_POINT,)
-
-
-@pytest.fixture
-def node(database_url: str) -> Iterator[Node]:
-    engine = create_db_engine(database_url)
-    store = LedgerStore(engine)
-    store.create_tables()
-    store.add_genesis(genesis(), GENESIS_TX)
-    yield Node(store, PARAMS)
-    engine.dispose()
 
 
 def test_accepted_block_is_stored_and_solid(node: Node) -> None:

@@ -16,7 +16,6 @@ from tests.ledger.builders import COORDINATORS, PARAMS
 
 def make_node(url: str) -> Node:
     store = LedgerStore(create_db_engine(url))
-    store.create_tables()
     return Node(store, PARAMS)
 
 

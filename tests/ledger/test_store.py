@@ -13,31 +13,21 @@ import pow_rs
 from mobility.db import create_db_engine
 from mobility.ledger.store import GENESIS_ENTRY_POINT, LedgerStore
 from mobility.wire.codec import BasicOutput, Block, ChannelOutput, TaggedDataPayload, output_id
+from testkit.clock import ManualClock
 from tests.ledger.builders import ALICE, BOB, CAROL, GENESIS_TX, address, genesis, spend, transfer
 
 T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 
-class FakeClock:
-    """A clock that moves only when told to."""
-
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(T0)
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def store(database_url: str, clock: FakeClock) -> Iterator[LedgerStore]:
+def store(database_url: str, clock: ManualClock) -> Iterator[LedgerStore]:
     engine = create_db_engine(database_url)
     ledger = LedgerStore(engine, clock=clock)
-    ledger.create_tables()
     yield ledger
     engine.dispose()
 
@@ -60,7 +50,7 @@ def random_dag(seed: str, size: int) -> list[Block]:
     return blocks
 
 
-def test_block_round_trip_and_metadata(store: LedgerStore, clock: FakeClock) -> None:
+def test_block_round_trip_and_metadata(store: LedgerStore, clock: ManualClock) -> None:
     item = block("a", [GENESIS_ENTRY_POINT])
     result = store.put_block(item, item.to_bytes())
     assert result.created
@@ -85,7 +75,7 @@ def test_put_is_idempotent(store: LedgerStore) -> None:
     assert again.solid
 
 
-def test_block_with_unknown_parent_is_held_then_solidified(store: LedgerStore, clock: FakeClock) -> None:
+def test_block_with_unknown_parent_is_held_then_solidified(store: LedgerStore, clock: ManualClock) -> None:
     parent = block("parent", [GENESIS_ENTRY_POINT])
     child = block("child", [parent.block_id])
     grandchild = block("grandchild", [child.block_id, GENESIS_ENTRY_POINT])
@@ -169,16 +159,14 @@ def test_channel_output_gets_its_lasting_id(store: LedgerStore) -> None:
     assert store.unspent_output(opened) == channel
 
 
-def test_state_survives_a_new_engine(database_url: str, clock: FakeClock) -> None:
+def test_state_survives_a_new_engine(database_url: str, clock: ManualClock) -> None:
     parent = block("p", [GENESIS_ENTRY_POINT])
     child = block("c", [parent.block_id])
     first = LedgerStore(create_db_engine(database_url), clock=clock)
-    first.create_tables()
     first.put_block(child)
     first.engine.dispose()
 
     second = LedgerStore(create_db_engine(database_url), clock=clock)
-    second.create_tables()
     assert second.missing_parents() == [parent.block_id]
     assert second.put_block(parent).made_solid == (child.block_id,)
     second.engine.dispose()

@@ -26,7 +26,6 @@ from tests.ledger.builders import COORDINATORS, PARAMS, mined
 @pytest.fixture
 def node(database_url: str) -> Iterator[Node]:
     store = LedgerStore(create_db_engine(database_url))
-    store.create_tables()
     yield Node(store, PARAMS)
     store.engine.dispose()
 

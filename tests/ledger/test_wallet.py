@@ -3,45 +3,27 @@ channel's whole life, confirmed by a coordinator between steps."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 
-from mobility.db import create_db_engine
 from mobility.ledger.api import RemotePow, create_ledger_app
 from mobility.ledger.client import InProcessClient
 from mobility.ledger.coordinator import Coordinator
 from mobility.ledger.node import Node
-from mobility.ledger.store import LedgerStore
 from mobility.wallet.ledger import Wallet, WalletError
 from mobility.wallet.ledger_client import HttpClient, LedgerClient
 from mobility.wire.rejections import BlockRejectedError, RejectReason
+from testkit.clock import ManualClock
 from tests.ledger.builders import ALICE as ALICE_KEY
 from tests.ledger.builders import BOB as BOB_KEY
-from tests.ledger.builders import COORDINATORS, GENESIS_TX, PARAMS, address, genesis
+from tests.ledger.builders import COORDINATORS, PARAMS, address
 
 ALICE_SEED = bytes([0xA1]) * 32  # the seeds behind builders.ALICE / BOB, so genesis funds them
 BOB_SEED = bytes([0xB0]) * 32
 T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def node(database_url: str) -> Iterator[Node]:
-    store = LedgerStore(create_db_engine(database_url))
-    store.create_tables()
-    store.add_genesis(genesis(), GENESIS_TX)
-    yield Node(store, PARAMS)
-    store.engine.dispose()
 
 
 @pytest.fixture(params=["in-process", "http"])
@@ -78,7 +60,7 @@ async def test_remote_pow_and_rejections_cross_the_client(node: Node, client: Le
 
 
 async def test_channel_life_cycle(node: Node, client: LedgerClient) -> None:
-    clock = Clock()
+    clock = ManualClock(T0)
     coordinator = Coordinator(node, COORDINATORS[:2], clock=clock)
     alice, bob = Wallet(client, ALICE_SEED), Wallet(client, BOB_SEED)
 

@@ -45,7 +45,6 @@ def reference_order(
 @pytest.fixture
 def node(database_url: str) -> Iterator[Node]:
     store = LedgerStore(create_db_engine(database_url))
-    store.create_tables()
     yield Node(store, PARAMS)
     store.engine.dispose()
 

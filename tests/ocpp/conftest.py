@@ -8,6 +8,7 @@ import contextlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
@@ -16,7 +17,6 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from mobility.charging.authorization import AllowListAuthorizer
 from mobility.charging.events import ChargingEvent
-from mobility.charging.models import create_charging_tables
 from mobility.charging.service import ChargingService
 from mobility.charging.store import ChargingStore
 from mobility.db import create_db_engine
@@ -80,7 +80,6 @@ class Harness:
 
 async def start_harness(database_url: str, config: ServerConfig) -> Harness:
     engine = create_db_engine(database_url)
-    create_charging_tables(engine)
     store = ChargingStore(engine)
     clock = FakeClock()
     service = ChargingService(store, AllowListAuthorizer([ALLOWED_TOKEN]), clock)
@@ -104,9 +103,9 @@ async def harness(database_url: str) -> AsyncIterator[Harness]:
 
 
 @pytest.fixture
-def sqlite_url(tmp_path: Any) -> str:
-    """A SQLite file, for protocol tests where the backend does not matter."""
-    return f"sqlite:///{tmp_path / 'ocpp.db'}"
+def sqlite_url(tmp_path: Any, migrated_sqlite: Callable[[Path], str]) -> str:
+    """A migrated SQLite file, for protocol tests where the backend does not matter."""
+    return migrated_sqlite(tmp_path / "ocpp.db")
 
 
 @pytest.fixture

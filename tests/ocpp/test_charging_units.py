@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from fractions import Fraction
 
 import pytest
 from hypothesis import given
@@ -10,11 +11,11 @@ from hypothesis import strategies as st
 
 from mobility.charging.authorization import AllowListAuthorizer
 from mobility.charging.energy import apply_register, register_to_wh
-from mobility.charging.models import create_charging_tables
 from mobility.charging.passwords import hash_password, verify_password
 from mobility.charging.store import ChargingStore
 from mobility.charging.timeutil import parse_timestamp
 from mobility.db import create_db_engine
+from mobility.limits import MAX_REGISTER_WH
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -42,6 +43,23 @@ T0 = datetime(2026, 1, 1, tzinfo=UTC)
 )
 def test_register_to_wh(value: str | float, unit: str | None, multiplier: int, expected: int | None) -> None:
     assert register_to_wh(value, unit, multiplier) == expected
+
+
+@given(
+    st.integers(min_value=0, max_value=10**13),
+    st.sampled_from([None, "Wh", "kWh", "KWH"]),
+    st.sampled_from([0, 0, 0, 1, -1, 3, -3]),
+    st.sampled_from(["", "0", "00", ".0", ".5"]),
+)
+def test_whole_numbers_read_the_same_as_exact_fractions(
+    whole: int, unit: str | None, multiplier: int, padding: str
+) -> None:
+    """Whole registers take a path without Fraction; it must give what the exact path gives."""
+    text = padding.lstrip(".") + str(whole) if not padding.startswith(".") else str(whole) + padding
+    factor = 1000 if (unit or "Wh").lower() == "kwh" else 1
+    exact = int(Fraction(text) * factor * Fraction(10) ** multiplier // 1)
+    expected = exact if 0 <= exact <= MAX_REGISTER_WH else None
+    assert register_to_wh(text, unit, multiplier) == expected
 
 
 @given(st.lists(st.integers(min_value=0, max_value=10_000_000), min_size=1, max_size=30))
@@ -80,7 +98,6 @@ def test_timestamps_are_utc_aware() -> None:
 
 def test_datetimes_come_back_utc_aware(database_url: str) -> None:
     engine = create_db_engine(database_url)
-    create_charging_tables(engine)
     store = ChargingStore(engine)
     store.register_charge_point("CP", None)
     store.set_online("CP", True, "ocpp1.6", datetime(2026, 5, 1, 14, 0, tzinfo=UTC))

@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
-from mobility.api.operator_store import ChargerSpec, OperatorStore
+from mobility.api.operator_store import OperatorStore
 from mobility.api.store import ApiStore
 from mobility.charging.passwords import hash_password, verify_password
-from mobility.charging.store import ChargingStore
+from mobility.charging.store import ChargerSpec, ChargingStore
 from mobility.cli import app
 from mobility.db import create_db_engine
 from mobility.migrate import upgrade

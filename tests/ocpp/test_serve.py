@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.engine_process import engine_env, mobility, serving
+from testkit.process import engine_env, mobility, serving
 from tests.ocpp.conftest import raw_client
 from tests.ocpp.frames import exchange, heartbeat
 

@@ -29,9 +29,11 @@ from mobility.payments.service import PaymentRequest, PaymentService
 from mobility.payments.settlement import SettlementPolicy, Settler
 from mobility.payments.store import PaymentStore, VoucherWrite
 from mobility.wallet.ledger import Wallet
-from tests.ledger.builders import COORDINATORS, GENESIS_TX, PARAMS, genesis
-from tests.payments.ledger_world import ALICE_SEED, BOB_SEED, T0, TARIFF, Clock
-from tests.payments.test_service import Recorder
+from testkit.clock import ManualClock
+from testkit.commands import Recorder
+from testkit.ledger import COORDINATORS, GENESIS_TX, PARAMS
+from tests.ledger.builders import genesis
+from tests.payments.ledger_world import ALICE_SEED, BOB_SEED, T0, TARIFF
 
 
 def die() -> None:
@@ -67,7 +69,7 @@ def _is_voucher(item: object, nonce: int) -> bool:
 
 
 async def charge(
-    store: PaymentStore, node: Node, client: InProcessClient, clock: Clock, crash_at: str
+    store: PaymentStore, node: Node, client: InProcessClient, clock: ManualClock, crash_at: str
 ) -> None:
     alice, bob = Wallet(client, ALICE_SEED), Wallet(client, BOB_SEED)
     store.add_tariff(TARIFF, T0)
@@ -107,7 +109,7 @@ async def charge(
 
 
 async def settle(
-    store: PaymentStore, node: Node, client: InProcessClient, clock: Clock, crash_at: str
+    store: PaymentStore, node: Node, client: InProcessClient, clock: ManualClock, crash_at: str
 ) -> None:
     bob = Wallet(client, BOB_SEED)
     coordinator = Coordinator(node, COORDINATORS[:2], clock=clock)
@@ -131,14 +133,13 @@ async def settle(
 def main(url: str, phase: str, crash_at: str) -> None:
     engine = create_db_engine(url)
     ledger = LedgerStore(engine)
-    ledger.create_tables()
     if phase == "charge":
         ledger.add_genesis(genesis(), GENESIS_TX)
     node = Node(ledger, PARAMS)
     client = InProcessClient(node)
     store = PaymentStore(engine)
     run: Callable[..., Coroutine[Any, Any, None]] = charge if phase == "charge" else settle
-    asyncio.run(run(store, node, client, Clock(), crash_at))
+    asyncio.run(run(store, node, client, ManualClock(T0), crash_at))
 
 
 if __name__ == "__main__":

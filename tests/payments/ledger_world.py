@@ -17,8 +17,10 @@ from mobility.payments.service import PaymentService
 from mobility.payments.store import PaymentStore
 from mobility.payments.tariff import Tariff
 from mobility.wallet.ledger import Wallet
-from tests.ledger.builders import COORDINATORS, GENESIS_TX, PARAMS, genesis
-from tests.payments.test_service import Recorder
+from testkit.clock import ManualClock
+from testkit.commands import Recorder
+from testkit.ledger import COORDINATORS, GENESIS_TX, PARAMS
+from tests.ledger.builders import genesis
 
 ALICE_SEED = bytes([0xA1]) * 32  # funded by tests.ledger.builders.genesis
 BOB_SEED = bytes([0xB0]) * 32
@@ -32,14 +34,6 @@ TARIFF = Tariff.model_validate(
 )
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-
 @dataclass
 class Setup:
     node: Node
@@ -49,18 +43,17 @@ class Setup:
     bob: Wallet
     store: PaymentStore
     service: PaymentService
-    clock: Clock
+    clock: ManualClock
 
 
 def make_setup(database_url: str) -> Setup:
     """A node with genesis funds, both wallets and the payment service on one database."""
     engine = create_db_engine(database_url)
     ledger = LedgerStore(engine)
-    ledger.create_tables()
     ledger.add_genesis(genesis(), GENESIS_TX)
     node = Node(ledger, PARAMS)
     client = InProcessClient(node)
-    clock = Clock()
+    clock = ManualClock(T0)
     store = PaymentStore(engine)
     store.add_tariff(TARIFF, T0)
     store.add_account("alice", "driver")

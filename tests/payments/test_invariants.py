@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -27,8 +28,8 @@ from mobility.payments.pricing import MeterSample, price_session
 from mobility.payments.service import PaymentRequest, PaymentService
 from mobility.payments.settlement import SettlementPolicy, Settler
 from mobility.payments.vouchers import VoucherRejectedError
+from testkit.commands import Recorder
 from tests.payments.ledger_world import TARIFF, Setup, make_setup, open_channel
-from tests.payments.test_service import Recorder
 
 Step = tuple[int, bool, bool, bool, bool]  # power kW, pays, duplicate, restart, replay
 
@@ -140,9 +141,11 @@ async def scenario(s: Setup, sessions: list[list[Step]], pay_every: int) -> None
 
 @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
 @given(sessions=st.lists(session_steps(), min_size=1, max_size=3), pay_every=st.integers(1, 3))
-def test_payment_invariants_hold_under_faults(sessions: list[list[Step]], pay_every: int) -> None:
+def test_payment_invariants_hold_under_faults(
+    migrated_sqlite: Callable[[Path], str], sessions: list[list[Step]], pay_every: int
+) -> None:
     with tempfile.TemporaryDirectory() as folder:
-        s = make_setup(f"sqlite:///{Path(folder) / 'world.db'}")
+        s = make_setup(migrated_sqlite(Path(folder) / "world.db"))
         try:
             asyncio.run(scenario(s, sessions, pay_every))
         finally:

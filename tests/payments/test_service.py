@@ -6,7 +6,7 @@ import asyncio
 import datetime as dt
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pytest
 from sqlalchemy import Connection, update
@@ -25,6 +25,8 @@ from mobility.payments.store import PaymentStore, StaleVoucherError, VoucherWrit
 from mobility.payments.tariff import Tariff
 from mobility.payments.vouchers import ChannelCredit, VoucherRejectedError, VoucherRejection
 from mobility.wire.codec import Ed25519Address, Voucher, VoucherPayload
+from testkit.clock import ManualClock
+from testkit.commands import Recorder
 
 T0 = dt.datetime(2026, 6, 3, 8, 0, tzinfo=dt.UTC)
 DRIVER = pow_rs.SigningKey(bytes(range(32)))
@@ -40,45 +42,16 @@ WINDOW = 178_500  # 0.5 kWh at 0.30 + 19 % VAT
 
 
 @dataclass
-class Recorder:
-    """Records the commands the payment layer sends to chargers (into a shared list, if given)."""
-
-    calls: list[tuple[str, ...]] = field(default_factory=list)
-
-    async def limit_power(
-        self, charge_point_id: str, connector_id: int, transaction_ref: str, watts: int
-    ) -> bool:
-        self.calls.append(("limit", transaction_ref, str(watts)))
-        return True
-
-    async def clear_limit(self, charge_point_id: str, connector_id: int, transaction_ref: str) -> bool:
-        self.calls.append(("clear", transaction_ref))
-        return True
-
-    async def stop(self, charge_point_id: str, transaction_ref: str) -> bool:
-        self.calls.append(("stop", transaction_ref))
-        return True
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-
-@dataclass
 class World:
     store: PaymentStore
     service: PaymentService
     commands: Recorder
-    clock: Clock
+    clock: ManualClock
     requests: list[PaymentRequest]
 
 
 def make_service(
-    store: PaymentStore, clock: Clock, commands: Recorder, loader: object = None
+    store: PaymentStore, clock: ManualClock, commands: Recorder, loader: object = None
 ) -> PaymentService:
     return PaymentService(
         store,
@@ -106,7 +79,7 @@ def world(database_url: str) -> Iterator[World]:
             expiry=T0 + dt.timedelta(days=30),
         )
     )
-    clock, commands, requests = Clock(), Recorder(), list[PaymentRequest]()
+    clock, commands, requests = ManualClock(T0), Recorder(), list[PaymentRequest]()
     service = make_service(store, clock, commands)
 
     async def collect(request: PaymentRequest) -> None:
@@ -785,3 +758,23 @@ async def test_a_price_lost_in_a_crash_is_restored_from_the_stored_readings(worl
     record = world.store.session(1)
     assert record is not None
     assert (record.billed, record.energy_wh) == (357_000, 1_000)
+
+
+async def test_an_idle_channels_owner_leaves_memory_and_comes_back_with_its_debt(world: World) -> None:
+    """Owners were never dropped: an engine up for months kept one per channel it ever saw."""
+    service = world.service
+    await service.handle(started())
+    await service.submit_voucher(voucher(1, WINDOW))
+    world.clock.now = T0 + dt.timedelta(minutes=30)
+    assert service.evict_idle_owners() == 0  # a session runs on it
+    await service.handle(ended(1, 2_000, 10))
+    await service.idle()
+    assert service.evict_idle_owners() == 0  # used just now
+    world.clock.now += PaymentSettings().idle_owner_after + dt.timedelta(seconds=1)
+    assert service.evict_idle_owners() == 1
+    assert service.owners_in_memory == 0
+    assert not (await service.authorize("CP1", "04a2b3c4")).accepted  # the debt was kept
+    await service.submit_voucher(voucher(2, world.requests[-1].amount))  # loads it again
+    assert service.owners_in_memory == 1
+    assert debts(world, 1) == [("paid", 0)]
+    assert (await service.authorize("CP1", "04a2b3c4")).accepted

@@ -12,7 +12,6 @@ import datetime as dt
 import pytest
 
 from mobility.charging.events import EndReason, MeterReading, SessionEnded
-from mobility.charging.models import create_charging_tables
 from mobility.charging.service import ChargingService
 from mobility.charging.store import ChargingStore
 from mobility.db import create_db_engine
@@ -21,7 +20,9 @@ from mobility.payments.service import PaymentService
 from mobility.payments.store import PaymentStore
 from mobility.payments.tariff import Tariff
 from mobility.wire.codec import Ed25519Address
-from tests.payments.test_service import CHANNEL, DRIVER, T0, TARIFF, Clock, Recorder, started
+from testkit.clock import ManualClock
+from testkit.commands import Recorder
+from tests.payments.test_service import CHANNEL, DRIVER, T0, TARIFF, started
 
 HUGE = Tariff.model_validate(
     {
@@ -57,12 +58,12 @@ def flags() -> list[tuple[int, str]]:
 
 def _service(store: PaymentStore, flags: list[tuple[int, str]] | None = None) -> PaymentService:
     if flags is None:
-        return PaymentService(store, Recorder(), lambda _cp: "city", clock=Clock())
+        return PaymentService(store, Recorder(), lambda _cp: "city", clock=ManualClock(T0))
 
     def flag(session_id: int, reason: str) -> None:
         flags.append((session_id, reason))
 
-    return PaymentService(store, Recorder(), lambda _cp: "city", clock=Clock(), flag_session=flag)
+    return PaymentService(store, Recorder(), lambda _cp: "city", clock=ManualClock(T0), flag_session=flag)
 
 
 def _at(minutes: int) -> dt.datetime:
@@ -113,7 +114,6 @@ async def test_a_reading_dated_before_the_start_is_billed_and_flagged(
 
 async def test_the_charging_session_carries_the_first_flag(database_url: str) -> None:
     engine = create_db_engine(database_url)
-    create_charging_tables(engine)
     store = ChargingStore(engine)
     store.register_charge_point("CP1", None)
     service = ChargingService(store)

@@ -25,10 +25,9 @@ def test_the_shipped_scenarios_load() -> None:
     assert [s.id for s in city.sites] == ["OFFICE", "CARPARK", "DEPOT"]
     assert city.start == datetime(2026, 6, 17, 10, 30, tzinfo=UTC)
     office = city.tariffs[0]
-    assert office.elements[0].restrictions is not None
-    assert office.elements[0].restrictions.start_time == time(12, 0)  # the solar window is cheaper
-    assert office.elements[0].price_components[0].price < office.elements[1].price_components[0].price
-    assert {c.type.value for c in city.tariffs[1].elements[0].price_components} == {"FLAT", "ENERGY"}
+    assert office.elements[0].window == (time(12, 0), time(16, 0))  # the solar window is cheaper
+    assert office.elements[0].components[0].price < office.elements[1].components[0].price
+    assert {c.dimension for c in city.tariffs[1].elements[0].components} == {"FLAT", "ENERGY"}
     assert load(CI_SCENARIO).hours == 0.5
     assert city.faults.per_charger_per_hour > 0  # the demo's chargers fail now and then
 
@@ -45,6 +44,13 @@ def test_the_shipped_scenarios_load() -> None:
         (lambda d: d["sites"][0]["chargers"].update(mix={"1.5": 1}), "unknown '1.5'"),
         (lambda d: d["sites"][0]["chargers"].update(count=0), "count must be at least 1"),
         (lambda d: d["tariffs"][0].update(currency="EURO"), "tariffs[0]"),
+        # Shapes the city cannot price itself are refused: it would have to trust the engine's bill.
+        (
+            lambda d: d["tariffs"][1]["elements"][0]["price_components"].append({"type": "TIME", "price": 1}),
+            "prices ENERGY and FLAT only",
+        ),
+        (lambda d: d["tariffs"][0]["elements"][0]["restrictions"].update(min_wh=1000), "start_time/end_time"),
+        (lambda d: d["tariffs"][0].update(max_price={"excl_vat": 1, "incl_vat": 1}), "max_price"),
         (lambda d: d["fleets"][0].update(site="MOON"), "site 'MOON'"),
         (lambda d: d["fleets"][0]["vehicles"][0].update(stays=[["25:00", "06:00"]]), "not a time of day"),
         (lambda d: d.update(start=datetime(2026, 6, 17, 10, 30)), "UTC offset"),

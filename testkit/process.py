@@ -1,4 +1,5 @@
-"""`mobility ...` as a real child process, for tests that talk to the engine from outside."""
+"""`mobility ...` as a real child process, for tests and benchmarks that talk to the engine from
+outside, over loopback."""
 
 from __future__ import annotations
 
@@ -7,10 +8,14 @@ import selectors
 import socket
 import subprocess
 import sys
+import threading
 import time
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 
 def free_port() -> int:
@@ -41,8 +46,30 @@ def mobility(env: dict[str, str], *args: str) -> str:
     return done.stdout
 
 
+@dataclass
+class Serving:
+    """A running `mobility serve`, the lines it wrote to stderr before it listened, and the last
+    ones since. Its stderr is read all along (and copied to `log` when given): a full pipe would
+    block the engine's event loop."""
+
+    process: subprocess.Popen[bytes]
+    boot: list[str]
+    since: deque[str] = field(default_factory=lambda: deque(maxlen=2_000))
+    log: IO[bytes] | None = None
+
+    def drain(self) -> None:
+        """Read stderr until the process closes it."""
+        assert self.process.stderr is not None
+        for line in iter(self.process.stderr.readline, b""):
+            self.since.append(line.decode(errors="replace")[:2_000])
+            if self.log is not None:
+                self.log.write(line)
+
+
 @contextmanager
-def serving(env: dict[str, str], *args: str, ready_within: float = 60.0) -> Iterator[subprocess.Popen[bytes]]:
+def serving(
+    env: dict[str, str], *args: str, ready_within: float = 60.0, log: IO[bytes] | None = None
+) -> Iterator[Serving]:
     """`mobility serve [args]` until the block ends; entered once it says it listens.
 
     The wait polls the child's stderr with a deadline (a wall-clock bound on a child process,
@@ -54,6 +81,7 @@ def serving(env: dict[str, str], *args: str, ready_within: float = 60.0) -> Iter
     )
     assert server.stderr is not None
     said: list[bytes] = []
+    drain: threading.Thread | None = None
     try:
         with selectors.DefaultSelector() as selector:
             selector.register(server.stderr, selectors.EVENT_READ)
@@ -65,7 +93,12 @@ def serving(env: dict[str, str], *args: str, ready_within: float = 60.0) -> Iter
                     line = server.stderr.readline()
                     assert line, b"mobility serve exited before listening:\n" + b"".join(said[-20:])
                     said.append(line)
-        yield server
+        if log is not None:
+            log.write(b"".join(said))
+        served = Serving(server, [line.decode(errors="replace") for line in said], log=log)
+        drain = threading.Thread(target=served.drain, daemon=True)
+        drain.start()
+        yield served
     finally:
         server.terminate()
         try:
@@ -73,4 +106,6 @@ def serving(env: dict[str, str], *args: str, ready_within: float = 60.0) -> Iter
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+        if drain is not None:
+            drain.join(10)  # the pipe reaches its end once the process is gone
         server.stderr.close()

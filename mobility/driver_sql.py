@@ -1,18 +1,20 @@
-"""Statements sent through the database driver itself, in the session's transaction.
+"""Statements sent through the database driver itself, in the caller's transaction.
 
-SQLAlchemy processes every bound value and every result row in Python. Profiled at ingest and
-at confirmation, that was most of the cost of the ledger's bulk statements, more than the
-database's own work, so the hot ones go to sqlite3 and psycopg directly. Values must already
-be in the driver's terms (bytes, int, str, bool, None; times through `bind_value`).
+SQLAlchemy processes every bound value and every result row in Python. Profiled at the
+ledger's ingest and confirmation, and in the engine's journal (readings, raw frames), that was
+most of the cost of the bulk statements, more than the database's own work, so the hot ones go
+to sqlite3 and psycopg directly. Values must already be in the driver's terms (bytes, int, str,
+bool, None; times through `bind_value` or `bind_processor`). Each function takes an ORM
+session or a Core connection, and runs in its transaction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Column
+from sqlalchemy import Column, Connection
 from sqlalchemy.dialects import postgresql
 from sqlmodel import Session, SQLModel
 
@@ -23,12 +25,16 @@ Row = tuple[Any, ...]
 """Column values in the driver's terms, in the order of the INSERT's column list."""
 
 
-def driver_executemany(session: Session, sql: str, rows: Sequence[tuple[Any, ...]]) -> None:
+def _connection(target: Session | Connection) -> Connection:
+    return target.connection() if isinstance(target, Session) else target
+
+
+def driver_executemany(session: Session | Connection, sql: str, rows: Sequence[tuple[Any, ...]]) -> None:
     """`sql` (with `?` placeholders) for every row, by the driver's own `executemany` in the
     session's transaction: no per-value processing in Python, and psycopg pipelines it.
     Values must already be in the driver's terms (bytes, int, str, bool, None).
     """
-    connection = session.connection()
+    connection = _connection(session)
     if connection.dialect.paramstyle != "qmark":
         sql = sql.replace("?", "%s")
     cursor = connection.connection.cursor()
@@ -38,7 +44,7 @@ def driver_executemany(session: Session, sql: str, rows: Sequence[tuple[Any, ...
         cursor.close()
 
 
-def rows_in(session: Session, sql: str, ids: Sequence[bytes]) -> list[tuple[Any, ...]]:
+def rows_in(session: Session | Connection, sql: str, ids: Sequence[bytes]) -> list[tuple[Any, ...]]:
     """Rows of `sql` with `{in_ids}` standing for "is one of the IDs", through the driver, in
     the session's transaction. Measured at ingest, SQLAlchemy's handling of a 300-ID IN list
     (a bind processor per ID, row processing) cost ~2 ms a query, more than the lookups.
@@ -52,7 +58,7 @@ def rows_in(session: Session, sql: str, ids: Sequence[bytes]) -> list[tuple[Any,
     """
     if not ids:
         return []
-    connection = session.connection()
+    connection = _connection(session)
     cursor = connection.connection.cursor()
     rows: list[tuple[Any, ...]] = []
     try:
@@ -68,14 +74,24 @@ def rows_in(session: Session, sql: str, ids: Sequence[bytes]) -> list[tuple[Any,
         cursor.close()
 
 
-def bind_value(session: Session, column: Column[Any], value: Any) -> Any:
+def bind_value(session: Session | Connection, column: Column[Any], value: Any) -> Any:
     """`value` as the driver must receive it for `column` (its type's bind processing).
 
     The rows of a batch share their time columns (the batch's arrival time), so this runs
     once per batch instead of once per value per row as SQLAlchemy's executemany would.
     """
-    processor = column.type._cached_bind_processor(session.connection().dialect)
-    return processor(value) if processor is not None else value
+    return bind_processor(session, column)(value)
+
+
+def bind_processor(session: Session | Connection, column: Column[Any]) -> Callable[[Any], Any]:
+    """The function turning a value of `column` into the driver's terms (the identity when
+    the type needs none): looked up once for a batch whose rows each carry their own time."""
+    processor = column.type._cached_bind_processor(_connection(session).dialect)
+    return processor if processor is not None else _same
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 @cache
@@ -94,7 +110,9 @@ def _postgres_type_oids(table: str, columns: tuple[str, ...]) -> tuple[int, ...]
     return tuple(found)
 
 
-def bulk_insert(session: Session, table: str, columns: Sequence[str], rows: Sequence[Row]) -> None:
+def bulk_insert(
+    session: Session | Connection, table: str, columns: Sequence[str], rows: Sequence[Row]
+) -> None:
     """INSERT `rows` (values of `columns`, already in the driver's terms) through the driver.
 
     SQLAlchemy's executemany processes every bound value of every row in Python; profiled at
@@ -109,7 +127,7 @@ def bulk_insert(session: Session, table: str, columns: Sequence[str], rows: Sequ
     of multi-row VALUES (same constraints, indexes and triggers either way). The COPY is
     binary: the text form escapes every bytea value, which showed at ingest.
     """
-    connection = session.connection()
+    connection = _connection(session)
     cursor = connection.connection.cursor()
     try:
         if connection.dialect.paramstyle == "qmark":
