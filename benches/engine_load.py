@@ -47,11 +47,11 @@ from prometheus_client.parser import text_string_to_metric_families
 import pow_rs
 from benches.ocpp_throughput import _cpu_seconds, _rss
 from mobility.devnet import FAUCET_FUNDS, faucet_seed
-from mobility.ledger.client import HttpClient
-from mobility.ledger.codec import Ed25519Address
 from mobility.ledger.config import LedgerSettings
-from mobility.ledger.wallet import Wallet
 from mobility.wallet.api_client import DriverApi
+from mobility.wallet.ledger import Wallet
+from mobility.wallet.ledger_client import HttpClient
+from mobility.wire.codec import Ed25519Address
 from sims.chargers.backoff import Backoff
 from sims.chargers.clock import AcceleratedClock
 from sims.chargers.fleet import assign_versions

@@ -50,7 +50,14 @@ from sqlmodel import Session, SQLModel
 import pow_rs
 from mobility.db import create_db_engine
 from mobility.driver_sql import bind_value, bulk_insert
-from mobility.ledger.codec import (
+from mobility.ledger.ingest import APPROVAL_COLUMNS, BLOCK_COLUMNS, OUTPUT_COLUMNS, output_row
+from mobility.ledger.node import Node
+from mobility.ledger.params import NetworkParams
+from mobility.ledger.store import GENESIS_ENTRY_POINT, LedgerStore
+from mobility.ledger.validation import check_block, check_transaction_inputs
+from mobility.migrate import upgrade
+from mobility.runtime import freeze_startup_heap
+from mobility.wire.codec import (
     BasicOutput,
     Block,
     Ed25519Address,
@@ -62,13 +69,6 @@ from mobility.ledger.codec import (
     UtxoInput,
     output_id,
 )
-from mobility.ledger.ingest import APPROVAL_COLUMNS, BLOCK_COLUMNS, OUTPUT_COLUMNS, output_row
-from mobility.ledger.node import Node
-from mobility.ledger.params import NetworkParams
-from mobility.ledger.store import GENESIS_ENTRY_POINT, LedgerStore
-from mobility.ledger.validation import check_block, check_transaction_inputs
-from mobility.migrate import upgrade
-from mobility.runtime import freeze_startup_heap
 from testkit.databases import postgres_database, postgres_server_url
 
 PARAMS = NetworkParams(network_name="mobility-bench", min_pow_score=10.0)

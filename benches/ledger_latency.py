@@ -33,12 +33,12 @@ from benches.ledger_milestone import (
 )
 from mobility.db import create_db_engine
 from mobility.ledger.client import InProcessClient
-from mobility.ledger.codec import Output
 from mobility.ledger.coordinator import Coordinator
 from mobility.ledger.node import Node, SubmitResult
 from mobility.ledger.service import every, run_coordinator
 from mobility.ledger.store import LedgerStore
 from mobility.migrate import upgrade
+from mobility.wire.codec import Output
 from testkit.databases import postgres_database, postgres_server_url
 
 RATE = 100

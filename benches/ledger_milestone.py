@@ -24,7 +24,12 @@ from pathlib import Path
 
 import pow_rs
 from mobility.db import create_db_engine
-from mobility.ledger.codec import (
+from mobility.ledger.coordinator import Coordinator
+from mobility.ledger.node import Node, SubmitResult
+from mobility.ledger.params import NetworkParams
+from mobility.ledger.store import GENESIS_ENTRY_POINT, LedgerStore
+from mobility.migrate import upgrade
+from mobility.wire.codec import (
     BasicOutput,
     Block,
     Ed25519Address,
@@ -36,11 +41,6 @@ from mobility.ledger.codec import (
     UtxoInput,
     output_id,
 )
-from mobility.ledger.coordinator import Coordinator
-from mobility.ledger.node import Node, SubmitResult
-from mobility.ledger.params import NetworkParams
-from mobility.ledger.store import GENESIS_ENTRY_POINT, LedgerStore
-from mobility.migrate import upgrade
 from testkit.databases import postgres_database, postgres_server_url
 
 COORDINATOR = pow_rs.SigningKey(pow_rs.blake2b_256(b"bench coordinator"))

@@ -28,17 +28,17 @@ import pow_rs
 from mobility.charging.events import EndReason, MeterReading, SessionEnded, SessionStarted
 from mobility.db import create_db_engine
 from mobility.ledger.client import InProcessClient
-from mobility.ledger.codec import BasicOutput, Output, output_id
 from mobility.ledger.coordinator import Coordinator
 from mobility.ledger.node import Node
 from mobility.ledger.store import LedgerStore
-from mobility.ledger.wallet import Wallet
 from mobility.migrate import upgrade
 from mobility.payments.models import ChannelRecord, SessionPaymentRecord, SettlementRecord
 from mobility.payments.service import PaymentRequest, PaymentService
 from mobility.payments.settlement import SettlementPolicy, Settler
 from mobility.payments.store import PaymentStore
 from mobility.payments.tariff import Tariff
+from mobility.wallet.ledger import Wallet
+from mobility.wire.codec import BasicOutput, Output, output_id
 from testkit.clock import ManualClock
 from testkit.commands import Recorder
 from testkit.ledger import COORDINATORS, GENESIS_TX, PARAMS

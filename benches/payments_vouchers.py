@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pow_rs
 from mobility.db import create_db_engine
-from mobility.ledger.codec import Ed25519Address, Voucher, VoucherPayload
 from mobility.migrate import upgrade
 from mobility.payments.models import ChannelRecord
 from mobility.payments.service import PaymentService
 from mobility.payments.store import PaymentStore
+from mobility.wire.codec import Ed25519Address, Voucher, VoucherPayload
 from testkit.databases import postgres_database, postgres_server_url
 
 PAYERS = 200

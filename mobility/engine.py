@@ -39,7 +39,6 @@ from mobility.ledger.config import LedgerSettings, open_node
 from mobility.ledger.coordinator import Coordinator
 from mobility.ledger.node import Node
 from mobility.ledger.service import every, run_coordinator
-from mobility.ledger.wallet import Wallet
 from mobility.migrate import upgrade
 from mobility.payments.pricing import MeterSample
 from mobility.payments.service import PaymentService
@@ -49,6 +48,7 @@ from mobility.ratelimit import RateLimiter
 from mobility.runtime import freeze_startup_heap, share_the_gil_quickly
 from mobility.settings import Settings
 from mobility.token_settings import allow_list_for
+from mobility.wallet.ledger import Wallet
 from ocpp_server.server import CentralSystem, ServerConfig, tls_context
 
 __all__ = ["Engine", "EngineOptions", "LedgerSettings", "Settings", "run_engine"]

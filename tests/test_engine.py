@@ -15,11 +15,11 @@ import pytest
 from mobility.devnet import faucet_seed, operator_seed
 from mobility.engine import Engine
 from mobility.ledger.client import InProcessClient
-from mobility.ledger.wallet import Wallet
 from mobility.payments.models import ChannelRecord
 from mobility.payments.pricing import MeterSample, price_session
 from mobility.payments.service import PaymentRequest
 from mobility.payments.tariff import Tariff
+from mobility.wallet.ledger import Wallet
 from ocpp_server._ocpp import call16
 from tests.api.conftest import running_engine
 from tests.ocpp.clients import Client16

@@ -3,7 +3,7 @@ fleets by API key with scopes (the login rate limit is a `mobility.ratelimit.Rat
 
 Driver tokens are stateless: `base64url(account_id "|" expiry) "." base64url(HMAC-SHA256)`
 under a server secret, so a restart with the same secret keeps sessions valid. A driver logs
-in by signing `LOGIN_DOMAIN + challenge` with the Ed25519 key they signed up with.
+in by signing `mobility.wire.domains.LOGIN_DOMAIN + challenge` with the Ed25519 key they signed up with.
 API keys read `mob_<key id>_<secret>`; only the secret's SHA-256 is stored (it is 256 random
 bits, so a slow hash would add nothing).
 """
@@ -19,9 +19,6 @@ from datetime import datetime, timedelta
 
 from mobility.clock import Clock, utc_now
 
-LOGIN_DOMAIN = b"mobility-driver-login:"
-SIGNUP_DOMAIN = b"mobility-driver-signup:"  # + the public key: signing up proves holding it
-FLEET_PAYER_KEY_DOMAIN = b"mobility-fleet-payer-key:"  # + the fleet's account ID
 API_KEY_PREFIX = "mob_"
 
 OPERATOR_SCOPES = frozenset(

@@ -21,14 +21,15 @@ from fastapi import Path, Response
 
 import pow_rs
 from mobility.api.context import ApiContext
-from mobility.api.driver_models import ChannelOut, OperatorOut
+from mobility.api.driver_models import ChannelOut
 from mobility.api.pagination import Page, PageParams
 from mobility.api.problems import Problem
 from mobility.ledger.client import InProcessClient
-from mobility.ledger.codec import ChannelOutput, CodecError, Ed25519Address, output_from_bytes
 from mobility.payments import accounts
 from mobility.payments.models import ChannelRecord
 from mobility.payments.service import PaymentService
+from mobility.wire.codec import ChannelOutput, CodecError, Ed25519Address, output_from_bytes
+from mobility.wire.payer_api import OperatorOut
 
 ChannelPath = Annotated[str, Path(pattern=r"^[0-9a-fA-F]{64}$", description="Channel ID, hex.")]
 

@@ -15,23 +15,17 @@ from fastapi import APIRouter, Depends, Path, Query
 import pow_rs
 from mobility.api import channels, driver_stream
 from mobility.api.context import ApiContext, Context, Driver, current_driver
-from mobility.api.driver_models import (
-    ChargerOut,
-    CommandOut,
-    SessionOut,
-    StartIn,
-    StartOut,
-    StopOut,
-)
+from mobility.api.driver_models import ChargerOut, SessionOut
 from mobility.api.pagination import Page, Paging
 from mobility.api.payer_routes import PayerKind, payer_router
 from mobility.api.problems import Problem
 from mobility.api.schemas import ConnectorOut
 from mobility.charging.nearby import charge_points_near
-from mobility.ledger.codec import Ed25519Address
 from mobility.payments import accounts
-from mobility.payments.receipts import sign_receipt
 from mobility.payments.tariff import Tariff
+from mobility.wire.codec import Ed25519Address
+from mobility.wire.payer_api import CommandOut, StartIn, StartOut, StopOut
+from mobility.wire.receipts import sign_receipt
 from ocpp_server.commands import CommandRejectedError, CommandResult, CommandTimeoutError
 from ocpp_server.server import CentralSystem, NotConnectedError
 
@@ -237,7 +231,7 @@ async def get_session(session_id: SessionPath, driver: Driver, context: Context)
 @router.get("/sessions/{session_id}/receipt")
 async def session_receipt(session_id: SessionPath, driver: Driver, context: Context) -> dict[str, Any]:
     """The session's receipt, signed by the operator: check it offline with
-    `mobility.payments.receipts.verify_receipt` and the key from `/driver/operator`. It carries
+    `mobility.wire.receipts.verify_receipt` and the key from `/driver/operator`. It carries
     the ledger settlement (claim block, milestone, inclusion proof) once confirmed."""
     record = await _my_session(context, driver.account_id, session_id)
     if record.status == "active":

@@ -1,27 +1,16 @@
-"""Request and response bodies of the driver routes. Money in micro-units, energy in Wh."""
+"""Response bodies of the driver routes that the engine builds from its records. Their shapes
+are `mobility.wire.payer_api`'s, shared with the SDK; here they gain the constructors that read
+the payment layer's rows. Money in micro-units, energy in Wh."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any
-
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from mobility.api.schemas import ConnectorOut
 from mobility.payments.accounts import ChannelBalance
 from mobility.payments.models import SessionPaymentRecord
 from mobility.payments.tariff import Tariff
-
-HexId = Annotated[str, Field(pattern=r"^[0-9a-fA-F]{64}$", description="32 bytes, hex.")]
-ChargePointId = Annotated[str, Field(min_length=1, max_length=48)]
-
-
-class OperatorOut(BaseModel):
-    """Whom channels pay and who signs receipts: open channels to `address`."""
-
-    public_key: str
-    address: str = Field(description="hex of the 33-byte Ed25519 address")
-    address_bech32: str
+from mobility.wire import payer_api
 
 
 class ChargerOut(BaseModel):
@@ -37,26 +26,8 @@ class ChargerOut(BaseModel):
     tariff: Tariff | None
 
 
-class ChannelIn(BaseModel):
-    """A channel the driver opened on the ledger to the operator."""
-
-    channel_id: HexId
-
-
-class ChannelOut(BaseModel):
-    """A registered channel and its balance."""
-
-    channel_id: str
-    deposit: int
-    paid: int = Field(description="the best voucher's cumulative amount")
-    claimed: int = Field(description="claimed by the operator on the ledger")
-    owed: int = Field(description="billed on this channel so far")
-    owed_running: int = Field(description="billed so far by sessions still running")
-    available: int = Field(description="what new sessions can draw on")
-    voucher_nonce: int
-    expiry: datetime
-    state: str = Field(description="open, closing or closed")
-    settlement_status: str | None
+class ChannelOut(payer_api.ChannelOut):
+    """A registered channel and its balance, from the payment layer's records."""
 
     @classmethod
     def of(cls, balance: ChannelBalance) -> ChannelOut:
@@ -76,55 +47,8 @@ class ChannelOut(BaseModel):
         )
 
 
-class StartIn(BaseModel):
-    """Start charging at a connector, paying from one of the driver's channels."""
-
-    charge_point_id: ChargePointId
-    connector_id: int = Field(ge=1, le=1000)
-    channel_id: HexId
-
-
-class CommandOut(BaseModel):
-    """The charge point's answer to a command."""
-
-    status: str
-    payload: dict[str, Any]
-
-
-class StartOut(BaseModel):
-    """The remote start was accepted: the session appears on the stream once it begins."""
-
-    charge_point_id: str
-    connector_id: int
-    channel_id: str
-    id_token: str
-    command: CommandOut
-
-
-class StopOut(BaseModel):
-    """The remote stop was sent; the session ends when the charger reports it."""
-
-    session_id: int
-    command: CommandOut
-
-
-class SessionOut(BaseModel):
-    """A session paid from one of the driver's channels."""
-
-    session_id: int
-    charge_point_id: str
-    connector_id: int
-    channel_id: str
-    tariff_id: str
-    tariff_version: int
-    status: str = Field(description="active, paid or unpaid")
-    energy_wh: int
-    billed: int
-    paid: int = Field(description="what the vouchers covered of the bill, once ended; 0 while active")
-    shortfall: int
-    enforcement: str | None
-    started_at: datetime
-    ended_at: datetime | None
+class SessionOut(payer_api.SessionOut):
+    """A session paid from one of the driver's channels, from the payment layer's records."""
 
     @classmethod
     def of(cls, record: SessionPaymentRecord) -> SessionOut:

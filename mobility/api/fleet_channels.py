@@ -22,7 +22,7 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
 import pow_rs
-from mobility.api.auth import FLEET_PAYER_KEY_DOMAIN, FleetPrincipal
+from mobility.api.auth import FleetPrincipal
 from mobility.api.context import ApiContext, Context, fleet_with
 from mobility.api.fleet_vehicles import fleet_store
 from mobility.api.pagination import Page, Paging
@@ -30,26 +30,19 @@ from mobility.api.payer_routes import PayerKind, payer_router
 from mobility.api.problems import Problem
 from mobility.fleet.models import FleetPayerKeyRecord
 from mobility.fleet.store import KeyTakenError
-from mobility.ledger.codec import Ed25519Address
+from mobility.wire.codec import Ed25519Address
+from mobility.wire.domains import FLEET_PAYER_KEY_DOMAIN
+from mobility.wire.payer_api import PayerKeyIn
 
 router = APIRouter(tags=["fleet"])
 
 Reader = Annotated[FleetPrincipal, fleet_with("fleet:read")]
 Writer = Annotated[FleetPrincipal, fleet_with("fleet:write")]
-HexKey = Annotated[str, Field(pattern=r"^[0-9a-fA-F]{64}$", description="Ed25519 public key, hex.")]
 
 
 def payer_key_message(account_id: str) -> bytes:
     """What a fleet signs with a payer key to claim it for its account."""
     return FLEET_PAYER_KEY_DOMAIN + account_id.encode()
-
-
-class PayerKeyIn(BaseModel):
-    """A payer key and its proof: the key's signature over
-    `b"mobility-fleet-payer-key:" + <the fleet's account ID, UTF-8>` (see `GET /fleet/me`)."""
-
-    public_key: HexKey
-    signature: str = Field(pattern=r"^[0-9a-fA-F]{128}$", description="Ed25519 signature, hex.")
 
 
 class PayerKeyOut(BaseModel):

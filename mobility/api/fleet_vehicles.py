@@ -11,7 +11,7 @@ import asyncio
 from typing import Annotated
 
 from fastapi import APIRouter, Path
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from mobility.api.auth import FleetPrincipal
 from mobility.api.context import Context, fleet_with
@@ -21,21 +21,15 @@ from mobility.fleet.models import VehicleRecord
 from mobility.fleet.store import FleetStore, TokenTakenError
 from mobility.payments.accounts import is_app_token
 from mobility.payments.models import IdTokenRecord
+from mobility.wire.payer_api import PRINTABLE, TokenIn, VehicleIn
 
 router = APIRouter(tags=["fleet"])
 
 Reader = Annotated[FleetPrincipal, fleet_with("fleet:read")]
 Writer = Annotated[FleetPrincipal, fleet_with("fleet:write")]
-PRINTABLE = r"^[^\x00-\x1f\x7f]+$"  # no control characters (PostgreSQL text refuses NUL)
 VehicleId = Annotated[
     str, Path(min_length=1, max_length=64, pattern=PRINTABLE, description="A vehicle of this fleet.")
 ]
-
-
-class VehicleIn(BaseModel):
-    """A vehicle to add; its ID is chosen by the server."""
-
-    label: str = Field(min_length=1, max_length=200, pattern=PRINTABLE, examples=["Van 12 (B-MO 1234)"])
 
 
 class VehicleOut(BaseModel):
@@ -47,19 +41,6 @@ class VehicleOut(BaseModel):
     @classmethod
     def of(cls, record: VehicleRecord) -> VehicleOut:
         return cls(id=record.id, label=record.label)
-
-
-class TokenIn(BaseModel):
-    """An RFID tag (OCPP idTag / idToken) for a vehicle, and who drives with it."""
-
-    token: str = Field(
-        min_length=1,
-        max_length=36,
-        pattern=r"^[!-~]+$",
-        description="printable ASCII without spaces; stored upper-case",
-        examples=["04A2B3C4D5"],
-    )
-    driver_name: str = Field(min_length=1, max_length=200, pattern=PRINTABLE)
 
 
 class TokenOut(BaseModel):

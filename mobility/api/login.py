@@ -3,67 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
-from typing import Annotated
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 import pow_rs
-from mobility.api.auth import LOGIN_DOMAIN, SIGNUP_DOMAIN
 from mobility.api.context import Context, Driver
 from mobility.api.problems import Problem
 from mobility.api.store import AlreadyExistsError
+from mobility.wire.domains import LOGIN_DOMAIN, SIGNUP_DOMAIN
+from mobility.wire.payer_api import ChallengeOut, ChallengeRequest, Login, SignedUp, SignUp, TokenOut
 
 router = APIRouter(prefix="/driver", tags=["driver: account"])
-
-HexKey = Annotated[str, Field(pattern=r"^[0-9a-fA-F]{64}$", description="Ed25519 public key, hex.")]
-
-
-class SignUp(BaseModel):
-    """A new driver: `signature` is the key's signature of `SIGNUP_DOMAIN + public key`, so
-    nobody can sign up (and so take) a key they do not hold."""
-
-    public_key: HexKey
-    signature: str = Field(pattern=r"^[0-9a-fA-F]{128}$")
-    name: str = Field(default="", max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")  # PostgreSQL refuses NUL
-
-
-class SignedUp(BaseModel):
-    """The driver's account."""
-
-    account_id: str
-
-
-class ChallengeRequest(BaseModel):
-    """Whose login this challenge is for."""
-
-    public_key: HexKey
-
-
-class ChallengeOut(BaseModel):
-    """Sign `LOGIN_DOMAIN + bytes.fromhex(challenge)` with the driver's key."""
-
-    challenge: str
-    sign_prefix: str = LOGIN_DOMAIN.decode()
-    expires_at: datetime
-
-
-class Login(BaseModel):
-    """A signed challenge."""
-
-    public_key: HexKey
-    challenge: str = Field(pattern=r"^[0-9a-fA-F]{64}$")
-    signature: str = Field(pattern=r"^[0-9a-fA-F]{128}$")
-
-
-class TokenOut(BaseModel):
-    """A bearer token for the driver routes."""
-
-    access_token: str
-    token_type: str = "bearer"
-    expires_at: datetime
-    account_id: str
 
 
 def _too_many(retry: float | None) -> None:

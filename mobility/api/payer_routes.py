@@ -18,9 +18,10 @@ from fastapi import APIRouter, Response
 from mobility.api import channels
 from mobility.api.channels import ChannelPath
 from mobility.api.context import ApiContext, Context
-from mobility.api.driver_models import ChannelIn, ChannelOut, OperatorOut
+from mobility.api.driver_models import ChannelOut
 from mobility.api.pagination import Page, Paging
-from mobility.ledger.codec import Ed25519Address
+from mobility.wire.codec import Ed25519Address
+from mobility.wire.payer_api import ChannelIn, OperatorOut
 
 
 class Payer(Protocol):

@@ -27,52 +27,22 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import FastAPI, WebSocket, WebSocketDisconnect
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import ValidationError
 
 from mobility import bounded_json
 from mobility.api.context import ApiContext
 from mobility.api.problems import Problem
-from mobility.ledger.codec import CodecError, Voucher, VoucherPayload
 from mobility.payments.service import PaymentRequest, SessionUpdate
 from mobility.payments.vouchers import VoucherRejectedError, VoucherRejection
+from mobility.wire.codec import CodecError
+from mobility.wire.payer_api import AuthMessage, PaymentRequestMessage, VoucherMessage
 
 LOGGER = logging.getLogger(__name__)
 OUTBOX_LIMIT = 1_000
 AUTH_TIMEOUT_S = 30.0
-
-
-class AuthMessage(BaseModel):
-    type: Literal["auth"]
-    token: str = Field(max_length=1000)
-
-
-class VoucherMessage(BaseModel):
-    """A voucher from the app: the wire form in hex, or its fields."""
-
-    type: Literal["voucher"]
-    id: str | int | None = None
-    voucher: str | None = Field(default=None, pattern=r"^[0-9a-fA-F]+$", max_length=400)
-    channel_id: str | None = Field(default=None, pattern=r"^[0-9a-fA-F]{64}$")
-    nonce: int | None = Field(default=None, ge=0, lt=2**64)
-    amount: int | None = Field(default=None, ge=0, lt=2**64)
-    public_key: str | None = Field(default=None, pattern=r"^[0-9a-fA-F]{64}$")
-    signature: str | None = Field(default=None, pattern=r"^[0-9a-fA-F]{128}$")
-
-    def payload(self) -> VoucherPayload:
-        """The voucher as the payment layer takes it (CodecError/ValueError if malformed)."""
-        if self.voucher is not None:
-            return VoucherPayload.from_bytes(bytes.fromhex(self.voucher))
-        channel_id, nonce, amount = self.channel_id, self.nonce, self.amount
-        public_key, signature = self.public_key, self.signature
-        if channel_id is None or nonce is None or amount is None or public_key is None or signature is None:
-            raise ValueError(
-                "send `voucher` (hex) or all of channel_id, nonce, amount, public_key, signature"
-            )
-        body = Voucher(bytes.fromhex(channel_id), nonce, amount)
-        return VoucherPayload(body, bytes.fromhex(public_key), bytes.fromhex(signature))
 
 
 @dataclass(eq=False)
@@ -136,19 +106,17 @@ class PayerHub:
         if not self._connections:
             return
         owner = await self.owner(request.channel_id)
-        self._send(
-            owner,
-            {
-                "type": "payment_request",
-                "channel_id": request.channel_id,
-                "session_ids": list(request.session_ids),
-                "amount": request.amount,
-                "owed": request.owed,
-                "paid": request.paid,
-                "action": request.action.value,
-                "reason": request.reason.value if request.reason is not None else None,
-            },
+        message = PaymentRequestMessage(
+            type="payment_request",
+            channel_id=request.channel_id,
+            session_ids=list(request.session_ids),
+            amount=request.amount,
+            owed=request.owed,
+            paid=request.paid,
+            action=request.action.value,
+            reason=request.reason.value if request.reason is not None else None,
         )
+        self._send(owner, message.model_dump())
 
     def on_update(self, update: SessionUpdate) -> None:
         """A session's state after the payment layer applied an event: to the payer's streams.

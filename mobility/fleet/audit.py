@@ -16,17 +16,17 @@ from dataclasses import dataclass
 from pydantic import BaseModel, Field
 
 import pow_rs
-from mobility.ledger.api.schemas import InclusionProofOut
-from mobility.ledger.codec import (
+from mobility.ledger.params import NetworkParams
+from mobility.ledger.store import LedgerStore
+from mobility.payments.models import SettlementRecord
+from mobility.wire.codec import (
     Block,
     CodecError,
     MilestonePayload,
     TransactionPayload,
     VoucherPayload,
 )
-from mobility.ledger.params import NetworkParams
-from mobility.ledger.store import LedgerStore
-from mobility.payments.models import SettlementRecord
+from mobility.wire.ledger_api import InclusionProofOut
 
 
 class MilestoneProof(BaseModel):

@@ -24,7 +24,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from mobility.ledger.codec import (
+from mobility.ledger.params import NetworkParams
+from mobility.wire.codec import (
     ZERO_CHANNEL_ID,
     BasicOutput,
     ChannelOutput,
@@ -34,8 +35,7 @@ from mobility.ledger.codec import (
     TransactionPayload,
     VoucherPayload,
 )
-from mobility.ledger.params import NetworkParams
-from mobility.ledger.rejections import BlockRejectedError, RejectReason
+from mobility.wire.rejections import BlockRejectedError, RejectReason
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,10 +27,10 @@ from sqlmodel import Session, SQLModel, col, select
 
 import pow_rs
 from mobility.driver_sql import driver_executemany, rows_in
-from mobility.ledger.codec import Block, MilestonePayload, Output, TransactionPayload, output_from_bytes
 from mobility.ledger.models import MilestoneRecord
 from mobility.ledger.params import NetworkParams
 from mobility.ledger.validation import BlockRejectedError, check_transaction_inputs
+from mobility.wire.codec import Block, MilestonePayload, Output, TransactionPayload, output_from_bytes
 
 # Through the driver (`rows_in`): a milestone over a large cone looks up thousands of IDs.
 _REFERENCED_SQL = (

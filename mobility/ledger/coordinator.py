@@ -12,8 +12,8 @@ from dataclasses import replace
 
 import pow_rs
 from mobility.clock import Clock, utc_now
-from mobility.ledger.codec import Block, MilestoneEssence, MilestonePayload, MilestoneSignature
 from mobility.ledger.node import Node, SubmitResult
+from mobility.wire.codec import Block, MilestoneEssence, MilestonePayload, MilestoneSignature
 
 
 class Coordinator:

@@ -11,8 +11,8 @@ import json
 from pathlib import Path
 
 import pow_rs
-from mobility.ledger.codec import BasicOutput, Ed25519Address, Output, output_id
 from mobility.ledger.params import NetworkParams
+from mobility.wire.codec import BasicOutput, Ed25519Address, Output, output_id
 
 
 class GenesisError(ValueError):

@@ -21,8 +21,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, text, update
 from sqlmodel import Session, col, select
 
-from mobility.ledger.codec import Block, CodecError, TransactionPayload, output_id
 from mobility.ledger.models import HELD_SQL, ApprovalRecord, BlockRecord, OutputRecord
+from mobility.wire.codec import Block, CodecError, TransactionPayload, output_id
 
 TRANSACTION_PAYLOAD = TransactionPayload.TYPE
 

@@ -27,7 +27,8 @@ from sqlmodel import Session, SQLModel, col, select
 
 import pow_rs
 from mobility.driver_sql import Row, bind_value, bulk_insert, rows_in
-from mobility.ledger.codec import (
+from mobility.ledger.models import HELD_SQL, ApprovalRecord, BlockRecord
+from mobility.wire.codec import (
     Block,
     ChannelOutput,
     MilestonePayload,
@@ -35,7 +36,6 @@ from mobility.ledger.codec import (
     TransactionPayload,
     output_id,
 )
-from mobility.ledger.models import HELD_SQL, ApprovalRecord, BlockRecord
 
 BLOCK_COLUMNS = (
     "block_id",

@@ -24,12 +24,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from mobility.group_commit import GroupCommit
-from mobility.ledger.codec import Block, Output, TransactionPayload, output_id
 from mobility.ledger.held import HeldLimits
 from mobility.ledger.params import NetworkParams
-from mobility.ledger.rejections import BlockRejectedError
 from mobility.ledger.store import LedgerStore
 from mobility.ledger.validation import check_block, check_transaction_inputs
+from mobility.wire.codec import Block, Output, TransactionPayload, output_id
+from mobility.wire.rejections import BlockRejectedError
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,12 +20,6 @@ from sqlmodel import Session, col, select
 import pow_rs
 from mobility.clock import Clock, utc_now
 from mobility.driver_sql import rows_in
-from mobility.ledger.codec import (
-    Block,
-    ChannelOutput,
-    Output,
-    output_from_bytes,
-)
 from mobility.ledger.confirmation import (
     MilestoneError,
     WhiteFlagResult,
@@ -45,6 +39,12 @@ from mobility.ledger.models import (
 )
 from mobility.ledger.params import NetworkParams
 from mobility.ledger.solidifier import parents_of
+from mobility.wire.codec import (
+    Block,
+    ChannelOutput,
+    Output,
+    output_from_bytes,
+)
 
 GENESIS_ENTRY_POINT = bytes(32)
 

@@ -20,7 +20,9 @@ from typing import Protocol
 
 import pow_rs
 from mobility.ledger.channels import check_channels
-from mobility.ledger.codec import (
+from mobility.ledger.params import NetworkParams
+from mobility.ledger.signatures import verify_all
+from mobility.wire.codec import (
     Block,
     ChannelOutput,
     CodecError,
@@ -32,9 +34,7 @@ from mobility.ledger.codec import (
     TransactionPayload,
     VoucherPayload,
 )
-from mobility.ledger.params import NetworkParams
-from mobility.ledger.rejections import BlockRejectedError, RejectReason
-from mobility.ledger.signatures import verify_all
+from mobility.wire.rejections import BlockRejectedError, RejectReason
 
 __all__ = [
     "BlockRejectedError",

@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from mobility.ledger.codec import VoucherPayload
 from mobility.limits import worst_case_bill
 from mobility.payments.credit import Action, CreditPolicy, Decision, Enforcement, StopReason, decide
 from mobility.payments.debt import attribute, newly_covered, still_owed
@@ -27,6 +26,7 @@ from mobility.payments.models import ChannelRecord, SessionPaymentRecord
 from mobility.payments.pricing import MeterSample
 from mobility.payments.tariff import Tariff
 from mobility.payments.vouchers import ChannelCredit, VoucherRejectedError
+from mobility.wire.codec import VoucherPayload
 
 LOGGER = logging.getLogger(__name__)
 MAX_BILL = worst_case_bill()

@@ -28,7 +28,6 @@ from mobility.charging.authorization import AuthorizationResult, AuthorizationSt
 from mobility.charging.events import ChargingEvent, MeterReading, SessionEnded, SessionStarted
 from mobility.clock import Clock, utc_now
 from mobility.journal import FunctionBatch, Journal
-from mobility.ledger.codec import VoucherPayload
 from mobility.payments.accounts import app_id_token
 from mobility.payments.commands import SessionCommands
 from mobility.payments.credit import Action, CreditPolicy, StopReason
@@ -41,6 +40,7 @@ from mobility.payments.pricing import MeterSample, session_total
 from mobility.payments.store import PaymentStore, StaleVoucherError, VoucherWrite
 from mobility.payments.tariff import Dimension, Tariff
 from mobility.payments.vouchers import ChannelCredit, VoucherRejectedError, VoucherRejection
+from mobility.wire.codec import VoucherPayload
 
 LOGGER = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -20,11 +20,11 @@ from typing import Protocol
 
 import pow_rs
 from mobility.clock import Clock, utc_now
-from mobility.ledger.client import LedgerClient
-from mobility.ledger.codec import VoucherPayload
-from mobility.ledger.rejections import BlockRejectedError
 from mobility.payments.models import ChannelRecord, SettlementRecord
 from mobility.payments.store import PaymentStore
+from mobility.wallet.ledger_client import LedgerClient
+from mobility.wire.codec import VoucherPayload
+from mobility.wire.rejections import BlockRejectedError
 
 LOGGER = logging.getLogger(__name__)
 

@@ -14,7 +14,6 @@ from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from mobility.ledger.codec import Ed25519Address, VoucherPayload
 from mobility.payments.models import (
     AccountRecord,
     ChannelRecord,
@@ -30,6 +29,7 @@ from mobility.payments.vouchers import (
     VoucherRejectedError,
     verify_signatures,
 )
+from mobility.wire.codec import Ed25519Address, VoucherPayload
 
 
 def channel_credit(record: ChannelRecord) -> ChannelCredit:

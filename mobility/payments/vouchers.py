@@ -12,8 +12,8 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 
 import pow_rs
-from mobility.ledger.codec import Ed25519Address, VoucherPayload
 from mobility.limits import MAX_VOUCHER_NONCE
+from mobility.wire.codec import Ed25519Address, VoucherPayload
 
 
 class VoucherRejection(StrEnum):

@@ -1,5 +1,5 @@
 """The wallet SDK for drivers and fleets: keys, channels, vouchers, receipts, the driver and
-fleet payment APIs."""
+fleet payment APIs, and the ledger over HTTP. It imports no server code (see its README)."""
 
 from mobility.wallet.api_client import (
     ApiError,
@@ -13,6 +13,8 @@ from mobility.wallet.api_client import (
     ReceiptInvalidError,
 )
 from mobility.wallet.driver import DriverWallet, PaymentRefusedError
+from mobility.wallet.ledger import Wallet, WalletError
+from mobility.wallet.ledger_client import HttpClient, LedgerClient
 
 __all__ = [
     "ApiError",
@@ -22,8 +24,12 @@ __all__ = [
     "DriverWallet",
     "FleetApi",
     "FleetStream",
+    "HttpClient",
+    "LedgerClient",
     "PayerApi",
     "PaymentRefusedError",
     "PaymentStream",
     "ReceiptInvalidError",
+    "Wallet",
+    "WalletError",
 ]

@@ -38,15 +38,33 @@ from typing import Any, Self
 
 import httpx
 import nacl.signing
+from pydantic import BaseModel, ValidationError
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from mobility.api.auth import FLEET_PAYER_KEY_DOMAIN, LOGIN_DOMAIN, SIGNUP_DOMAIN
-from mobility.ledger.client import HttpClient
-from mobility.ledger.codec import Ed25519Address
-from mobility.ledger.wallet import Wallet
-from mobility.payments.receipts import verify_receipt
 from mobility.wallet.driver import DriverWallet, PaymentRefusedError
+from mobility.wallet.ledger import Wallet
+from mobility.wallet.ledger_client import HttpClient
+from mobility.wire.codec import Ed25519Address
+from mobility.wire.domains import FLEET_PAYER_KEY_DOMAIN, LOGIN_DOMAIN, SIGNUP_DOMAIN
+from mobility.wire.payer_api import (
+    AuthMessage,
+    ChallengeOut,
+    ChallengeRequest,
+    ChannelIn,
+    Login,
+    OperatorOut,
+    PayerKeyIn,
+    PaymentRequestMessage,
+    SignedUp,
+    SignUp,
+    StartIn,
+    TokenIn,
+    TokenOut,
+    VehicleIn,
+    VoucherMessage,
+)
+from mobility.wire.receipts import verify_receipt
 
 Message = dict[str, Any]
 
@@ -105,11 +123,13 @@ class PayerApi:
     def _headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.credential()}"}
 
-    async def _call(self, method: str, path: str, body: Any = None, auth: bool = True, **params: Any) -> Any:
+    async def _call(
+        self, method: str, path: str, body: BaseModel | None = None, auth: bool = True, **params: Any
+    ) -> Any:
         response = await self.http.request(
             method,
             path,
-            json=body,
+            json=body.model_dump(mode="json") if body is not None else None,
             params=params or None,
             headers=self._headers() if auth else None,
         )
@@ -124,9 +144,10 @@ class PayerApi:
     async def operator(self) -> Message:
         """The operator's key and address; pins the key receipts are checked with."""
         info: Message = await self._call("GET", f"{self.prefix}/operator")
+        operator = OperatorOut.model_validate(info)
         if self.operator_public_key is None:
-            self.operator_public_key = bytes.fromhex(info["public_key"])
-        self._operator_address = Ed25519Address.from_bytes(bytes.fromhex(info["address"]))
+            self.operator_public_key = bytes.fromhex(operator.public_key)
+        self._operator_address = Ed25519Address.from_bytes(bytes.fromhex(operator.address))
         return info
 
     # Ledger and channels -----------------------------------------------------------------
@@ -153,7 +174,7 @@ class PayerApi:
 
     async def register_channel(self, channel_id: bytes) -> Message:
         """Have the engine accept a confirmed channel for payments."""
-        body = {"channel_id": channel_id.hex()}
+        body = ChannelIn(channel_id=channel_id.hex())
         result: Message = await self._call("POST", f"{self.prefix}/channels", body)
         return result
 
@@ -203,20 +224,24 @@ class DriverApi(PayerApi):
     async def sign_up(self, name: str = "") -> str:
         """Create the account for this key (proving it holds the key); its ID."""
         proof = self._key.sign(SIGNUP_DOMAIN + self.public_key).signature.hex()
-        body = {"public_key": self.public_key.hex(), "name": name, "signature": proof}
-        self.account_id = str((await self._call("POST", "/driver/signup", body, auth=False))["account_id"])
+        body = SignUp(public_key=self.public_key.hex(), name=name, signature=proof)
+        answer = await self._call("POST", "/driver/signup", body, auth=False)
+        self.account_id = SignedUp.model_validate(answer).account_id
         return self.account_id
 
     async def log_in(self) -> str:
         """Sign a fresh challenge; keeps and returns the bearer token."""
         key = self.public_key.hex()
-        issued = await self._call("POST", "/driver/login/challenge", {"public_key": key}, auth=False)
-        challenge = bytes.fromhex(issued["challenge"])
+        asked = ChallengeRequest(public_key=key)
+        issued = ChallengeOut.model_validate(
+            await self._call("POST", "/driver/login/challenge", asked, auth=False)
+        )
+        challenge = bytes.fromhex(issued.challenge)
         signature = self._key.sign(LOGIN_DOMAIN + challenge).signature
-        body = {"public_key": key, "challenge": challenge.hex(), "signature": signature.hex()}
-        answer = await self._call("POST", "/driver/login", body, auth=False)
-        self.token, self.account_id = answer["access_token"], answer["account_id"]
-        return str(self.token)
+        body = Login(public_key=key, challenge=challenge.hex(), signature=signature.hex())
+        token = TokenOut.model_validate(await self._call("POST", "/driver/login", body, auth=False))
+        self.token, self.account_id = token.access_token, token.account_id
+        return token.access_token
 
     # Charging ----------------------------------------------------------------------------
 
@@ -227,11 +252,9 @@ class DriverApi(PayerApi):
 
     async def start(self, charge_point_id: str, connector_id: int, channel_id: bytes) -> Message:
         """Remote start; DriverApiError with kind "payment-required" if the channel is short."""
-        body = {
-            "charge_point_id": charge_point_id,
-            "connector_id": connector_id,
-            "channel_id": channel_id.hex(),
-        }
+        body = StartIn(
+            charge_point_id=charge_point_id, connector_id=connector_id, channel_id=channel_id.hex()
+        )
         result: Message = await self._call("POST", "/driver/sessions", body)
         return result
 
@@ -300,18 +323,18 @@ class FleetApi(PayerApi):
             await self.me()
         assert self.account_id is not None
         signature = self._key.sign(FLEET_PAYER_KEY_DOMAIN + self.account_id.encode()).signature
-        body = {"public_key": self.public_key.hex(), "signature": signature.hex()}
+        body = PayerKeyIn(public_key=self.public_key.hex(), signature=signature.hex())
         result: Message = await self._call("POST", "/fleet/payer-keys", body)
         return result
 
     async def add_vehicle(self, label: str) -> Message:
         """Add a vehicle; it comes back with its server-chosen ID."""
-        result: Message = await self._call("POST", "/fleet/vehicles", {"label": label})
+        result: Message = await self._call("POST", "/fleet/vehicles", VehicleIn(label=label))
         return result
 
     async def add_token(self, vehicle_id: str, token: str, driver_name: str) -> Message:
         """Give a vehicle an RFID token: its sessions are paid from the fleet's channels."""
-        body = {"token": token, "driver_name": driver_name}
+        body = TokenIn(token=token, driver_name=driver_name)
         result: Message = await self._call("POST", f"/fleet/vehicles/{vehicle_id}/tokens", body)
         return result
 
@@ -352,7 +375,7 @@ class PaymentStream:
         base = str(self.api.http.base_url).rstrip("/")
         url = base.replace("https://", "wss://").replace("http://", "ws://") + f"{self.api.prefix}/stream"
         self._socket = await connect(url)
-        await self._socket.send(json.dumps({"type": "auth", "token": self.api.credential()}))
+        await self._socket.send(AuthMessage(type="auth", token=self.api.credential()).model_dump_json())
         try:
             ready = await self._receive_raw()
         except ConnectionClosed as closed:
@@ -400,8 +423,12 @@ class PaymentStream:
         are what keep a stuck or hostile engine from taking more.
         """
         wallet = await self.api.wallet()
-        channel_id = bytes.fromhex(request["channel_id"])
-        amount = int(request["amount"])
+        try:
+            asked = PaymentRequestMessage.model_validate(request)
+        except ValidationError as error:
+            self.refused.append((request, f"malformed request: {error}"))
+            return
+        channel_id, amount = bytes.fromhex(asked.channel_id), asked.amount
         try:
             if amount <= wallet.signed(channel_id):
                 return  # signed for that much already
@@ -409,7 +436,7 @@ class PaymentStream:
         except PaymentRefusedError as error:
             self.refused.append((request, str(error)))
             return
-        await self.send({"type": "voucher", "voucher": voucher.to_bytes().hex()})
+        await self.send(VoucherMessage.of(voucher).model_dump(exclude_none=True))
 
 
 class DriverStream(PaymentStream):

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from mobility.ledger.codec import Ed25519Address, VoucherPayload
-from mobility.ledger.wallet import Wallet
-from mobility.payments.receipts import verify_receipt
+from mobility.wallet.ledger import Wallet
+from mobility.wire.codec import Ed25519Address, VoucherPayload
+from mobility.wire.receipts import verify_receipt
 
 
 class PaymentRefusedError(ValueError):

@@ -8,7 +8,7 @@ milestone carries enough valid signatures of the coordinator keys the node annou
 root; the node applied the block (a referenced block may conflict: its metadata says so); the
 block's transaction claims a voucher. What is proven is the voucher's channel and
 its cumulative amount: money the operator has taken on the ledger from that channel.
-Hashing, signatures and Merkle paths go through `pow_rs`; `mobility.ledger.codec` only parses
+Hashing, signatures and Merkle paths go through `pow_rs`; `mobility.wire.codec` only parses
 bytes.
 """
 
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import httpx
 
 import pow_rs
-from mobility.ledger.codec import Block, CodecError, MilestonePayload, TransactionPayload, VoucherPayload
+from mobility.wire.codec import Block, CodecError, MilestonePayload, TransactionPayload, VoucherPayload
 
 
 class ClaimUnprovenError(ValueError):

@@ -20,8 +20,8 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from mobility.engine import Engine
-from mobility.ledger.codec import Ed25519Address
 from mobility.wallet.api_client import ApiError, DriverApi, FleetApi
+from mobility.wire.codec import Ed25519Address
 from sims.chargers.fleet import assign_versions
 from sims.city.agents import Driver
 from sims.city.plan import behaviours, driver_seed

@@ -21,9 +21,9 @@ from websockets.exceptions import InvalidStatus
 from websockets.typing import Subprotocol
 
 import pow_rs
-from mobility.ledger.codec import Block, TaggedDataPayload
 from mobility.limits import MAX_PRICE
 from mobility.payments.accounts import app_id_token
+from mobility.wire.codec import Block, TaggedDataPayload
 from testkit.process import Serving, engine_env, mobility, serving
 from tests.adversarial.probe_support import BOUND, ProbeLog
 from tests.api.conftest import signup_body

@@ -18,7 +18,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
 import pow_rs
-from mobility.api.auth import LOGIN_DOMAIN
+from mobility.wire.domains import LOGIN_DOMAIN
 from testkit.process import Serving, engine_env, serving
 from tests.adversarial.probe_support import BOUND, ProbeLog
 from tests.api.conftest import signup_body

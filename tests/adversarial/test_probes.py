@@ -16,7 +16,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 import pow_rs
-from mobility.api.auth import LOGIN_DOMAIN
+from mobility.wire.domains import LOGIN_DOMAIN
 from tests.adversarial.conftest import CHARGER_PASSWORD, Served
 from tests.adversarial.probe_support import ProbeLog
 from tests.api.conftest import signup_body

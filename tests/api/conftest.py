@@ -13,11 +13,12 @@ import httpx
 import pytest
 
 import pow_rs
-from mobility.api.auth import ADMIN_SCOPES, FLEET_SCOPES, LOGIN_DOMAIN, OPERATOR_SCOPES, SIGNUP_DOMAIN
+from mobility.api.auth import ADMIN_SCOPES, FLEET_SCOPES, OPERATOR_SCOPES
 from mobility.engine import Engine, EngineOptions
 from mobility.ledger.config import LedgerSettings
 from mobility.payments.settlement import SettlementPolicy
 from mobility.settings import Settings
+from mobility.wire.domains import LOGIN_DOMAIN, SIGNUP_DOMAIN
 
 Headers = dict[str, str]
 # Tests claim whatever is unclaimed on the next settlement pass rather than batching for hours.

@@ -16,9 +16,9 @@ from mobility.charging.models import ChargePointRecord
 from mobility.devnet import faucet_seed
 from mobility.engine import Engine
 from mobility.ledger.client import InProcessClient
-from mobility.ledger.wallet import Wallet
 from mobility.payments.tariff import Tariff
 from mobility.wallet.api_client import DriverApi
+from mobility.wallet.ledger import Wallet
 from ocpp_server._ocpp import call16
 from tests.ocpp.clients import Client16
 from tests.ocpp.conftest import library_client

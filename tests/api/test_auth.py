@@ -9,9 +9,9 @@ import datetime as dt
 import httpx
 
 import pow_rs
-from mobility.api.auth import FLEET_PAYER_KEY_DOMAIN, LOGIN_DOMAIN
 from mobility.engine import Engine
 from mobility.ratelimit import RateLimiter
+from mobility.wire.domains import FLEET_PAYER_KEY_DOMAIN, LOGIN_DOMAIN
 from testkit.clock import ManualClock
 from tests.api.conftest import bearer, driver, fleet, log_in, operator, sign_up, signup_body
 

@@ -10,7 +10,7 @@ import datetime as dt
 import httpx
 
 from mobility.engine import Engine
-from mobility.ledger.codec import Ed25519Address
+from mobility.wire.codec import Ed25519Address
 from testkit.clock import ManualClock
 from tests.api.driver_world import add_tariff, driver_api, fund, milestone, open_channel
 
@@ -86,6 +86,11 @@ async def test_channels_that_do_not_pay_the_operator_now_are_refused(
     _, wrong_payee = await wallet.ledger.open_channel(elsewhere, 100_000, expiry)
     await milestone(engine)
     good = await open_channel(engine, api, 100_000, days=3)
+    # The good channel's own expiry: open_channel reads the wall clock again, a second or more
+    # after `expiry` above when mining and the milestone are slow.
+    on_ledger = await wallet.ledger.client.channel(good)
+    assert on_ledger is not None
+    expiry = dt.datetime.fromtimestamp(on_ledger.expiry, dt.UTC)
     store = engine.api.state.context.payment_store
 
     async def register(channel_id: bytes) -> tuple[int, str]:

@@ -17,8 +17,8 @@ import pow_rs
 from mobility.engine import Engine
 from mobility.payments.accounts import app_id_token
 from mobility.payments.pricing import MeterSample, price_session
-from mobility.payments.receipts import verify_receipt
 from mobility.wallet.api_client import DriverApiError, DriverStream
+from mobility.wire.receipts import verify_receipt
 from ocpp_server._ocpp import call16, on, result16
 from tests.api.driver_world import (
     TARIFF,

@@ -22,8 +22,8 @@ from websockets.exceptions import ConnectionClosed
 import pow_rs
 from mobility.api.fleet_channels import payer_key_message
 from mobility.engine import Engine
-from mobility.ledger.codec import Ed25519Address
 from mobility.wallet.api_client import ApiError, FleetApi, FleetStream, Message
+from mobility.wire.codec import Ed25519Address
 from testkit.clock import ManualClock
 from tests.api.conftest import Headers, bearer, driver, fleet, operator
 from tests.api.driver_world import add_tariff, charger, fund, milestone

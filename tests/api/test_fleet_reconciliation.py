@@ -22,10 +22,10 @@ from mobility.devnet import faucet_seed, operator_seed
 from mobility.engine import Engine
 from mobility.fleet.audit import BundleInvalidError, SettlementBundle, verify_settlement_bundle
 from mobility.ledger.client import InProcessClient
-from mobility.ledger.wallet import Wallet
 from mobility.payments.models import ChannelRecord
 from mobility.payments.pricing import MeterSample, price_session
 from mobility.payments.service import PaymentRequest
+from mobility.wallet.ledger import Wallet
 from ocpp_server._ocpp import call16
 from tests.api.conftest import Headers, fleet
 from tests.api.test_fleet_vehicles import add_vehicle

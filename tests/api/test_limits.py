@@ -13,7 +13,7 @@ from websockets.exceptions import ConnectionClosed
 
 from mobility.api.limits import JSON_BODY_MAX, STREAM_MESSAGE_MAX, TARIFF_BODY_MAX
 from mobility.engine import Engine
-from mobility.ledger.codec import MAX_BLOCK_LENGTH
+from mobility.wire.codec import MAX_BLOCK_LENGTH
 from tests.api.conftest import driver, operator
 from tests.api.test_operator_tariffs import energy_tariff
 

@@ -13,8 +13,8 @@ from websockets.asyncio.client import connect
 
 import pow_rs
 from mobility.engine import Engine
-from mobility.ledger.codec import Voucher, VoucherPayload
 from mobility.limits import MAX_PRICE
+from mobility.wire.codec import Voucher, VoucherPayload
 from tests.api.conftest import operator
 from tests.api.driver_world import add_tariff, driver_api, fund, open_channel
 

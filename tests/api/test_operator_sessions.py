@@ -13,10 +13,10 @@ import httpx
 from mobility.api.app import create_api
 from mobility.api.auth import OPERATOR_SCOPES
 from mobility.engine import Engine
-from mobility.ledger.wallet import Wallet
 from mobility.payments.pricing import MeterSample, price_session
 from mobility.payments.service import PaymentRequest
 from mobility.payments.tariff import Tariff
+from mobility.wallet.ledger import Wallet
 from ocpp_server._ocpp import call16
 from tests.api.conftest import admin, driver, fleet, operator
 from tests.api.operator_world import connected, register

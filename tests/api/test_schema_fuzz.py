@@ -20,7 +20,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.core.result import Ok
 
 import pow_rs
-from mobility.api.auth import LOGIN_DOMAIN
+from mobility.wire.domains import LOGIN_DOMAIN
 from testkit.process import engine_env, mobility, serving
 from tests.api.conftest import signup_body
 

@@ -10,8 +10,8 @@ import asyncio
 import httpx
 import pytest
 
-from mobility.api.auth import LOGIN_DOMAIN, SIGNUP_DOMAIN
 from mobility.engine import Engine
+from mobility.wire.domains import LOGIN_DOMAIN, SIGNUP_DOMAIN
 from tests.api.conftest import fleet
 
 ZERO_KEY, ZERO_SIGNATURE = bytes(32), bytes(64)

@@ -7,7 +7,9 @@ from dataclasses import replace
 
 import pow_rs
 from mobility.db import create_db_engine
-from mobility.ledger.codec import (
+from mobility.ledger.node import Node
+from mobility.ledger.store import LedgerStore
+from mobility.wire.codec import (
     BasicOutput,
     Block,
     ChannelOutput,
@@ -25,8 +27,6 @@ from mobility.ledger.codec import (
     UtxoInput,
     output_id,
 )
-from mobility.ledger.node import Node
-from mobility.ledger.store import LedgerStore
 from testkit.ledger import COORDINATORS as COORDINATORS
 from testkit.ledger import GENESIS_TX as GENESIS_TX
 from testkit.ledger import PARAMS as PARAMS

@@ -7,9 +7,9 @@ from __future__ import annotations
 import sys
 
 from mobility.db import create_db_engine
-from mobility.ledger.codec import TaggedDataPayload
 from mobility.ledger.node import Node
 from mobility.ledger.store import GENESIS_ENTRY_POINT, LedgerStore
+from mobility.wire.codec import TaggedDataPayload
 from tests.ledger.builders import PARAMS, mined
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from mobility.ledger.codec import (
+from mobility.wire.codec import (
     BasicOutput,
     Block,
     ChannelOutput,

@@ -12,12 +12,12 @@ from fastapi.testclient import TestClient
 import pow_rs
 from mobility.ledger.api import RemotePow, create_ledger_app
 from mobility.ledger.api.remote_pow import DEVELOPMENT_NETWORK
-from mobility.ledger.client import HttpClient
-from mobility.ledger.codec import BasicOutput, Block, ChannelOutput, TaggedDataPayload
 from mobility.ledger.config import LedgerSettings
 from mobility.ledger.coordinator import Coordinator
 from mobility.ledger.node import Node
 from mobility.ledger.store import GENESIS_ENTRY_POINT
+from mobility.wallet.ledger_client import HttpClient
+from mobility.wire.codec import BasicOutput, Block, ChannelOutput, TaggedDataPayload
 from testkit.clock import ManualClock
 from tests.ledger.builders import (
     ALICE,

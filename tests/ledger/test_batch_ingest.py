@@ -16,12 +16,12 @@ import pytest
 from sqlalchemy import text
 
 from mobility.db import create_db_engine
-from mobility.ledger.codec import BasicOutput, Block, TaggedDataPayload, UtxoInput
 from mobility.ledger.coordinator import Coordinator
 from mobility.ledger.ingest import PutResult, any_held_sql
 from mobility.ledger.node import Node, SubmitResult
 from mobility.ledger.store import GENESIS_ENTRY_POINT, LedgerStore
 from mobility.ledger.validation import BlockRejectedError, RejectReason
+from mobility.wire.codec import BasicOutput, Block, TaggedDataPayload, UtxoInput
 from testkit.clock import ManualClock
 from tests.ledger.builders import (
     ALICE,

@@ -8,7 +8,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 import pow_rs
-from mobility.ledger.codec import (
+from mobility.ledger.coordinator import Coordinator
+from mobility.ledger.node import Node
+from mobility.ledger.store import GENESIS_ENTRY_POINT
+from mobility.ledger.validation import BlockRejectedError, RejectReason, check_block, check_transaction_inputs
+from mobility.wire.codec import (
     BasicOutput,
     ChannelOutput,
     Output,
@@ -18,10 +22,6 @@ from mobility.ledger.codec import (
     Voucher,
     VoucherPayload,
 )
-from mobility.ledger.coordinator import Coordinator
-from mobility.ledger.node import Node
-from mobility.ledger.store import GENESIS_ENTRY_POINT
-from mobility.ledger.validation import BlockRejectedError, RejectReason, check_block, check_transaction_inputs
 from testkit.clock import ManualClock
 from tests.ledger.builders import (
     ALICE,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mobility.ledger.codec import (
+from mobility.wire.codec import (
     MAX_BLOCK_LENGTH,
     BasicOutput,
     Block,

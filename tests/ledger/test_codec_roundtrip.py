@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 
 import pow_rs
-from mobility.ledger.codec import (
+from mobility.wire.codec import (
     Block,
     CodecError,
     Ed25519Address,

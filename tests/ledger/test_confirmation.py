@@ -11,7 +11,11 @@ from pathlib import Path
 import pytest
 
 import pow_rs
-from mobility.ledger.codec import (
+from mobility.ledger.confirmation import ConflictReason
+from mobility.ledger.coordinator import Coordinator
+from mobility.ledger.node import Node
+from mobility.ledger.store import GENESIS_ENTRY_POINT
+from mobility.wire.codec import (
     BasicOutput,
     Block,
     MilestoneEssence,
@@ -19,10 +23,6 @@ from mobility.ledger.codec import (
     MilestoneSignature,
     UtxoInput,
 )
-from mobility.ledger.confirmation import ConflictReason
-from mobility.ledger.coordinator import Coordinator
-from mobility.ledger.node import Node
-from mobility.ledger.store import GENESIS_ENTRY_POINT
 from tests.ledger.builders import (
     ALICE,
     BOB,

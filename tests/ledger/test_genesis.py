@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from mobility.ledger.codec import BasicOutput, output_id
 from mobility.ledger.genesis import GenesisError, genesis_transaction_id, load_genesis, parse_genesis
+from mobility.wire.codec import BasicOutput, output_id
 from tests.ledger.builders import ALICE, BOB, PARAMS, address
 
 

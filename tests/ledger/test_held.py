@@ -11,11 +11,11 @@ from sqlmodel import Session
 
 import pow_rs
 from mobility.db import create_db_engine
-from mobility.ledger.codec import BasicOutput, Block, TaggedDataPayload, output_id
 from mobility.ledger.held import HeldLimits
 from mobility.ledger.models import OutputRecord
 from mobility.ledger.node import Node
 from mobility.ledger.store import GENESIS_ENTRY_POINT, LedgerStore
+from mobility.wire.codec import BasicOutput, Block, TaggedDataPayload, output_id
 from testkit.clock import ManualClock
 from tests.ledger.builders import ALICE, BOB, GENESIS_TX, PARAMS, address, genesis, mined, spend, transfer
 

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from mobility.db import create_db_engine
-from mobility.ledger.codec import BasicOutput, Block, TaggedDataPayload, UtxoInput
 from mobility.ledger.node import Node
 from mobility.ledger.store import GENESIS_ENTRY_POINT, LedgerStore
 from mobility.ledger.validation import BlockRejectedError, RejectReason
+from mobility.wire.codec import BasicOutput, Block, TaggedDataPayload, UtxoInput
 from tests.ledger.builders import (
     ALICE,
     BOB,

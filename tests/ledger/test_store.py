@@ -11,8 +11,8 @@ from sqlalchemy.exc import IntegrityError
 
 import pow_rs
 from mobility.db import create_db_engine
-from mobility.ledger.codec import BasicOutput, Block, ChannelOutput, TaggedDataPayload, output_id
 from mobility.ledger.store import GENESIS_ENTRY_POINT, LedgerStore
+from mobility.wire.codec import BasicOutput, Block, ChannelOutput, TaggedDataPayload, output_id
 from testkit.clock import ManualClock
 from tests.ledger.builders import ALICE, BOB, CAROL, GENESIS_TX, address, genesis, spend, transfer
 

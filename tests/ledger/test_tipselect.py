@@ -9,7 +9,6 @@ from collections.abc import Iterator
 import pytest
 
 from mobility.db import create_db_engine
-from mobility.ledger.codec import TaggedDataPayload
 from mobility.ledger.coordinator import Coordinator
 from mobility.ledger.node import Node
 from mobility.ledger.store import GENESIS_ENTRY_POINT, LedgerStore
@@ -20,6 +19,7 @@ from mobility.ledger.tipselect import (
     root_snapshot_indexes,
     select_parents,
 )
+from mobility.wire.codec import TaggedDataPayload
 from tests.ledger.builders import COORDINATORS, PARAMS, mined
 
 

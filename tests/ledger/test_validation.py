@@ -9,7 +9,14 @@ import nacl.signing
 import pytest
 
 import pow_rs
-from mobility.ledger.codec import (
+from mobility.ledger.validation import (
+    BlockRejectedError,
+    RejectReason,
+    check_block,
+    check_transaction_inputs,
+    validate_block,
+)
+from mobility.wire.codec import (
     BasicOutput,
     Block,
     ChannelOutput,
@@ -19,13 +26,6 @@ from mobility.ledger.codec import (
     TaggedDataPayload,
     TransactionEssence,
     TransactionPayload,
-)
-from mobility.ledger.validation import (
-    BlockRejectedError,
-    RejectReason,
-    check_block,
-    check_transaction_inputs,
-    validate_block,
 )
 from tests.ledger.builders import (
     ALICE,

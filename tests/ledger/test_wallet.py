@@ -10,11 +10,12 @@ import httpx
 import pytest
 
 from mobility.ledger.api import RemotePow, create_ledger_app
-from mobility.ledger.client import HttpClient, InProcessClient, LedgerClient
+from mobility.ledger.client import InProcessClient
 from mobility.ledger.coordinator import Coordinator
 from mobility.ledger.node import Node
-from mobility.ledger.rejections import BlockRejectedError, RejectReason
-from mobility.ledger.wallet import Wallet, WalletError
+from mobility.wallet.ledger import Wallet, WalletError
+from mobility.wallet.ledger_client import HttpClient, LedgerClient
+from mobility.wire.rejections import BlockRejectedError, RejectReason
 from testkit.clock import ManualClock
 from tests.ledger.builders import ALICE as ALICE_KEY
 from tests.ledger.builders import BOB as BOB_KEY

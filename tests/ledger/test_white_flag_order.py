@@ -13,11 +13,11 @@ from collections.abc import Iterator
 import pytest
 
 from mobility.db import create_db_engine
-from mobility.ledger.codec import Block
 from mobility.ledger.confirmation import MilestoneError
 from mobility.ledger.coordinator import Coordinator
 from mobility.ledger.node import Node
 from mobility.ledger.store import GENESIS_ENTRY_POINT, LedgerStore
+from mobility.wire.codec import Block
 from tests.ledger.builders import COORDINATORS, PARAMS
 from tests.ledger.test_confirmation import clock
 from tests.ledger.test_store import random_dag

@@ -12,11 +12,11 @@ from mobility.ledger.client import InProcessClient
 from mobility.ledger.coordinator import Coordinator
 from mobility.ledger.node import Node
 from mobility.ledger.store import LedgerStore
-from mobility.ledger.wallet import Wallet
 from mobility.payments.models import ChannelRecord
 from mobility.payments.service import PaymentService
 from mobility.payments.store import PaymentStore
 from mobility.payments.tariff import Tariff
+from mobility.wallet.ledger import Wallet
 from testkit.clock import ManualClock
 from testkit.commands import Recorder
 from testkit.ledger import COORDINATORS, GENESIS_TX, PARAMS

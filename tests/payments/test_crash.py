@@ -11,9 +11,9 @@ import pytest
 
 import pow_rs
 from mobility.db import create_db_engine
-from mobility.ledger.codec import Ed25519Address
 from mobility.ledger.store import LedgerStore
 from mobility.payments.store import PaymentStore
+from mobility.wire.codec import Ed25519Address
 from tests.payments.ledger_world import BOB_SEED
 
 ROOT = Path(__file__).resolve().parents[2]

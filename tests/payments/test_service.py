@@ -16,7 +16,6 @@ from mobility.charging.authorization import AuthorizationStatus
 from mobility.charging.events import EndReason, MeterReading, SessionEnded, SessionStarted
 from mobility.db import create_db_engine
 from mobility.journal import FunctionBatch
-from mobility.ledger.codec import Ed25519Address, Voucher, VoucherPayload
 from mobility.payments.accounts import app_id_token
 from mobility.payments.credit import Action, StopReason
 from mobility.payments.models import ChannelRecord, SessionPaymentRecord
@@ -25,6 +24,7 @@ from mobility.payments.service import PaymentRequest, PaymentService, PaymentSet
 from mobility.payments.store import PaymentStore, StaleVoucherError, VoucherWrite
 from mobility.payments.tariff import Tariff
 from mobility.payments.vouchers import ChannelCredit, VoucherRejectedError, VoucherRejection
+from mobility.wire.codec import Ed25519Address, Voucher, VoucherPayload
 from testkit.clock import ManualClock
 from testkit.commands import Recorder
 

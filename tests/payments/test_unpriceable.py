@@ -15,11 +15,11 @@ from mobility.charging.events import EndReason, MeterReading, SessionEnded
 from mobility.charging.service import ChargingService
 from mobility.charging.store import ChargingStore
 from mobility.db import create_db_engine
-from mobility.ledger.codec import Ed25519Address
 from mobility.payments.models import ChannelRecord
 from mobility.payments.service import PaymentService
 from mobility.payments.store import PaymentStore
 from mobility.payments.tariff import Tariff
+from mobility.wire.codec import Ed25519Address
 from testkit.clock import ManualClock
 from testkit.commands import Recorder
 from tests.payments.test_service import CHANNEL, DRIVER, T0, TARIFF, started

@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import pow_rs
-from mobility.ledger.codec import Ed25519Address, Voucher, VoucherPayload
 from mobility.payments.vouchers import ChannelCredit, VoucherRejectedError, VoucherRejection
+from mobility.wire.codec import Ed25519Address, Voucher, VoucherPayload
 
 PAYER = pow_rs.SigningKey(bytes(range(32)))
 STRANGER = pow_rs.SigningKey(bytes(range(1, 33)))

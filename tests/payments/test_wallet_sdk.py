@@ -7,9 +7,9 @@ import datetime as dt
 import pytest
 
 import pow_rs
-from mobility.payments.receipts import sign_receipt, verify_receipt
 from mobility.payments.vouchers import VoucherRejectedError
 from mobility.wallet import DriverWallet, PaymentRefusedError
+from mobility.wire.receipts import sign_receipt, verify_receipt
 from tests.payments.ledger_world import T0, Setup, open_channel
 
 OPERATOR = pow_rs.SigningKey(bytes([0x0B]) * 32)

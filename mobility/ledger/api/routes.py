@@ -17,7 +17,12 @@ from fastapi.responses import JSONResponse
 import pow_rs
 from mobility.http_body import read_at_most
 from mobility.ledger.api.remote_pow import RemotePow
-from mobility.ledger.api.schemas import (
+from mobility.ledger.api.views import NodeViews
+from mobility.ledger.node import Node
+from mobility.ledger.validation import BlockRejectedError
+from mobility.offload import BusyError
+from mobility.wire.codec import MAX_BLOCK_LENGTH, CodecError, Ed25519Address
+from mobility.wire.ledger_api import (
     Balance,
     BlockIdPage,
     BlockIds,
@@ -30,11 +35,6 @@ from mobility.ledger.api.schemas import (
     SubmitJson,
     Submitted,
 )
-from mobility.ledger.api.views import NodeViews
-from mobility.ledger.codec import MAX_BLOCK_LENGTH, CodecError, Ed25519Address
-from mobility.ledger.node import Node
-from mobility.ledger.validation import BlockRejectedError
-from mobility.offload import BusyError
 
 _T = TypeVar("_T")
 OCTET_STREAM = "application/octet-stream"

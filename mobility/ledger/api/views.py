@@ -9,7 +9,11 @@ import random
 from dataclasses import replace
 
 import pow_rs
-from mobility.ledger.api.schemas import (
+from mobility.ledger.models import MilestoneRecord
+from mobility.ledger.node import Node
+from mobility.ledger.tipselect import select_parents
+from mobility.wire.codec import Block, Ed25519Address
+from mobility.wire.ledger_api import (
     Balance,
     BlockMetadataOut,
     ChannelOut,
@@ -19,10 +23,6 @@ from mobility.ledger.api.schemas import (
     OutputOut,
     Submitted,
 )
-from mobility.ledger.codec import Block, Ed25519Address
-from mobility.ledger.models import MilestoneRecord
-from mobility.ledger.node import Node
-from mobility.ledger.tipselect import select_parents
 
 
 def milestone_view(record: MilestoneRecord) -> MilestoneInfo:

@@ -24,8 +24,8 @@ from datetime import UTC, datetime
 from typing import ClassVar
 
 import pow_rs
-from mobility.ledger.codec.errors import CodecError
-from mobility.ledger.codec.wire import Reader, check_count, check_sorted_unique, fixed, uint
+from mobility.wire.codec.errors import CodecError
+from mobility.wire.codec.primitives import Reader, check_count, check_sorted_unique, fixed, uint
 
 MILESTONE_PAYLOAD_TYPE = 7
 ED25519_SIGNATURE_TYPE = 0

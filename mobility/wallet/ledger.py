@@ -16,9 +16,8 @@ from datetime import datetime
 import nacl.signing
 
 import pow_rs
-from mobility.ledger.api.schemas import BlockMetadataOut, ChannelOut, NodeInfo
-from mobility.ledger.client import LedgerClient
-from mobility.ledger.codec import (
+from mobility.wallet.ledger_client import LedgerClient
+from mobility.wire.codec import (
     BasicOutput,
     Block,
     ChannelOutput,
@@ -35,6 +34,7 @@ from mobility.ledger.codec import (
     VoucherPayload,
     output_from_bytes,
 )
+from mobility.wire.ledger_api import BlockMetadataOut, ChannelOut, NodeInfo
 
 
 class WalletError(RuntimeError):

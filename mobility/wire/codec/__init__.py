@@ -5,13 +5,13 @@ Every type is a frozen dataclass with `to_bytes()`; parsing is `Block.from_bytes
 the field. Each module's docstring gives its byte layout and how it differs from Stardust.
 """
 
-from mobility.ledger.codec.address import ADDRESS_LENGTH, Ed25519Address
-from mobility.ledger.codec.block import MAX_BLOCK_LENGTH, Block
-from mobility.ledger.codec.errors import CodecError
-from mobility.ledger.codec.milestone import MilestoneEssence, MilestonePayload, MilestoneSignature
-from mobility.ledger.codec.payload import Payload, payload_from_bytes
-from mobility.ledger.codec.tagged_data import TaggedDataPayload
-from mobility.ledger.codec.transaction import (
+from mobility.wire.codec.address import ADDRESS_LENGTH, Ed25519Address
+from mobility.wire.codec.block import MAX_BLOCK_LENGTH, Block
+from mobility.wire.codec.errors import CodecError
+from mobility.wire.codec.milestone import MilestoneEssence, MilestonePayload, MilestoneSignature
+from mobility.wire.codec.payload import Payload, payload_from_bytes
+from mobility.wire.codec.tagged_data import TaggedDataPayload
+from mobility.wire.codec.transaction import (
     ZERO_CHANNEL_ID,
     BasicOutput,
     ChannelOutput,
@@ -25,7 +25,7 @@ from mobility.ledger.codec.transaction import (
     output_from_bytes,
     output_id,
 )
-from mobility.ledger.codec.voucher import Voucher, VoucherPayload
+from mobility.wire.codec.voucher import Voucher, VoucherPayload
 
 __all__ = [
     "ADDRESS_LENGTH",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import struct
 from itertools import pairwise
 
-from mobility.ledger.codec.errors import CodecError
+from mobility.wire.codec.errors import CodecError
 
 _UINT_BITS = {1: 8, 2: 16, 4: 32, 8: 64}
 # Fixed-width reads unpack in place: no slice, no extra call (a transfer block is ~35 reads).

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import pow_rs
-from mobility.ledger.codec.errors import CodecError
-from mobility.ledger.codec.wire import Reader, fixed, uint
+from mobility.wire.codec.errors import CodecError
+from mobility.wire.codec.primitives import Reader, fixed, uint
 
 VOUCHER_PAYLOAD_TYPE = 8
 VOUCHER_DOMAIN = b"mobility/voucher/v1"

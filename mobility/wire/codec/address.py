@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from functools import cache
 
 import pow_rs
-from mobility.ledger.codec.errors import CodecError
-from mobility.ledger.codec.wire import Reader, fixed
+from mobility.wire.codec.errors import CodecError
+from mobility.wire.codec.primitives import Reader, fixed
 
 ED25519_ADDRESS_TYPE = 0
 ADDRESS_LENGTH = 33

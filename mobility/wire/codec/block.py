@@ -15,10 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pow_rs
-from mobility.ledger.codec.errors import CodecError
-from mobility.ledger.codec.milestone import read_parents, write_parents
-from mobility.ledger.codec.payload import Payload, payload_from_bytes
-from mobility.ledger.codec.wire import Reader, uint
+from mobility.wire.codec.errors import CodecError
+from mobility.wire.codec.milestone import read_parents, write_parents
+from mobility.wire.codec.payload import Payload, payload_from_bytes
+from mobility.wire.codec.primitives import Reader, uint
 
 MAX_BLOCK_LENGTH = 32 * 1024
 NONCE_LENGTH = 8

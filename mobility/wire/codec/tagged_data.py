@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from mobility.ledger.codec.errors import CodecError
-from mobility.ledger.codec.wire import Reader, uint
+from mobility.wire.codec.errors import CodecError
+from mobility.wire.codec.primitives import Reader, uint
 
 TAGGED_DATA_PAYLOAD_TYPE = 5
 MAX_TAG_LENGTH = 64

@@ -38,11 +38,11 @@ from datetime import UTC, datetime
 from typing import ClassVar
 
 import pow_rs
-from mobility.ledger.codec.address import Ed25519Address
-from mobility.ledger.codec.errors import CodecError
-from mobility.ledger.codec.tagged_data import TAGGED_DATA_PAYLOAD_TYPE, TaggedDataPayload
-from mobility.ledger.codec.voucher import VOUCHER_PAYLOAD_TYPE, VoucherPayload
-from mobility.ledger.codec.wire import Reader, check_count, fixed, uint
+from mobility.wire.codec.address import Ed25519Address
+from mobility.wire.codec.errors import CodecError
+from mobility.wire.codec.primitives import Reader, check_count, fixed, uint
+from mobility.wire.codec.tagged_data import TAGGED_DATA_PAYLOAD_TYPE, TaggedDataPayload
+from mobility.wire.codec.voucher import VOUCHER_PAYLOAD_TYPE, VoucherPayload
 
 TRANSACTION_PAYLOAD_TYPE = 6
 TRANSACTION_ESSENCE_TYPE = 1

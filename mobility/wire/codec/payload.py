@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from mobility.ledger.codec.errors import CodecError
-from mobility.ledger.codec.milestone import MILESTONE_PAYLOAD_TYPE, MilestonePayload
-from mobility.ledger.codec.tagged_data import TAGGED_DATA_PAYLOAD_TYPE, TaggedDataPayload
-from mobility.ledger.codec.transaction import TRANSACTION_PAYLOAD_TYPE, TransactionPayload
-from mobility.ledger.codec.wire import Reader
+from mobility.wire.codec.errors import CodecError
+from mobility.wire.codec.milestone import MILESTONE_PAYLOAD_TYPE, MilestonePayload
+from mobility.wire.codec.primitives import Reader
+from mobility.wire.codec.tagged_data import TAGGED_DATA_PAYLOAD_TYPE, TaggedDataPayload
+from mobility.wire.codec.transaction import TRANSACTION_PAYLOAD_TYPE, TransactionPayload
 
 Payload = TaggedDataPayload | TransactionPayload | MilestonePayload
 
