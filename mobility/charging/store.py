@@ -422,6 +422,10 @@ class ChargingStore:
             for cp_ref in keyed:
                 row = found.get(cp_ref)
                 live[(*cp_ref, 0)] = _LiveSession.of(row) if row is not None else None
+        # One state per session, however its readings name it: a reading without a ref and one
+        # with it, for the same session in one batch, each advanced a copy of its own, and the
+        # copy written last (the earlier reading's) took the session's energy back.
+        by_id = {session.id: session for session in live.values() if session is not None}
         for request in requests:
             cp_id = request.charge_point_id
             key = (
@@ -441,7 +445,7 @@ class ChargingStore:
                     .limit(1)
                 )
                 row = db.execute(query).first()
-                live[key] = _LiveSession.of(row) if row is not None else None
+                live[key] = by_id.setdefault(row.id, _LiveSession.of(row)) if row is not None else None
             session = live[key]
             rows.append(
                 (
@@ -463,11 +467,7 @@ class ChargingStore:
             outcomes.append(ReadingOutcome(session.id, session.energy_wh, newly_flagged, session.flag_reason))
         bulk_insert(db, _READING_TABLE.name, _READING_COLUMNS, rows)
         session_time = bind_processor(db, sessions.c.last_reading_at)
-        changed = [
-            session.changes(session_time)
-            for session in live.values()
-            if session is not None and session.dirty
-        ]
+        changed = [session.changes(session_time) for session in by_id.values() if session.dirty]
         if changed:
             driver_executemany(db, _UPDATE_LIVE_SESSION, changed)
         return outcomes

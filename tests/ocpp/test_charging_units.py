@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from mobility.charging.authorization import AllowListAuthorizer
 from mobility.charging.energy import apply_register, register_to_wh
 from mobility.charging.passwords import hash_password, verify_password
-from mobility.charging.store import ChargingStore
+from mobility.charging.store import ChargingStore, ReadingRequest
 from mobility.charging.timeutil import parse_timestamp
 from mobility.db import create_db_engine
 from mobility.limits import MAX_REGISTER_WH
@@ -107,6 +107,27 @@ def test_datetimes_come_back_utc_aware(database_url: str) -> None:
     assert record.last_seen.tzinfo is not None
     with pytest.raises(Exception, match="naive"):
         store.set_online("CP", True, None, datetime(2026, 5, 1, 14, 0))
+    engine.dispose()
+
+
+def test_readings_of_one_session_with_and_without_its_ref_advance_one_state(database_url: str) -> None:
+    """A reading without a ref and a later one with it, in one journal batch: each advanced a
+    copy of the session of its own, and the copy written last took its energy back to the
+    earlier reading's (1,000 Wh instead of 2,000)."""
+    engine = create_db_engine(database_url)
+    store = ChargingStore(engine)
+    store.register_charge_point("CP", None)
+    session, _ = store.start_session("CP", 1, "TAG", 1_000, T0)
+    readings = [
+        ReadingRequest("CP", 1, 2_000, T0 + timedelta(minutes=1)),
+        ReadingRequest("CP", 1, 3_000, T0 + timedelta(minutes=2), session.transaction_ref),
+    ]
+    with engine.begin() as connection:
+        outcomes = store.write_readings(connection, readings)
+    assert [outcome.energy_wh for outcome in outcomes] == [1_000, 2_000]
+    stored = store.session(session.id)
+    assert stored is not None
+    assert (stored.energy_wh, stored.last_register_wh) == (2_000, 3_000)
     engine.dispose()
 
 
