@@ -118,6 +118,7 @@ def test_readings_of_one_session_with_and_without_its_ref_advance_one_state(data
     store = ChargingStore(engine)
     store.register_charge_point("CP", None)
     session, _ = store.start_session("CP", 1, "TAG", 1_000, T0)
+    assert session.id is not None
     readings = [
         ReadingRequest("CP", 1, 2_000, T0 + timedelta(minutes=1)),
         ReadingRequest("CP", 1, 3_000, T0 + timedelta(minutes=2), session.transaction_ref),
